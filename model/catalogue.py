@@ -1,0 +1,63 @@
+"""The DUIS Service Request catalogue: all 129 Service Reference Variants (source: duis).
+
+Kept as the project's own data file, ``model/data/catalogue.json``, rebuilt from the DUIS
+matrix by ``scripts/import_catalogue.py`` and loaded once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from model.errors import InputError
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRequest:
+    """One DUIS Service Reference Variant (source: duis)."""
+
+    srv: str
+    service_reference: str
+    name: str
+    critical: bool
+    non_device: bool
+    on_demand: bool
+    future_dated_response: str
+    dcc_scheduled: bool
+    roles: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """'SR11.2 Read Firmware Version', as a reviewer reads it."""
+        return f"SR{self.srv} {self.name}"
+
+
+@cache
+def catalogue() -> dict[str, ServiceRequest]:
+    """All Service Reference Variants by SRV, in DUIS order."""
+    raw = resources.files("model").joinpath("data/catalogue.json").read_text(encoding="utf-8")
+    rows = json.loads(raw)["requests"]
+    return {
+        row["srv"]: ServiceRequest(
+            srv=row["srv"],
+            service_reference=row["service_reference"],
+            name=row["name"],
+            critical=row["critical"],
+            non_device=row["non_device"],
+            on_demand=row["on_demand"],
+            future_dated_response=row["future_dated_response"],
+            dcc_scheduled=row["dcc_scheduled"],
+            roles=tuple(row["roles"]),
+        )
+        for row in rows
+    }
+
+
+def lookup(srv: str) -> ServiceRequest:
+    """The catalogue entry for ``srv``, or an InputError naming the unknown SRV."""
+    try:
+        return catalogue()[srv]
+    except KeyError:
+        raise InputError(f"unknown SRV {srv!r}: not a DUIS Service Reference Variant") from None

@@ -1,0 +1,1 @@
+"""What must hold (like the P language's PSpec): properties, explorer, fuzzing."""
