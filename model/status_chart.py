@@ -204,7 +204,7 @@ def provenance_of(event: str) -> Provenance:
     """The provenance of an event's transitions (all transitions of one event share it)."""
     for state in DeviceStatusChart.states_map.values():
         for transition in state.transitions:
-            if event in transition.events:
+            if not transition.initial and event in transition.events:
                 return transition.provenance  # type: ignore[no-any-return]
     raise KeyError(event)
 
@@ -214,6 +214,8 @@ def describe_transitions() -> list[dict[str, Any]]:
     rows = []
     for state in DeviceStatusChart.states_map.values():
         for transition in state.transitions:
+            if transition.initial:  # the compound's own initial arrow, not a rule
+                continue
             p: Provenance = transition.provenance
             for target in transition.targets:
                 rows.append(

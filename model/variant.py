@@ -108,15 +108,18 @@ _TABLES: Final[dict[str, dict[str, tuple[type | tuple[type, ...], bool]]]] = {
         "allow_critical": (bool, True),
         "reject_code": (str, True),
         "exceptions": (list, True),
+        "source": (str, False),
     },
-    "firmware": {"update_smi_on": (list, True)},
+    "firmware": {"update_smi_on": (list, True), "source": (str, False)},
     "joins": {
+        "source": (str, False),
         "unjoin_requires_smi_join": (bool, True),
         "unjoin_reject_code": (str, True),
         "reconcile_smi_from_8_9": (bool, False),
     },
 }
 _DEFAULTS: Final = {"joins.reconcile_smi_from_8_9": False}
+# Each rule table may carry ``source``: the provenance of its keys (default: ``sources``).
 _EXEMPTION_KEYS: Final = {"srv": str, "command_variant": int, "smets": int, "source": str}
 _RESPONSE_KINDS: Final = ("success", "with-version")
 
@@ -199,6 +202,8 @@ def _check_shape(data: dict[str, Any], where: _Locator) -> None:
                     expected is not bool and isinstance(sub_value, bool)
                 ):
                     raise where.error(key, sub, f"must be {_type_name(expected)}")
+                if sub == "source" and any(t.strip() not in TAGS for t in sub_value.split(",")):
+                    raise where.error(key, sub, f"unknown provenance tag in {sub_value!r}")
         elif key == "expect":
             if not isinstance(value, dict):
                 raise where.error(None, key, "must be a table")
@@ -288,9 +293,13 @@ def _merged(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[s
         tables["expect"] = {}  # expectations are the variant's own, never inherited
     own_sources = ",".join(data.get("sources", [])) or "assumption"
     for name in (*_TABLES, "expect"):
-        for key, value in data.get(name, {}).items():
+        table = data.get(name, {})
+        table_source = table.get("source", own_sources)
+        for key, value in table.items():
+            if key == "source":
+                continue
             tables.setdefault(name, {})[key] = value
-            key_sources[f"{name}.{key}"] = own_sources
+            key_sources[f"{name}.{key}"] = table_source
     return tables, data, key_sources, where
 
 
@@ -299,10 +308,11 @@ def _load(path: Path) -> Variant:
     tables, top, key_sources, where = _merged(path, ())
     for name, keys in _TABLES.items():
         for key, (_, required) in keys.items():
-            if key not in tables.get(name, {}):
+            if key != "source" and key not in tables.get(name, {}):
                 if required:
                     raise where.error(name, key, "missing (and not inherited through extends)")
                 tables.setdefault(name, {})[key] = _DEFAULTS[f"{name}.{key}"]
+                key_sources[f"{name}.{key}"] = "assumption"
     suspended, firmware, joins = tables["suspended"], tables["firmware"], tables["joins"]
     if not re.fullmatch(r"E\w+", suspended["reject_code"]):
         raise where.error("suspended", "reject_code", "must be a DUIS response code such as \"E51\"")

@@ -1,0 +1,300 @@
+"""Scenario files (JSON or TOML, format in design.md) and running them step by step.
+
+A scenario names a variant, the CPL, the devices and their starting state, optionally the
+starting state of join pairs, and a list of steps. Running it drives the live machines
+through the DSP and reports, after every step, the SMI and device views of every device and
+every join.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from model import dsp, join_machine
+from model.catalogue import lookup
+from model.errors import InputError, ScenarioError
+from model.machines import LIVE, Machines
+from model.status_chart import OPERATIONAL, STATUSES, SUSPENDED
+from model.variant import Variant, load_variant, resolve
+from model.world import (
+    DEVICE_TYPES,
+    MANUAL_FIX_COST_GBP,
+    Action,
+    CplChange,
+    DccEvent,
+    DeviceSpec,
+    DeviceState,
+    ManualFix,
+    PairSpec,
+    Request,
+    Setup,
+    World,
+)
+
+_SCENARIO_KEYS: Final = {"variant", "title", "description", "cpl", "devices", "joins", "steps"}
+_DEVICE_KEYS: Final = {
+    "id", "type", "smets", "status", "prior_status", "firmware", "smi_firmware", "image", "compliant",
+}
+_SR_KEYS: Final = {"sr", "target", "other", "image", "command_variant", "lose_response", "note"}
+DCC_EVENTS: Final = ("join_han", "withdraw", "start_recovery", "complete_recovery")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A loaded scenario: where it came from, its variant reference, setup, start and steps."""
+
+    path: str
+    variant_ref: str
+    setup: Setup
+    start: World
+    steps: tuple[tuple[dict[str, Any], Action], ...]
+
+
+def _fail(path: str, where: str, message: str) -> ScenarioError:
+    return ScenarioError(f"{path}: {where}: {message}")
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """Read a JSON or TOML document (by suffix; JSON otherwise) into a dict."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        kind = "TOML" if path.suffix == ".toml" else "JSON"
+        raise InputError(f"{path}: not valid {kind}: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected an object at the top level")
+    return data
+
+
+def load_scenario(file: str) -> Scenario:
+    """Load and validate a scenario file; raises ScenarioError with the file and the step."""
+    path = Path(file)
+    data = read_document(path)
+    name = str(path)
+    unknown = set(data) - _SCENARIO_KEYS
+    if unknown:
+        raise _fail(name, "top level", f"unknown key {sorted(unknown)[0]!r}")
+    variant_ref = data.get("variant", "baseline")
+    if not isinstance(variant_ref, str):
+        raise _fail(name, "variant", "must be a variant id or a path to a .toml file")
+    if variant_ref.endswith(".toml"):
+        variant_ref = str(resolve(variant_ref, relative_to=path.parent))
+    devices = data.get("devices")
+    if not isinstance(devices, list) or not devices:
+        raise _fail(name, "devices", "must be a non-empty list of devices")
+    specs, states = zip(*(_device(name, n, d) for n, d in enumerate(devices, 1)), strict=True)
+    ids = [s.id for s in specs]
+    if len(set(ids)) != len(ids):
+        raise _fail(name, "devices", "device ids must be unique")
+    cpl = data.get("cpl", sorted({s.smi_firmware for s in states if s.smi_firmware}))
+    if not isinstance(cpl, list) or not all(isinstance(v, str) for v in cpl):
+        raise _fail(name, "cpl", "must be a list of firmware versions")
+    raw_steps = data.get("steps", [])
+    if not isinstance(raw_steps, list):
+        raise _fail(name, "steps", "must be a list")
+    setup = Setup(tuple(specs))
+    initial_joins = _initial_joins(name, setup, data.get("joins", []))
+    pairs = list(initial_joins)
+    steps = []
+    for number, raw in enumerate(raw_steps, 1):
+        action = _action(name, number, setup, raw)
+        pair = _pair_named(action, raw, setup)
+        if pair is not None and pair not in pairs:
+            pairs.append(pair)
+        steps.append((raw, action))
+    setup = Setup(tuple(specs), tuple(pairs))
+    # Actions were built against a setup without pairs; rebuild manual fixes by pair index.
+    steps = [(raw, _resolve_fix(setup, raw, action)) for raw, action in steps]
+    joins = tuple(initial_joins.get(p, join_machine.INITIAL) for p in pairs)
+    start = World(frozenset(cpl), tuple(states), joins)
+    return Scenario(name, variant_ref, setup, start, tuple(steps))
+
+
+def _device(path: str, number: int, raw: Any) -> tuple[DeviceSpec, DeviceState]:
+    where = f"devices[{number}]"
+    if not isinstance(raw, dict):
+        raise _fail(path, where, "must be an object")
+    unknown = set(raw) - _DEVICE_KEYS
+    if unknown:
+        raise _fail(path, where, f"unknown key {sorted(unknown)[0]!r}")
+    if not isinstance(raw.get("id"), str):
+        raise _fail(path, where, "needs an id")
+    kind = raw.get("type")
+    if kind not in DEVICE_TYPES:
+        raise _fail(path, where, f"type must be one of {', '.join(DEVICE_TYPES)}")
+    smets = raw.get("smets", 2)
+    if smets not in (1, 2) or isinstance(smets, bool):
+        raise _fail(path, where, "smets must be 1 or 2")
+    status = raw.get("status", "commissioned")
+    if status not in STATUSES:
+        raise _fail(path, where, f"status must be one of {', '.join(STATUSES)}")
+    prior = raw.get("prior_status")
+    if status == SUSPENDED:
+        if prior not in OPERATIONAL:
+            raise _fail(path, where, f"a suspended device needs prior_status, one of {', '.join(OPERATIONAL)}")
+    elif prior is not None:
+        raise _fail(path, where, "prior_status is only for a suspended device")
+    compliant = raw.get("compliant", True)
+    if not isinstance(compliant, bool):
+        raise _fail(path, where, "compliant must be true or false")
+    firmware = raw.get("firmware")
+    smi_firmware = raw.get("smi_firmware", firmware)
+    image = raw.get("image")
+    for key, value in (("firmware", firmware), ("smi_firmware", smi_firmware), ("image", image)):
+        if value is not None and not isinstance(value, str):
+            raise _fail(path, where, f"{key} must be a version string")
+    spec = DeviceSpec(raw["id"], kind, smets, compliant)
+    return spec, DeviceState(status, prior, smi_firmware, firmware, image)
+
+
+def _initial_joins(path: str, setup: Setup, raw: Any) -> dict[PairSpec, str]:
+    if not isinstance(raw, list):
+        raise _fail(path, "joins", "must be a list")
+    by_views = {(v.smi, v.device): s for s, v in join_machine.STATES.items() if "flight" not in s}
+    joins = {}
+    for number, entry in enumerate(raw, 1):
+        where = f"joins[{number}]"
+        if not isinstance(entry, dict) or set(entry) - {"target", "other", "smi", "device"}:
+            raise _fail(path, where, "must be {\"target\", \"other\", \"smi\", \"device\"}")
+        try:
+            pair = PairSpec(setup.index(entry["target"]), setup.index(entry["other"]))
+        except ScenarioError as exc:
+            raise _fail(path, where, str(exc)) from None
+        except KeyError as exc:
+            raise _fail(path, where, f"missing key {exc.args[0]!r}") from None
+        views = (entry.get("smi", False), entry.get("device", False))
+        if not all(isinstance(v, bool) for v in views):
+            raise _fail(path, where, "smi and device must be true or false")
+        joins[pair] = by_views[views]
+    return joins
+
+
+def _action(path: str, number: int, setup: Setup, raw: Any) -> Action:
+    where = f"step {number}"
+    if not isinstance(raw, dict):
+        raise _fail(path, where, "must be an object")
+    try:
+        if "sr" in raw:
+            unknown = set(raw) - _SR_KEYS
+            if unknown:
+                raise ScenarioError(f"unknown key {sorted(unknown)[0]!r}")
+            srv = raw["sr"]
+            if not isinstance(srv, str):
+                raise ScenarioError("sr must be an SRV string such as \"11.2\"")
+            lookup(srv)
+            if "target" not in raw:
+                raise ScenarioError(f"SR{srv} needs a target device")
+            cv = raw.get("command_variant", 1)
+            if not isinstance(cv, int) or isinstance(cv, bool) or not 1 <= cv <= 8:
+                raise ScenarioError("command_variant must be a whole number from 1 to 8")
+            lose = raw.get("lose_response", False)
+            if not isinstance(lose, bool):
+                raise ScenarioError("lose_response must be true or false")
+            other = setup.index(raw["other"]) if "other" in raw else None
+            return Request(srv, setup.index(raw["target"]), other, raw.get("image"), cv, lose)
+        if set(raw) - {"note"} == {"cpl_remove"}:
+            return CplChange(str(raw["cpl_remove"]), listed=False)
+        if set(raw) - {"note"} == {"cpl_add"}:
+            return CplChange(str(raw["cpl_add"]), listed=True)
+        if set(raw) - {"note"} == {"manual_smi_fix"}:
+            fix = raw["manual_smi_fix"]
+            if not isinstance(fix, dict) or set(fix) != {"target", "other"}:
+                raise ScenarioError("manual_smi_fix needs {\"target\": ..., \"other\": ...}")
+            setup.index(fix["target"]), setup.index(fix["other"])
+            return ManualFix(-1)
+        if set(raw) - {"note"} == {"event", "target"}:
+            if raw["event"] not in DCC_EVENTS:
+                raise ScenarioError(f"event must be one of {', '.join(DCC_EVENTS)}")
+            return DccEvent(raw["event"], setup.index(raw["target"]))
+    except InputError as exc:
+        raise _fail(path, where, str(exc)) from None
+    except KeyError as exc:
+        raise _fail(path, where, f"missing key {exc.args[0]!r}") from None
+    raise _fail(path, where, "not a step: expected sr, cpl_remove, cpl_add, manual_smi_fix or event")
+
+
+def _pair_named(action: Action, raw: dict[str, Any], setup: Setup) -> PairSpec | None:
+    if isinstance(action, Request) and action.other is not None:
+        return PairSpec(action.target, action.other)
+    if isinstance(action, ManualFix):
+        fix = raw["manual_smi_fix"]
+        return PairSpec(setup.index(fix["target"]), setup.index(fix["other"]))
+    return None
+
+
+def _resolve_fix(setup: Setup, raw: dict[str, Any], action: Action) -> Action:
+    if isinstance(action, ManualFix):
+        fix = raw["manual_smi_fix"]
+        return ManualFix(setup.pair_index(setup.index(fix["target"]), setup.index(fix["other"])))
+    return action
+
+
+# ---------------------------------------------------------------------------------------
+# Running
+
+
+def views(setup: Setup, world: World) -> dict[str, Any]:
+    """The SMI and device views of every device and join, as design.md reports them."""
+    return {
+        "devices": {
+            spec.id: {
+                "status": state.status,
+                "prior_status": state.prior,
+                "smi_firmware": state.smi_firmware,
+                "device_firmware": state.firmware,
+                "compliant": spec.compliant,
+            }
+            for spec, state in zip(setup.devices, world.devices, strict=True)
+        },
+        "joins": [
+            {
+                "target": setup.devices[pair.target].id,
+                "other": setup.devices[pair.other].id,
+                "smi": join_machine.STATES[state].smi,
+                "device": join_machine.STATES[state].device,
+            }
+            for pair, state in zip(setup.pairs, world.joins, strict=True)
+        ],
+    }
+
+
+def run(scenario: Scenario, variant: Variant | None = None, machines: Machines = LIVE) -> dict[str, Any]:
+    """Run every step and return the report of design.md (plus each step's rule and effects)."""
+    variant = variant or load_variant(scenario.variant_ref)
+    world = scenario.start
+    records = []
+    fixes = 0
+    for number, (raw, action) in enumerate(scenario.steps, 1):
+        try:
+            world, outcome = dsp.step(scenario.setup, world, action, variant, machines)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{scenario.path}: step {number}: {exc}") from None
+        if isinstance(action, ManualFix):
+            fixes += 1
+        rule = outcome.rule
+        records.append(
+            {
+                "step": raw,
+                "accepted": outcome.accepted,
+                "response_code": outcome.response_code,
+                "rule": None if rule is None else {"id": rule.id, "text": rule.text, "source": rule.source},
+                "effects": list(outcome.effects),
+                **views(scenario.setup, world),
+            }
+        )
+    return {
+        "variant": variant.id,
+        "scenario": scenario.path,
+        "start": views(scenario.setup, scenario.start),
+        "steps": records,
+        "manual_fixes": fixes,
+        "manual_fix_cost_gbp": fixes * MANUAL_FIX_COST_GBP,
+    }

@@ -1,0 +1,1 @@
+"""The smi-spec tool: command line, reports and diagrams over the model and properties."""

@@ -1,0 +1,164 @@
+"""The ``smi-spec`` command line (typer + rich).
+
+Exit codes (design.md): 0 all verdicts as expected; 1 a verdict not as expected; 2 bad
+input or usage. Bad input is one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from model.catalogue import catalogue as load_catalogue
+from model.dsp import check_e5
+from model.errors import InputError
+from model.scenario import load_scenario, run
+from model.status_chart import STATUSES
+from model.variant import BUILTIN, load_variant
+
+app = typer.Typer(
+    help="An executable, checkable specification of the DSP's Smart Metering Inventory rules.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", help="text for people, json for tools")]
+
+
+def emit_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command("catalogue")
+def catalogue_command(format: FormatOption = Format.text) -> None:
+    """List the 129 DUIS Service Reference Variants (source: duis)."""
+    rows = list(load_catalogue().values())
+    if format is Format.json:
+        emit_json(
+            [
+                {
+                    "srv": r.srv,
+                    "name": r.name,
+                    "critical": r.critical,
+                    "non_device": r.non_device,
+                    "roles": list(r.roles),
+                }
+                for r in rows
+            ]
+        )
+        return
+    table = Table(title=f"DUIS Service Reference Variants ({len(rows)}, source: duis)")
+    for column in ("SRV", "Name", "Critical", "Non-Device", "Roles"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            r.srv, r.name, "yes" if r.critical else "no", "yes" if r.non_device else "no",
+            " ".join(r.roles),
+        )
+    console.print(table)
+
+
+@app.command("variants")
+def variants_command(format: FormatOption = Format.text) -> None:
+    """List the built-in rule variants."""
+    variants = [load_variant(v) for v in BUILTIN]
+    if format is Format.json:
+        emit_json(
+            [
+                {"id": v.id, "title": v.title, "extends": v.extends, "effective": v.effective,
+                 "sources": list(v.sources), "expect": dict(v.expect)}
+                for v in variants
+            ]
+        )
+        return
+    table = Table(title="Built-in rule variants")
+    for column in ("Id", "Title", "Extends", "Effective", "Expected violations"):
+        table.add_column(column)
+    for v in variants:
+        violated = ", ".join(p for p, verdict in v.expect.items() if verdict == "violated")
+        table.add_row(v.id, v.title, v.extends or "", v.effective or "", violated)
+    console.print(table)
+
+
+@app.command("explain")
+def explain_command(
+    srv: Annotated[str, typer.Argument(help="Service Reference Variant, e.g. 11.2")],
+    variant: Annotated[str, typer.Option(help="variant id or path to a .toml file")] = "baseline",
+    status: Annotated[str, typer.Option(help="SMI status of the Business Target")] = "suspended",
+    command_variant: Annotated[int, typer.Option(min=1, max=8, help="DUIS Command Variant")] = 1,
+    smets: Annotated[int, typer.Option(min=1, max=2, help="SMETS version of the device")] = 2,
+    format: FormatOption = Format.text,
+) -> None:
+    """The DSP's check E5 decision for one SR on a device in one status."""
+    if status not in STATUSES:
+        raise InputError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+    rules = load_variant(variant)
+    decision = check_e5(rules, srv, status, command_variant, smets)
+    document = {
+        "srv": srv,
+        "status": status,
+        "variant": rules.id,
+        "command_variant": command_variant,
+        "smets": smets,
+        "accepted": decision.accepted,
+        "response_code": decision.response_code,
+        "rule": decision.rule.text,
+        "rule_id": decision.rule.id,
+        "source": decision.rule.source,
+    }
+    if format is Format.json:
+        emit_json(document)
+        return
+    verdict = "[green]accepted[/]" if decision.accepted else f"[red]rejected {decision.response_code}[/]"
+    console.print(
+        f"SR{srv} to a {status} device (Command Variant {command_variant}, SMETS{smets}) "
+        f"under {rules.id}: {verdict}"
+    )
+    console.print(f"  rule   {decision.rule.id}: {decision.rule.text}")
+    console.print(f"  source {decision.rule.source}")
+
+
+@app.command("run")
+def run_command(
+    scenario: Annotated[str, typer.Argument(help="scenario file (.json or .toml)")],
+    variant: Annotated[str | None, typer.Option(help="override the scenario's variant")] = None,
+    format: FormatOption = Format.text,
+) -> None:
+    """Run a scenario step by step and show the SMI and device views after each step."""
+    loaded = load_scenario(scenario)
+    report = run(loaded, load_variant(variant or loaded.variant_ref))
+    if format is Format.json:
+        emit_json(report)
+        return
+    from smi_spec.show import show_run
+
+    show_run(console, report)
+
+
+def main() -> None:
+    """Entry point: bad input becomes one line on stderr and exit code 2."""
+    try:
+        app()
+    except InputError as exc:
+        print(f"smi-spec: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except BrokenPipeError:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
