@@ -143,8 +143,11 @@ def check_e5(
     return Decision(
         False,
         variant.reject_code,
-        Rule("suspended.reject_code", f"{why}: rejected with {variant.reject_code}",
-             variant.source_of("suspended.reject_code")),
+        Rule(
+            "suspended.reject_code",
+            f"{why}: rejected with {variant.reject_code}",
+            variant.source_of("suspended.reject_code"),
+        ),
     )
 
 
@@ -197,7 +200,9 @@ def update_smi_firmware(
             settled, effects = settle_status(spec, updated, cpl, machines)
             return settled, (effect, *effects)
     if answer.version is not None and answer.version != state.smi_firmware:
-        return state, (f"SMI firmware stays {state.smi_firmware}: no rule updates it from this response",)
+        return state, (
+            f"SMI firmware stays {state.smi_firmware}: no rule updates it from this response",
+        )
     return state, ()
 
 
@@ -218,8 +223,12 @@ def serve_device_request(
     _check_applicable(spec, entry, request)
     decision = check_e5(variant, request.srv, state.status, request.command_variant, spec.smets)
     if not decision.accepted:
-        return state, Outcome(False, decision.response_code, decision.rule,
-                              effects=(f"rejected {decision.response_code}",))
+        return state, Outcome(
+            False,
+            decision.response_code,
+            decision.rule,
+            effects=(f"rejected {decision.response_code}",),
+        )
     effects: list[str] = []
     answer: dev.Answer | None = None
     if request.srv == UPDATE_FIRMWARE:
@@ -234,7 +243,8 @@ def serve_device_request(
     elif request.srv == ACTIVATE_FIRMWARE:
         state, answer = dev.activate_firmware(state)
         effects.append(
-            f"device runs {answer.version}" if answer.success
+            f"device runs {answer.version}"
+            if answer.success
             else f"device already runs {answer.version}: answers not success"
         )
     elif request.srv == READ_FIRMWARE:
@@ -248,7 +258,9 @@ def serve_device_request(
         code = None
     else:
         if answer is not None:
-            state, more = update_smi_firmware(spec, state, cpl, request.srv, answer, variant, machines)
+            state, more = update_smi_firmware(
+                spec, state, cpl, request.srv, answer, variant, machines
+            )
             effects.extend(more)
         if code == dev.SUCCESS and request.srv in SRV_STATUS_EVENTS:
             before = (state.status, state.prior)
@@ -256,15 +268,16 @@ def serve_device_request(
             if after != before:
                 state = replace(state, status=after[0], prior=after[1])
                 effects.append(f"status {before[0]} → {after[0]}")
-    return state, Outcome(True, code, decision.rule, forwarded=not entry.non_device,
-                          effects=tuple(effects))
+    return state, Outcome(
+        True, code, decision.rule, forwarded=not entry.non_device, effects=tuple(effects)
+    )
 
 
 def _check_applicable(spec: DeviceSpec, entry: ServiceRequest, request: Request) -> None:
     if request.srv == READ_FIRMWARE and spec.type not in READS_FIRMWARE_VERSION:
         raise StepNotAllowed(f"SR11.2 applies to ESME and GSME only, not {spec.type} (seed:MP105)")
     if request.srv == UPDATE_FIRMWARE and request.image is None:
-        raise StepNotAllowed("SR11.1 needs the image version it delivers (\"image\")")
+        raise StepNotAllowed('SR11.1 needs the image version it delivers ("image")')
     if entry.non_device and request.lose_response:
         raise StepNotAllowed(
             f"SR{entry.srv} is a Non-Device Request: there is no device response to lose"
@@ -290,8 +303,12 @@ def serve_join_request(
     """
     decision = check_e5(variant, request.srv, state.status, request.command_variant, spec.smets)
     if not decision.accepted:
-        return pair, Outcome(False, decision.response_code, decision.rule,
-                             effects=(f"rejected {decision.response_code}",))
+        return pair, Outcome(
+            False,
+            decision.response_code,
+            decision.rule,
+            effects=(f"rejected {decision.response_code}",),
+        )
     view = JOIN_STATES[pair]
     joining = request.srv in JOIN_SRVS
     if not joining and variant.unjoin_requires_smi_join and not view.smi:
@@ -302,8 +319,12 @@ def serve_join_request(
             variant.source_of("joins.unjoin_requires_smi_join"),
         )
         after = machines.join(pair, "unjoin_rejected_by_dsp")
-        return after, Outcome(False, variant.unjoin_reject_code, rule,
-                              effects=(f"rejected {variant.unjoin_reject_code}",))
+        return after, Outcome(
+            False,
+            variant.unjoin_reject_code,
+            rule,
+            effects=(f"rejected {variant.unjoin_reject_code}",),
+        )
     if joining:
         applied = dev.accepts_join(spec.compliant, view.device)
         event = "join_applied" if applied else "join_rejected_by_device"
@@ -341,8 +362,12 @@ def serve_read_device_log(
     with ``reconcile_smi_from_8_9`` sets the SMI from that answer (assumption)."""
     decision = check_e5(variant, request.srv, state.status, request.command_variant, spec.smets)
     if not decision.accepted:
-        return pairs, Outcome(False, decision.response_code, decision.rule,
-                              effects=(f"rejected {decision.response_code}",))
+        return pairs, Outcome(
+            False,
+            decision.response_code,
+            decision.rule,
+            effects=(f"rejected {decision.response_code}",),
+        )
     if request.lose_response:
         return pairs, Outcome(True, None, decision.rule, forwarded=True, effects=("response lost",))
     joined = sum(JOIN_STATES[p].device for p in pairs)
@@ -408,9 +433,14 @@ def step(
             for spec, old, new in zip(setup.devices, world.devices, devices, strict=True)
             if old.status != new.status
         )
-        rule = Rule("cpl-change", "a CPL removal suspends the devices whose SMI firmware it "
-                    "names", SEED_MP105)
-        return replace(world, cpl=frozenset(cpl), devices=devices), Outcome(None, None, rule, effects=effects)
+        rule = Rule(
+            "cpl-change",
+            "a CPL removal suspends the devices whose SMI firmware it names",
+            SEED_MP105,
+        )
+        return replace(world, cpl=frozenset(cpl), devices=devices), Outcome(
+            None, None, rule, effects=effects
+        )
     if isinstance(action, ManualFix):
         pair, outcome = manual_fix(world.joins[action.pair], machines)
         return _with_pair(world, action.pair, pair), outcome
@@ -418,18 +448,25 @@ def step(
         state = dcc_event(world.devices[action.target], action.event, machines)
         rule = Rule(f"dcc.{action.event}", f"DCC event {action.event}", ASSUMPTION)
         return _with_device(world, action.target, state), Outcome(
-            None, None, rule, effects=(f"status {world.devices[action.target].status} → {state.status}",))
+            None,
+            None,
+            rule,
+            effects=(f"status {world.devices[action.target].status} → {state.status}",),
+        )
     spec, state = setup.devices[action.target], world.devices[action.target]
     if action.srv in JOIN_SRVS or action.srv in UNJOIN_SRVS:
         if action.other is None:
-            raise StepNotAllowed(f"SR{action.srv} needs the Other Device (\"other\")")
+            raise StepNotAllowed(f'SR{action.srv} needs the Other Device ("other")')
         index = setup.pair_index(action.target, action.other)
-        pair, outcome = serve_join_request(spec, state, world.joins[index], action, variant, machines)
+        pair, outcome = serve_join_request(
+            spec, state, world.joins[index], action, variant, machines
+        )
         return _with_pair(world, index, pair), outcome
     if action.srv == READ_DEVICE_LOG:
         indices = setup.pairs_of(action.target)
         pairs, outcome = serve_read_device_log(
-            spec, state, tuple(world.joins[i] for i in indices), action, variant, machines)
+            spec, state, tuple(world.joins[i] for i in indices), action, variant, machines
+        )
         joins = list(world.joins)
         for i, p in zip(indices, pairs, strict=True):
             joins[i] = p

@@ -37,7 +37,15 @@ from model.world import (
 
 _SCENARIO_KEYS: Final = {"variant", "title", "description", "cpl", "devices", "joins", "steps"}
 _DEVICE_KEYS: Final = {
-    "id", "type", "smets", "status", "prior_status", "firmware", "smi_firmware", "image", "compliant",
+    "id",
+    "type",
+    "smets",
+    "status",
+    "prior_status",
+    "firmware",
+    "smi_firmware",
+    "image",
+    "compliant",
 }
 _SR_KEYS: Final = {"sr", "target", "other", "image", "command_variant", "lose_response", "note"}
 DCC_EVENTS: Final = ("join_han", "withdraw", "start_recovery", "complete_recovery")
@@ -139,7 +147,11 @@ def _device(path: str, number: int, raw: Any) -> tuple[DeviceSpec, DeviceState]:
     prior = raw.get("prior_status")
     if status == SUSPENDED:
         if prior not in OPERATIONAL:
-            raise _fail(path, where, f"a suspended device needs prior_status, one of {', '.join(OPERATIONAL)}")
+            raise _fail(
+                path,
+                where,
+                f"a suspended device needs prior_status, one of {', '.join(OPERATIONAL)}",
+            )
     elif prior is not None:
         raise _fail(path, where, "prior_status is only for a suspended device")
     compliant = raw.get("compliant", True)
@@ -163,7 +175,7 @@ def _initial_joins(path: str, setup: Setup, raw: Any) -> dict[PairSpec, str]:
     for number, entry in enumerate(raw, 1):
         where = f"joins[{number}]"
         if not isinstance(entry, dict) or set(entry) - {"target", "other", "smi", "device"}:
-            raise _fail(path, where, "must be {\"target\", \"other\", \"smi\", \"device\"}")
+            raise _fail(path, where, 'must be {"target", "other", "smi", "device"}')
         try:
             pair = PairSpec(setup.index(entry["target"]), setup.index(entry["other"]))
         except ScenarioError as exc:
@@ -188,7 +200,7 @@ def _action(path: str, number: int, setup: Setup, raw: Any) -> Action:
                 raise ScenarioError(f"unknown key {sorted(unknown)[0]!r}")
             srv = raw["sr"]
             if not isinstance(srv, str):
-                raise ScenarioError("sr must be an SRV string such as \"11.2\"")
+                raise ScenarioError('sr must be an SRV string such as "11.2"')
             lookup(srv)
             if "target" not in raw:
                 raise ScenarioError(f"SR{srv} needs a target device")
@@ -207,7 +219,7 @@ def _action(path: str, number: int, setup: Setup, raw: Any) -> Action:
         if set(raw) - {"note"} == {"manual_smi_fix"}:
             fix = raw["manual_smi_fix"]
             if not isinstance(fix, dict) or set(fix) != {"target", "other"}:
-                raise ScenarioError("manual_smi_fix needs {\"target\": ..., \"other\": ...}")
+                raise ScenarioError('manual_smi_fix needs {"target": ..., "other": ...}')
             setup.index(fix["target"]), setup.index(fix["other"])
             return ManualFix(-1)
         if set(raw) - {"note"} == {"event", "target"}:
@@ -218,7 +230,9 @@ def _action(path: str, number: int, setup: Setup, raw: Any) -> Action:
         raise _fail(path, where, str(exc)) from None
     except KeyError as exc:
         raise _fail(path, where, f"missing key {exc.args[0]!r}") from None
-    raise _fail(path, where, "not a step: expected sr, cpl_remove, cpl_add, manual_smi_fix or event")
+    raise _fail(
+        path, where, "not a step: expected sr, cpl_remove, cpl_add, manual_smi_fix or event"
+    )
 
 
 def _pair_named(action: Action, raw: dict[str, Any], setup: Setup) -> PairSpec | None:
@@ -266,7 +280,9 @@ def views(setup: Setup, world: World) -> dict[str, Any]:
     }
 
 
-def run(scenario: Scenario, variant: Variant | None = None, machines: Machines = LIVE) -> dict[str, Any]:
+def run(
+    scenario: Scenario, variant: Variant | None = None, machines: Machines = LIVE
+) -> dict[str, Any]:
     """Run every step and return the report of design.md (plus each step's rule and effects)."""
     variant = variant or load_variant(scenario.variant_ref)
     world = scenario.start
@@ -285,7 +301,9 @@ def run(scenario: Scenario, variant: Variant | None = None, machines: Machines =
                 "step": raw,
                 "accepted": outcome.accepted,
                 "response_code": outcome.response_code,
-                "rule": None if rule is None else {"id": rule.id, "text": rule.text, "source": rule.source},
+                "rule": None
+                if rule is None
+                else {"id": rule.id, "text": rule.text, "source": rule.source},
                 "effects": list(outcome.effects),
                 **views(scenario.setup, world),
             }

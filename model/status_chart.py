@@ -24,18 +24,25 @@ from model.provenance import ASSUMPTION, SEED_MP105, check_tag
 
 @dataclass(frozen=True, slots=True)
 class Provenance:
-    """Where a transition comes from, and what triggers it (an SRV, or a DCC event)."""
+    """Where a transition comes from, and what triggers it (an SRV, or a DCC event).
+
+    ``external`` marks events sent from outside the DSP's rules (a HAN join, a DCC
+    withdrawal or recovery): scenarios and the explorer send them directly.
+    """
 
     source: str
     trigger: str
     why: str
+    external: bool = False
 
 
-def tagged(transitions: TransitionList, source: str, trigger: str, why: str) -> TransitionList:
+def tagged(
+    transitions: TransitionList, source: str, trigger: str, why: str, external: bool = False
+) -> TransitionList:
     """Attach provenance to every transition of an event, at the place it is defined."""
     check_tag(source)
     for transition in transitions.transitions:
-        transition.provenance = Provenance(source, trigger, why)  # type: ignore[attr-defined]
+        transition.provenance = Provenance(source, trigger, why, external)  # type: ignore[attr-defined]
     return transitions
 
 
@@ -65,6 +72,7 @@ class DeviceStatusChart(StateChart):  # type: ignore[misc]
             ASSUMPTION,
             "HAN join",
             "the device joining the HAN makes it Installed Not Commissioned",
+            external=True,
         )
         commission = tagged(
             installed_not_commissioned.to(commissioned),
@@ -100,7 +108,9 @@ class DeviceStatusChart(StateChart):  # type: ignore[misc]
         "immediately before suspension",
     )
     decommission = tagged(
-        operational.to(decommissioned) | suspended.to(decommissioned) | recovered.to(decommissioned),
+        operational.to(decommissioned)
+        | suspended.to(decommissioned)
+        | recovered.to(decommissioned),
         ASSUMPTION,
         "SR8.3",
         "a Decommission Device request decommissions a device in any live status",
@@ -110,18 +120,21 @@ class DeviceStatusChart(StateChart):  # type: ignore[misc]
         ASSUMPTION,
         "DCC withdrawal",
         "the DCC can withdraw a device in any operational status or while Suspended",
+        external=True,
     )
     start_recovery = tagged(
         operational.commissioned.to(recovery),
         ASSUMPTION,
         "DCC recovery",
         "the DCC starts recovery of a compromised commissioned device",
+        external=True,
     )
     complete_recovery = tagged(
         recovery.to(recovered),
         ASSUMPTION,
         "DCC recovery complete",
         "the DCC completes recovery",
+        external=True,
     )
 
     def version_on_cpl(self, version_on_cpl: bool = False) -> bool:
@@ -200,6 +213,18 @@ def enabled(state: StatusState, event: str) -> bool:
     return event in {e.id for e in chart_at(state).allowed_events}
 
 
+def external_events() -> tuple[str, ...]:
+    """Events sent from outside the DSP's rules (HAN join, DCC withdrawal and recovery)."""
+    return tuple(
+        dict.fromkeys(
+            str(t.event)
+            for s in DeviceStatusChart.states_map.values()
+            for t in s.transitions
+            if not t.initial and t.provenance.external
+        )
+    )
+
+
 def provenance_of(event: str) -> Provenance:
     """The provenance of an event's transitions (all transitions of one event share it)."""
     for state in DeviceStatusChart.states_map.values():
@@ -243,8 +268,9 @@ __all__ = [
     "chart_at",
     "describe_transitions",
     "enabled",
+    "external_events",
     "fire",
     "provenance_of",
-    "status_events",
     "state_of",
+    "status_events",
 ]

@@ -102,7 +102,13 @@ class Variant:
 
 
 # The schema: table -> key -> (python type, required in a variant without ``extends``).
-_TOP: Final = {"id": str, "title": str, "extends": str, "effective": (str, dt.date), "sources": list}
+_TOP: Final = {
+    "id": str,
+    "title": str,
+    "extends": str,
+    "effective": (str, dt.date),
+    "sources": list,
+}
 _TABLES: Final[dict[str, dict[str, tuple[type | tuple[type, ...], bool]]]] = {
     "suspended": {
         "allow_critical": (bool, True),
@@ -152,7 +158,9 @@ class _Locator:
                 return number
         return start
 
-    def error(self, table: str | None, key: str, message: str, item: int | None = None) -> VariantError:
+    def error(
+        self, table: str | None, key: str, message: str, item: int | None = None
+    ) -> VariantError:
         name = f"{table}.{key}" if table else key
         line = self.line_of(table, key, item)
         return VariantError(f"{self.path}:{line}: {name}: {message}")
@@ -209,9 +217,11 @@ def _check_shape(data: dict[str, Any], where: _Locator) -> None:
                 raise where.error(None, key, "must be a table")
             for prop, verdict in value.items():
                 if prop not in PROPERTY_IDS:
-                    raise where.error("expect", prop, f"unknown property (known: {', '.join(PROPERTY_IDS)})")
+                    raise where.error(
+                        "expect", prop, f"unknown property (known: {', '.join(PROPERTY_IDS)})"
+                    )
                 if verdict not in VERDICTS:
-                    raise where.error("expect", prop, "must be \"holds\" or \"violated\"")
+                    raise where.error("expect", prop, 'must be "holds" or "violated"')
         elif key in _TOP:
             if not isinstance(value, _TOP[key]):
                 raise where.error(None, key, f"must be {_type_name(_TOP[key])}")
@@ -226,7 +236,13 @@ def _check_shape(data: dict[str, Any], where: _Locator) -> None:
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
-    names = {bool: "true or false", str: "a string", list: "a list", int: "an integer", dt.date: "a date"}
+    names = {
+        bool: "true or false",
+        str: "a string",
+        list: "a list",
+        int: "an integer",
+        dt.date: "a date",
+    }
     if isinstance(expected, tuple):
         return " or ".join(names[t] for t in expected)
     return names[expected]
@@ -237,21 +253,42 @@ def _exemptions(raw: list[Any], where: _Locator) -> tuple[Exemption, ...]:
     known_srvs = catalogue()
     for index, entry in enumerate(raw):
         if not isinstance(entry, dict):
-            raise where.error("suspended", "exceptions", f"entry {index + 1} must be a table like {{ srv = \"11.1\" }}", index)
+            raise where.error(
+                "suspended",
+                "exceptions",
+                f'entry {index + 1} must be a table like {{ srv = "11.1" }}',
+                index,
+            )
         for key, value in entry.items():
             if key not in _EXEMPTION_KEYS:
-                raise where.error("suspended", "exceptions", f"entry {index + 1}: unknown key {key!r}", index)
+                raise where.error(
+                    "suspended", "exceptions", f"entry {index + 1}: unknown key {key!r}", index
+                )
             if not isinstance(value, _EXEMPTION_KEYS[key]) or isinstance(value, bool):
-                raise where.error("suspended", "exceptions", f"entry {index + 1}: {key} must be {_type_name(_EXEMPTION_KEYS[key])}", index)
+                raise where.error(
+                    "suspended",
+                    "exceptions",
+                    f"entry {index + 1}: {key} must be {_type_name(_EXEMPTION_KEYS[key])}",
+                    index,
+                )
         if "srv" not in entry:
             raise where.error("suspended", "exceptions", f"entry {index + 1}: missing srv", index)
         if entry["srv"] not in known_srvs:
-            raise where.error("suspended", "exceptions", f"entry {index + 1}: unknown SRV {entry['srv']!r}", index)
+            raise where.error(
+                "suspended", "exceptions", f"entry {index + 1}: unknown SRV {entry['srv']!r}", index
+            )
         if entry.get("smets", 1) not in (1, 2):
-            raise where.error("suspended", "exceptions", f"entry {index + 1}: smets must be 1 or 2", index)
+            raise where.error(
+                "suspended", "exceptions", f"entry {index + 1}: smets must be 1 or 2", index
+            )
         source = entry.get("source", "")
         if source and source not in TAGS:
-            raise where.error("suspended", "exceptions", f"entry {index + 1}: unknown provenance tag {source!r}", index)
+            raise where.error(
+                "suspended",
+                "exceptions",
+                f"entry {index + 1}: unknown provenance tag {source!r}",
+                index,
+            )
         entries.append(
             Exemption(entry["srv"], entry.get("command_variant"), entry.get("smets"), source)
         )
@@ -262,17 +299,29 @@ def _update_rules(raw: list[Any], where: _Locator) -> tuple[UpdateRule, ...]:
     rules = []
     for index, entry in enumerate(raw):
         if not isinstance(entry, str) or entry.count(":") != 1:
-            raise where.error("firmware", "update_smi_on", f"entry {index + 1}: expected \"SRV:success\" or \"SRV:with-version\"")
+            raise where.error(
+                "firmware",
+                "update_smi_on",
+                f'entry {index + 1}: expected "SRV:success" or "SRV:with-version"',
+            )
         srv, kind = entry.split(":")
         if srv not in catalogue():
-            raise where.error("firmware", "update_smi_on", f"entry {index + 1}: unknown SRV {srv!r}")
+            raise where.error(
+                "firmware", "update_smi_on", f"entry {index + 1}: unknown SRV {srv!r}"
+            )
         if kind not in _RESPONSE_KINDS:
-            raise where.error("firmware", "update_smi_on", f"entry {index + 1}: unknown response kind {kind!r} (known: success, with-version)")
+            raise where.error(
+                "firmware",
+                "update_smi_on",
+                f"entry {index + 1}: unknown response kind {kind!r} (known: success, with-version)",
+            )
         rules.append(UpdateRule(srv, kind))  # type: ignore[arg-type]
     return tuple(rules)
 
 
-def _merged(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[str, Any], dict[str, str], _Locator]:
+def _merged(
+    path: Path, chain: tuple[Path, ...]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, str], _Locator]:
     """The merged tables, the top-level keys and the per-key provenance of ``path``."""
     resolved = path.resolve()
     if resolved in chain:
@@ -315,9 +364,11 @@ def _load(path: Path) -> Variant:
                 key_sources[f"{name}.{key}"] = "assumption"
     suspended, firmware, joins = tables["suspended"], tables["firmware"], tables["joins"]
     if not re.fullmatch(r"E\w+", suspended["reject_code"]):
-        raise where.error("suspended", "reject_code", "must be a DUIS response code such as \"E51\"")
+        raise where.error("suspended", "reject_code", 'must be a DUIS response code such as "E51"')
     if not re.fullmatch(r"E\w+", joins["unjoin_reject_code"]):
-        raise where.error("joins", "unjoin_reject_code", "must be a DUIS response code such as \"E080801\"")
+        raise where.error(
+            "joins", "unjoin_reject_code", 'must be a DUIS response code such as "E080801"'
+        )
     effective = top.get("effective")
     return Variant(
         id=top["id"],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -31,7 +31,7 @@ app = typer.Typer(
 console = Console()
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
@@ -66,7 +66,10 @@ def catalogue_command(format: FormatOption = Format.text) -> None:
         table.add_column(column)
     for r in rows:
         table.add_row(
-            r.srv, r.name, "yes" if r.critical else "no", "yes" if r.non_device else "no",
+            r.srv,
+            r.name,
+            "yes" if r.critical else "no",
+            "yes" if r.non_device else "no",
             " ".join(r.roles),
         )
     console.print(table)
@@ -79,8 +82,14 @@ def variants_command(format: FormatOption = Format.text) -> None:
     if format is Format.json:
         emit_json(
             [
-                {"id": v.id, "title": v.title, "extends": v.extends, "effective": v.effective,
-                 "sources": list(v.sources), "expect": dict(v.expect)}
+                {
+                    "id": v.id,
+                    "title": v.title,
+                    "extends": v.extends,
+                    "effective": v.effective,
+                    "sources": list(v.sources),
+                    "expect": dict(v.expect),
+                }
                 for v in variants
             ]
         )
@@ -123,7 +132,9 @@ def explain_command(
     if format is Format.json:
         emit_json(document)
         return
-    verdict = "[green]accepted[/]" if decision.accepted else f"[red]rejected {decision.response_code}[/]"
+    verdict = (
+        "[green]accepted[/]" if decision.accepted else f"[red]rejected {decision.response_code}[/]"
+    )
     console.print(
         f"SR{srv} to a {status} device (Command Variant {command_variant}, SMETS{smets}) "
         f"under {rules.id}: {verdict}"

@@ -17,15 +17,38 @@ def test_catalogue_has_all_129_service_reference_variants() -> None:
 
 
 def test_the_requests_the_seeds_name_have_their_duis_criticality() -> None:
-    critical = {srv: lookup(srv).critical for srv in ("11.1", "11.2", "11.3", "6.23", "2.2",
-                                                      "8.7.1", "8.7.2", "8.8.1", "8.8.2", "8.9")}
-    assert critical == {"11.1": False, "11.2": False, "11.3": True, "6.23": False, "2.2": False,
-                        "8.7.1": True, "8.7.2": False, "8.8.1": True, "8.8.2": False, "8.9": False}
+    critical = {
+        srv: lookup(srv).critical
+        for srv in (
+            "11.1",
+            "11.2",
+            "11.3",
+            "6.23",
+            "2.2",
+            "8.7.1",
+            "8.7.2",
+            "8.8.1",
+            "8.8.2",
+            "8.9",
+        )
+    }
+    assert critical == {
+        "11.1": False,
+        "11.2": False,
+        "11.3": True,
+        "6.23": False,
+        "2.2": False,
+        "8.7.1": True,
+        "8.7.2": False,
+        "8.8.1": True,
+        "8.8.2": False,
+        "8.9": False,
+    }
     assert lookup("11.1").non_device and lookup("8.3").non_device and not lookup("11.2").non_device
 
 
 def test_unknown_srv_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="unknown SRV '99.9'"):
+    with pytest.raises(InputError, match=r"unknown SRV .99\.9."):
         lookup("99.9")
 
 

@@ -27,26 +27,32 @@ def test_done_when_explain_11_2_suspended() -> None:
 
 
 def test_done_when_top_up_command_variant_2_for_smets1_only() -> None:
-    cv2 = cli_json("explain", "2.2", "--status", "suspended", "--command-variant", "2", "--smets", "1")
-    cv1 = cli_json("explain", "2.2", "--status", "suspended", "--command-variant", "1", "--smets", "1")
+    cv2 = cli_json(
+        "explain", "2.2", "--status", "suspended", "--command-variant", "2", "--smets", "1"
+    )
+    cv1 = cli_json(
+        "explain", "2.2", "--status", "suspended", "--command-variant", "1", "--smets", "1"
+    )
     assert cv2["accepted"] is True
     assert (cv1["accepted"], cv1["response_code"]) == (False, "E51")
 
 
 @given(SRVS, CVS, SMETS, st.sampled_from(["baseline", "mp105", "mp178"]))
-def test_any_critical_srv_is_accepted_while_suspended(srv: str, cv: int, smets: int, v: str) -> None:
+def test_any_critical_srv_is_accepted_while_suspended(
+    srv: str, cv: int, smets: int, v: str
+) -> None:
     if catalogue()[srv].critical:
         assert check_e5(load_variant(v), srv, "suspended", cv, smets).accepted
 
 
 @given(SRVS, CVS, SMETS)
-def test_baseline_rejects_every_other_non_critical_srv_with_e51(srv: str, cv: int, smets: int) -> None:
+def test_baseline_rejects_every_other_non_critical_srv_with_e51(
+    srv: str, cv: int, smets: int
+) -> None:
     decision = check_e5(load_variant("baseline"), srv, "suspended", cv, smets)
     entry = catalogue()[srv]
     expected = (
-        entry.critical
-        or srv in BASELINE_EXCEPTIONS
-        or (srv == "2.2" and cv == 2 and smets == 1)
+        entry.critical or srv in BASELINE_EXCEPTIONS or (srv == "2.2" and cv == 2 and smets == 1)
     )
     assert decision.accepted == expected
     if not expected:
@@ -69,7 +75,9 @@ def test_each_exception_entry_names_its_rule_and_source(srv: str, cv: int, smets
 
 
 @given(SRVS, st.sampled_from(OPERATIONAL))
-def test_operational_statuses_are_not_restricted_by_the_suspended_rule(srv: str, status: str) -> None:
+def test_operational_statuses_are_not_restricted_by_the_suspended_rule(
+    srv: str, status: str
+) -> None:
     assert check_e5(load_variant("baseline"), srv, status).accepted
 
 

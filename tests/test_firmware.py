@@ -19,8 +19,14 @@ from tests.conftest import SCENARIOS, cli_json
 ESME = Setup((DeviceSpec("esme1", "ESME"),))
 
 
-def world(status: str = "commissioned", prior: str | None = None, smi: str = "F1",
-          firmware: str = "F1", image: str | None = None, cpl: tuple[str, ...] = ("F1", "F2")) -> World:
+def world(
+    status: str = "commissioned",
+    prior: str | None = None,
+    smi: str = "F1",
+    firmware: str = "F1",
+    image: str | None = None,
+    cpl: tuple[str, ...] = ("F1", "F2"),
+) -> World:
     return World(frozenset(cpl), (DeviceState(status, prior, smi, firmware, image),))
 
 
@@ -31,8 +37,11 @@ def run(variant: str, start: World, *actions: Request | CplChange) -> World:
     return start
 
 
-LOST_ACTIVATION = (CplChange("F1", False), Request("11.1", 0, image="F2"),
-                   Request("11.3", 0, lose_response=True))
+LOST_ACTIVATION = (
+    CplChange("F1", False),
+    Request("11.1", 0, image="F2"),
+    Request("11.3", 0, lose_response=True),
+)
 
 
 def test_device_answers() -> None:
@@ -47,11 +56,14 @@ def test_device_answers() -> None:
 
 def test_cpl_removal_suspends_exactly_the_devices_on_that_version() -> None:
     setup = Setup((DeviceSpec("a", "ESME"), DeviceSpec("b", "GSME"), DeviceSpec("ihd", "IHD")))
-    start = World(frozenset({"F1", "F2"}), (
-        DeviceState("commissioned", None, "F1", "F1"),
-        DeviceState("commissioned", None, "F2", "F2"),
-        DeviceState("commissioned", None, "F1", "F1"),
-    ))
+    start = World(
+        frozenset({"F1", "F2"}),
+        (
+            DeviceState("commissioned", None, "F1", "F1"),
+            DeviceState("commissioned", None, "F2", "F2"),
+            DeviceState("commissioned", None, "F1", "F1"),
+        ),
+    )
     after, _ = step(setup, start, CplChange("F1", False), load_variant("baseline"), LIVE)
     assert [d.status for d in after.devices] == ["suspended", "commissioned", "commissioned"]
     assert after.devices[0].prior == "commissioned"
@@ -84,7 +96,10 @@ def test_with_version_rules_update_from_any_response_carrying_a_version() -> Non
     diverged = replace(world(), devices=(DeviceState("commissioned", None, "F1", "F2"),))
     assert run("mp105", diverged, Request("11.3", 0)).devices[0].smi_firmware == "F2"
     assert run("mp105", diverged, Request("11.2", 0)).devices[0].smi_firmware == "F2"
-    assert run("mp105", diverged, Request("11.2", 0, lose_response=True)).devices[0].smi_firmware == "F1"
+    assert (
+        run("mp105", diverged, Request("11.2", 0, lose_response=True)).devices[0].smi_firmware
+        == "F1"
+    )
 
 
 def test_an_update_to_a_version_off_the_cpl_restores_nobody_and_suspends(tmp_path) -> None:
@@ -119,7 +134,10 @@ def test_scenario_baseline_story(scenario: str) -> None:
         view = _final(report, device)
         assert (view["status"], view["prior_status"]) == ("suspended", prior)
         assert (view["smi_firmware"], view["device_firmware"]) == ("F1", "F2")
-    assert [s["response_code"] for s in report["steps"] if s["step"].get("sr") == "11.2"] == ["E51", "E51"]
+    assert [s["response_code"] for s in report["steps"] if s["step"].get("sr") == "11.2"] == [
+        "E51",
+        "E51",
+    ]
 
 
 @pytest.mark.parametrize("scenario", ["mp105-story-mp105.json", "mp105-reattempt-mp105.json"])
@@ -131,6 +149,9 @@ def test_scenario_mp105_story_restores_the_prior_status(scenario: str) -> None:
         assert (view["status"], view["prior_status"]) == (prior, None)
         assert (view["smi_firmware"], view["device_firmware"]) == ("F2", "F2")
     # in the re-attempt scenario it is the SR11.3 response, not SR11.2, that restores
-    restoring = [s["step"]["sr"] for s in report["steps"]
-                 if any("status suspended →" in e for e in s["effects"])]
+    restoring = [
+        s["step"]["sr"]
+        for s in report["steps"]
+        if any("status suspended →" in e for e in s["effects"])
+    ]
     assert restoring == (["11.2", "11.2"] if "story" in scenario else ["11.3", "11.3"])

@@ -18,33 +18,59 @@ JOIN, UNJOIN = ("8.7.1", "8.7.2"), ("8.8.1", "8.8.2")
 
 
 def setup(compliant: bool = True) -> Setup:
-    return Setup((DeviceSpec("esme1", "ESME", compliant=compliant), DeviceSpec("cad1", "CAD")),
-                 (PairSpec(0, 1),))
+    return Setup(
+        (DeviceSpec("esme1", "ESME", compliant=compliant), DeviceSpec("cad1", "CAD")),
+        (PairSpec(0, 1),),
+    )
 
 
 def world(pair: str, status: str = "commissioned", prior: str | None = None) -> World:
-    return World(frozenset({"F1"}), (DeviceState(status, prior, "F1", "F1"),
-                                     DeviceState("commissioned", None, None, None)), (pair,))
+    return World(
+        frozenset({"F1"}),
+        (DeviceState(status, prior, "F1", "F1"), DeviceState("commissioned", None, None, None)),
+        (pair,),
+    )
 
 
-def serve(variant: str, pair: str, srv: str, lose: bool = False, compliant: bool = True,
-          status: str = "commissioned"):
+def serve(
+    variant: str,
+    pair: str,
+    srv: str,
+    lose: bool = False,
+    compliant: bool = True,
+    status: str = "commissioned",
+):
     prior = "commissioned" if status == "suspended" else None
-    return step(setup(compliant), world(pair, status, prior), Request(srv, 0, 1, lose_response=lose),
-                load_variant(variant), LIVE)
+    return step(
+        setup(compliant),
+        world(pair, status, prior),
+        Request(srv, 0, 1, lose_response=lose),
+        load_variant(variant),
+        LIVE,
+    )
 
 
 def test_every_join_transition_has_provenance_and_both_views() -> None:
     for row in jm.describe_transitions():
         assert row["provenance"] in TAGS and row["why"]
     assert {(v.smi, v.device) for s, v in jm.STATES.items() if s in STABLE} == {
-        (False, False), (True, True), (False, True), (True, False)}
+        (False, False),
+        (True, True),
+        (False, True),
+        (True, False),
+    }
 
 
-@given(st.sampled_from(STABLE), st.sampled_from(JOIN + UNJOIN), st.booleans(), st.booleans(),
-       st.sampled_from(["baseline", "mp105", "mp178"]))
-def test_the_smi_changes_only_on_a_success_response(pair: str, srv: str, lose: bool,
-                                                    compliant: bool, variant: str) -> None:
+@given(
+    st.sampled_from(STABLE),
+    st.sampled_from(JOIN + UNJOIN),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from(["baseline", "mp105", "mp178"]),
+)
+def test_the_smi_changes_only_on_a_success_response(
+    pair: str, srv: str, lose: bool, compliant: bool, variant: str
+) -> None:
     after, outcome = serve(variant, pair, srv, lose, compliant)
     before_view, after_view = jm.STATES[pair], jm.STATES[after.joins[0]]
     if after_view.smi != before_view.smi:
@@ -55,7 +81,9 @@ def test_the_smi_changes_only_on_a_success_response(pair: str, srv: str, lose: b
 
 
 @given(st.sampled_from(STABLE), st.sampled_from(UNJOIN), st.booleans())
-def test_baseline_and_mp105_reject_an_unjoin_the_smi_does_not_hold(pair: str, srv: str, lose: bool) -> None:
+def test_baseline_and_mp105_reject_an_unjoin_the_smi_does_not_hold(
+    pair: str, srv: str, lose: bool
+) -> None:
     for variant in ("baseline", "mp105"):
         after, outcome = serve(variant, pair, srv, lose)
         if not jm.STATES[pair].smi:
@@ -99,9 +127,13 @@ def test_manual_fix_sets_the_smi_to_the_device_view() -> None:
 
 def test_reconcile_from_read_device_log_is_a_variant_key(tmp_path) -> None:
     path = tmp_path / "reconcile.toml"
-    path.write_text('id = "reconcile"\nextends = "baseline"\n[joins]\nreconcile_smi_from_8_9 = true\n')
+    path.write_text(
+        'id = "reconcile"\nextends = "baseline"\n[joins]\nreconcile_smi_from_8_9 = true\n'
+    )
     for variant, expected in (("baseline", "device_only"), (str(path), "joined")):
-        after, outcome = step(setup(), world("device_only"), Request("8.9", 0), load_variant(variant), LIVE)
+        after, outcome = step(
+            setup(), world("device_only"), Request("8.9", 0), load_variant(variant), LIVE
+        )
         assert after.joins[0] == expected and outcome.response_code == "I0"
 
 
@@ -112,7 +144,11 @@ def _last_join(report: dict) -> tuple[bool, bool]:
 
 def test_mp178_story_under_baseline_is_stuck_joined_on_the_device_only() -> None:
     report = cli_json("run", str(SCENARIOS / "mp178-story-baseline.json"))
-    assert [s["response_code"] for s in report["steps"]] == [None, "E080801", "DEVICE:ALREADY_JOINED"]
+    assert [s["response_code"] for s in report["steps"]] == [
+        None,
+        "E080801",
+        "DEVICE:ALREADY_JOINED",
+    ]
     assert _last_join(report) == (False, True) and report["manual_fixes"] == 0
 
 

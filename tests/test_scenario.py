@@ -24,7 +24,12 @@ def test_report_has_design_md_shape_for_every_step() -> None:
     for record in report["steps"]:
         assert set(record) >= {"step", "accepted", "response_code", "devices", "joins"}
         assert set(record["devices"]["esme1"]) == {
-            "status", "prior_status", "smi_firmware", "device_firmware", "compliant"}
+            "status",
+            "prior_status",
+            "smi_firmware",
+            "device_firmware",
+            "compliant",
+        }
         assert set(record["joins"][0]) == {"target", "other", "smi", "device"}
     fix = report["steps"][3]
     assert (fix["accepted"], fix["response_code"]) == (None, None)
@@ -50,28 +55,47 @@ def test_variant_option_overrides_the_scenario() -> None:
 
 
 BAD = {
-    "unknown device": ({"devices": DEVICES, "steps": [{"sr": "11.2", "target": "esme9"}]},
-                       ["step 1", "unknown device 'esme9'"]),
-    "unknown srv": ({"devices": DEVICES, "steps": [{"sr": "99.9", "target": "esme1"}]},
-                    ["step 1", "unknown SRV '99.9'"]),
-    "not allowed": ({"devices": DEVICES, "steps": [{"sr": "11.2", "target": "cad1"}]},
-                    ["step 1", "ESME and GSME only"]),
-    "image off cpl": ({"cpl": ["F1"], "devices": DEVICES,
-                       "steps": [{"sr": "11.1", "target": "esme1", "image": "F9"}]},
-                      ["step 1", "not on the CPL"]),
-    "event not allowed": ({"devices": DEVICES, "steps": [{"event": "join_han", "target": "esme1"}]},
-                          ["step 1", "not allowed from status commissioned"]),
-    "unknown step": ({"devices": DEVICES, "steps": [{"teleport": "esme1"}]}, ["step 1", "not a step"]),
+    "unknown device": (
+        {"devices": DEVICES, "steps": [{"sr": "11.2", "target": "esme9"}]},
+        ["step 1", "unknown device 'esme9'"],
+    ),
+    "unknown srv": (
+        {"devices": DEVICES, "steps": [{"sr": "99.9", "target": "esme1"}]},
+        ["step 1", "unknown SRV '99.9'"],
+    ),
+    "not allowed": (
+        {"devices": DEVICES, "steps": [{"sr": "11.2", "target": "cad1"}]},
+        ["step 1", "ESME and GSME only"],
+    ),
+    "image off cpl": (
+        {
+            "cpl": ["F1"],
+            "devices": DEVICES,
+            "steps": [{"sr": "11.1", "target": "esme1", "image": "F9"}],
+        },
+        ["step 1", "not on the CPL"],
+    ),
+    "event not allowed": (
+        {"devices": DEVICES, "steps": [{"event": "join_han", "target": "esme1"}]},
+        ["step 1", "not allowed from status commissioned"],
+    ),
+    "unknown step": (
+        {"devices": DEVICES, "steps": [{"teleport": "esme1"}]},
+        ["step 1", "not a step"],
+    ),
     "bad status": ({"devices": [{"id": "e", "type": "ESME", "status": "asleep"}]}, ["devices[1]"]),
-    "suspended without prior": ({"devices": [{"id": "e", "type": "ESME", "status": "suspended"}]},
-                                ["prior_status"]),
+    "suspended without prior": (
+        {"devices": [{"id": "e", "type": "ESME", "status": "suspended"}]},
+        ["prior_status"],
+    ),
     "bad type": ({"devices": [{"id": "e", "type": "TOASTER"}]}, ["type must be"]),
     "unknown key": ({"devices": DEVICES, "stepz": []}, ["unknown key 'stepz'"]),
     "malformed json": ('{"devices": [', ["not valid JSON"]),
     "not an object": ("[1, 2]", ["expected an object"]),
-    "lose a non-device response": ({"devices": DEVICES,
-                                    "steps": [{"sr": "8.3", "target": "esme1", "lose_response": True}]},
-                                   ["Non-Device Request"]),
+    "lose a non-device response": (
+        {"devices": DEVICES, "steps": [{"sr": "8.3", "target": "esme1", "lose_response": True}]},
+        ["Non-Device Request"],
+    ),
 }
 
 

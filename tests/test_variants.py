@@ -17,15 +17,20 @@ def test_built_in_variants_load_with_their_inheritance() -> None:
     assert [e.srv for e in mp105.exceptions] == ["11.1", "6.23", "2.2", "11.2"]
     assert [str(r) for r in base.update_smi_on] == ["11.3:success"]
     assert mp178.exceptions == mp105.exceptions and mp178.update_smi_on == mp105.update_smi_on
-    assert (base.unjoin_requires_smi_join, mp105.unjoin_requires_smi_join,
-            mp178.unjoin_requires_smi_join) == (True, True, False)
+    assert (
+        base.unjoin_requires_smi_join,
+        mp105.unjoin_requires_smi_join,
+        mp178.unjoin_requires_smi_join,
+    ) == (True, True, False)
     assert mp178.expected("unjoin-validated") == "violated"
     assert mp178.expected("join-recoverable") == "holds"  # expectations are not inherited
 
 
 def test_a_path_works_wherever_an_id_does(tmp_path: Path) -> None:
     path = tmp_path / "mine.toml"
-    path.write_text('id = "mine"\nextends = "mp105"\n[firmware]\nupdate_smi_on = ["11.3:success"]\n')
+    path.write_text(
+        'id = "mine"\nextends = "mp105"\n[firmware]\nupdate_smi_on = ["11.3:success"]\n'
+    )
     mine = load_variant(str(path))
     assert mine.id == "mine" and [str(r) for r in mine.update_smi_on] == ["11.3:success"]
     result = cli("explain", "11.2", "--variant", str(path), "--format", "json")
@@ -33,20 +38,32 @@ def test_a_path_works_wherever_an_id_does(tmp_path: Path) -> None:
 
 
 BAD = {
-    "unknown-key": ('id = "x"\nextends = "baseline"\n\n[joins]\nunjoin_foo = true\n',
-                    ":5: joins.unjoin_foo: unknown key"),
+    "unknown-key": (
+        'id = "x"\nextends = "baseline"\n\n[joins]\nunjoin_foo = true\n',
+        ":5: joins.unjoin_foo: unknown key",
+    ),
     "unknown-top-key": ('id = "x"\nextnds = "baseline"\n', ":2: extnds: unknown key"),
-    "unknown-srv": ('id = "x"\nextends = "baseline"\n[suspended]\nexceptions = [\n'
-                    '  { srv = "11.1" },\n  { srv = "99.9" },\n]\n',
-                    ":6: suspended.exceptions: entry 2: unknown SRV '99.9'"),
-    "unknown-srv-in-update": ('id = "x"\nextends = "baseline"\n[firmware]\n'
-                              'update_smi_on = ["77.7:success"]\n', ":4: firmware.update_smi_on"),
-    "wrong-type": ('id = "x"\nextends = "baseline"\n[suspended]\nallow_critical = "yes"\n',
-                   ":4: suspended.allow_critical: must be true or false"),
-    "bad-verdict": ('id = "x"\nextends = "baseline"\n[expect]\nunjoin-validated = "maybe"\n',
-                    ":4: expect.unjoin-validated"),
-    "unknown-property": ('id = "x"\nextends = "baseline"\n[expect]\nno-such = "holds"\n',
-                         ":4: expect.no-such: unknown property"),
+    "unknown-srv": (
+        'id = "x"\nextends = "baseline"\n[suspended]\nexceptions = [\n'
+        '  { srv = "11.1" },\n  { srv = "99.9" },\n]\n',
+        ":6: suspended.exceptions: entry 2: unknown SRV '99.9'",
+    ),
+    "unknown-srv-in-update": (
+        'id = "x"\nextends = "baseline"\n[firmware]\nupdate_smi_on = ["77.7:success"]\n',
+        ":4: firmware.update_smi_on",
+    ),
+    "wrong-type": (
+        'id = "x"\nextends = "baseline"\n[suspended]\nallow_critical = "yes"\n',
+        ":4: suspended.allow_critical: must be true or false",
+    ),
+    "bad-verdict": (
+        'id = "x"\nextends = "baseline"\n[expect]\nunjoin-validated = "maybe"\n',
+        ":4: expect.unjoin-validated",
+    ),
+    "unknown-property": (
+        'id = "x"\nextends = "baseline"\n[expect]\nno-such = "holds"\n',
+        ":4: expect.no-such: unknown property",
+    ),
     "missing-root-key": ('id = "x"\n[suspended]\nallow_critical = true\n', "missing"),
     "not-toml": ('id = "x\n', "not valid TOML"),
     "unknown-parent": ('id = "x"\nextends = "mp999"\n', ":2: extends: unknown variant 'mp999'"),
@@ -67,8 +84,9 @@ def test_bad_variant_files_give_one_clear_line_and_exit_2(tmp_path: Path, case: 
 def test_a_cycle_in_extends_is_named(tmp_path: Path) -> None:
     (tmp_path / "a.toml").write_text('id = "a"\nextends = "b.toml"\n')
     (tmp_path / "b.toml").write_text('id = "b"\nextends = "a.toml"\n')
-    assert_one_line_error(cli("explain", "11.2", "--variant", str(tmp_path / "a.toml")),
-                          "extends", "cycle")
+    assert_one_line_error(
+        cli("explain", "11.2", "--variant", str(tmp_path / "a.toml")), "extends", "cycle"
+    )
 
 
 def test_unknown_variant_id() -> None:

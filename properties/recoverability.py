@@ -1,0 +1,102 @@
+"""The recoverability properties (AG EF): from every reachable state a good state stays
+reachable with no further faults and no manual SMI correction.
+
+"Stuck" is not a state property (domain.md): Suspended with an approved version on the
+device is reachable under MP105 too. What MP105 and MP178 change is whether a way back
+exists, so these are checked by reachability, not as invariants.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from model.dsp import UPDATE_FIRMWARE, StepNotAllowed, step
+from model.join_machine import IN_SYNC
+from model.machines import LIVE, Machines
+from model.status_chart import OPERATIONAL, SUSPENDED
+from model.variant import Variant
+from model.world import Action, ManualFix, Request, Setup, World
+from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE
+
+#: Requests that end a device's life are no way back: a decommissioned device is trivially
+#: "in agreement" (assumption: recovery keeps the device in service).
+_ENDS_LIFE = frozenset({"8.3"})
+
+
+def firmware_good_device(
+    cpl_listed: bool, status: str, smi: str | None, firmware: str | None, cpl: frozenset[str]
+) -> bool:
+    """One device agrees: its SMI firmware equals what it runs, and it is Suspended exactly
+    when that version is off the CPL. Devices out of service are not judged."""
+    if not cpl_listed or (status not in OPERATIONAL and status != SUSPENDED):
+        return True
+    return smi == firmware and (status == SUSPENDED) == (smi not in cpl)
+
+
+def firmware_good(setup: Setup, world: World) -> bool:
+    """The good states of firmware-recoverable."""
+    return all(
+        firmware_good_device(spec.cpl_listed, d.status, d.smi_firmware, d.firmware, world.cpl)
+        for spec, d in zip(setup.devices, world.devices, strict=True)
+    )
+
+
+def join_good(setup: Setup, world: World) -> bool:
+    """The good states of join-recoverable: the SMI and the device agree on every join."""
+    return all(pair in IN_SYNC for pair in world.joins)
+
+
+GOOD: dict[str, Callable[[Setup, World], bool]] = {
+    FIRMWARE_RECOVERABLE: firmware_good,
+    JOIN_RECOVERABLE: join_good,
+}
+
+
+def is_recovery_action(property_id: str, action: Action) -> bool:
+    """May ``action`` be part of a way back, for ``property_id``?
+
+    A way back uses Service Requests whose responses arrive: no lost response (no further
+    faults), no manual SMI correction, no request that ends the device's life, no CPL or
+    other DCC event (assumption: the way back is in the Service User's hands); and for
+    firmware-recoverable, no new firmware image (SR11.1).
+    """
+    if not isinstance(action, Request) or action.lose_response or action.srv in _ENDS_LIFE:
+        return False
+    return not (property_id == FIRMWARE_RECOVERABLE and action.srv == UPDATE_FIRMWARE)
+
+
+def recoverable(
+    setup: Setup,
+    world: World,
+    variant: Variant,
+    property_id: str,
+    actions: Callable[[Setup, World], Iterable[Action]],
+    machines: Machines = LIVE,
+    limit: int = 20_000,
+) -> bool | None:
+    """Is a good state reachable from ``world`` over recovery actions? None if the search
+    visited ``limit`` states without deciding (a bounded search, for fuzzing and replay)."""
+    good = GOOD[property_id]
+    seen = {world}
+    queue = deque([world])
+    while queue:
+        current = queue.popleft()
+        if good(setup, current):
+            return True
+        for action in actions(setup, current):
+            if not is_recovery_action(property_id, action):
+                continue
+            try:
+                successor, _ = step(setup, current, action, variant, machines)
+            except StepNotAllowed:
+                continue
+            if successor not in seen:
+                if len(seen) >= limit:
+                    return None
+                seen.add(successor)
+                queue.append(successor)
+    return False
+
+
+__all__ = ["GOOD", "ManualFix", "firmware_good", "is_recovery_action", "join_good", "recoverable"]
