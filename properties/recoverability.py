@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable
 from model.dsp import UPDATE_FIRMWARE, StepNotAllowed, step
 from model.join_machine import IN_SYNC
 from model.machines import LIVE, Machines
-from model.status_chart import OPERATIONAL, SUSPENDED
+from model.status_chart import OPERATIONAL, SUSPENDED, TERMINAL
 from model.variant import Variant
-from model.world import Action, ManualFix, Request, Setup, World
+from model.world import Action, CplChange, ManualFix, Request, Setup, World
 from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE
 
 #: Requests that end a device's life are no way back: a decommissioned device is trivially
@@ -43,8 +43,13 @@ def firmware_good(setup: Setup, world: World) -> bool:
 
 
 def join_good(setup: Setup, world: World) -> bool:
-    """The good states of join-recoverable: the SMI and the device agree on every join."""
-    return all(pair in IN_SYNC for pair in world.joins)
+    """The good states of join-recoverable: the SMI and the device agree on every join.
+    A pair whose Business Target is out of service is not judged (assumption, as for
+    firmware: a decommissioned or withdrawn device accepts no request at all)."""
+    return all(
+        state in IN_SYNC or world.devices[pair.target].status in TERMINAL
+        for pair, state in zip(setup.pairs, world.joins, strict=True)
+    )
 
 
 GOOD: dict[str, Callable[[Setup, World], bool]] = {
@@ -57,10 +62,13 @@ def is_recovery_action(property_id: str, action: Action) -> bool:
     """May ``action`` be part of a way back, for ``property_id``?
 
     A way back uses Service Requests whose responses arrive: no lost response (no further
-    faults), no manual SMI correction, no request that ends the device's life, no CPL or
-    other DCC event (assumption: the way back is in the Service User's hands); and for
-    firmware-recoverable, no new firmware image (SR11.1).
+    faults), no manual SMI correction, no request that ends the device's life, no CPL
+    removal or other DCC event; and for firmware-recoverable, no new firmware image
+    (SR11.1). The DCC adding a version to the CPL is allowed (assumption: a newly approved
+    version is the normal course of events, not a fault).
     """
+    if isinstance(action, CplChange):
+        return action.listed
     if not isinstance(action, Request) or action.lose_response or action.srv in _ENDS_LIFE:
         return False
     return not (property_id == FIRMWARE_RECOVERABLE and action.srv == UPDATE_FIRMWARE)

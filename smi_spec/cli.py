@@ -160,6 +160,39 @@ def run_command(
     show_run(console, report)
 
 
+import smi_spec.duis_commands  # noqa: E402,F401  (registers classify, replay)
+
+
+@app.command("check")
+def check_command(
+    variant: Annotated[str, typer.Option(help="variant id, path to a .toml file, or all")] = "all",
+    property: Annotated[
+        list[str] | None, typer.Option("--property", help="check only this property (repeatable)")
+    ] = None,
+    max_lost: Annotated[int, typer.Option(min=0, max=4, help="responses the network may lose")] = 1,
+    meters: Annotated[int, typer.Option(min=1, max=3, help="meters (ESME), compliant or not")] = 1,
+    cads: Annotated[int, typer.Option(min=0, max=3, help="CADs joined to every meter")] = 1,
+    versions: Annotated[int, typer.Option(min=1, max=4, help="firmware versions F1..Fn")] = 2,
+    dcc_events: Annotated[
+        bool, typer.Option("--dcc-events/--no-dcc-events", help="also DCC withdrawal and recovery")
+    ] = False,
+    itf: Annotated[
+        str | None, typer.Option(help="write each counterexample as ITF JSON here")
+    ] = None,
+    format: FormatOption = Format.text,
+) -> None:
+    """Exhaustive check: every property of every variant, with shortest counterexamples.
+
+    Exit code 0 when every verdict is as the variant's [expect] table says, 1 otherwise.
+    """
+    from properties.explorer import Bounds
+    from smi_spec.checking import run_check
+
+    bounds = Bounds(meters, cads, versions, max_lost, dcc_events)
+    ok = run_check(console, variant, property, bounds, itf, json_output=format is Format.json)
+    raise typer.Exit(0 if ok else 1)
+
+
 def main() -> None:
     """Entry point: bad input becomes one line on stderr and exit code 2."""
     try:

@@ -1,0 +1,249 @@
+"""Counterexamples told in domain terms, and as ITF traces for other tools.
+
+A trace found by the explorer is replayed from its start on the live machines (not the
+compiled tables): the story a reviewer reads is the live model's, and the replay must end in
+the very state the explorer reached, or the tables and the live machines disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from model.catalogue import lookup
+from model.dsp import Outcome, step
+from model.machines import LIVE
+from model.scenario import views
+from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, World
+from properties.explorer import Exploration
+
+
+def action_label(setup: Setup, action: Action) -> str:
+    """'SR11.3 Activate Firmware to esme1', 'DCC removes F1 from the CPL', ..."""
+    if isinstance(action, Request):
+        text = f"{lookup(action.srv).label} to {setup.devices[action.target].id}"
+        if action.other is not None:
+            text += f" for {setup.devices[action.other].id}"
+        if action.image is not None:
+            text += f" (image {action.image})"
+        return text
+    if isinstance(action, CplChange):
+        return f"DCC {'adds' if action.listed else 'removes'} {action.version} " + (
+            "to the CPL" if action.listed else "from the CPL"
+        )
+    if isinstance(action, ManualFix):
+        pair = setup.pairs[action.pair]
+        return (
+            f"DCC corrects the SMI by hand for {setup.devices[pair.target].id} / "
+            f"{setup.devices[pair.other].id}"
+        )
+    return f"DCC event {action.event} for {setup.devices[action.target].id}"
+
+
+def _actor(action: Action) -> str:
+    return "Service User" if isinstance(action, Request) else "DCC"
+
+
+def _result(outcome: Outcome) -> str:
+    parts = list(outcome.effects) or ["no change"]
+    if outcome.accepted is False and outcome.rule is not None:
+        parts = [f"rejected {outcome.response_code} ({outcome.rule.id}, {outcome.rule.source})"]
+    return "; ".join(parts)
+
+
+def describe_start(setup: Setup, world: World) -> str:
+    devices = []
+    for spec, state in zip(setup.devices, world.devices, strict=True):
+        text = f"{spec.id} ({spec.type}"
+        if spec.type != "CAD":
+            text += ", GBCS-compliant" if spec.compliant else ", not GBCS-compliant"
+        text += f") {state.status}"
+        if state.smi_firmware:
+            text += f" on {state.firmware}"
+        devices.append(text)
+    return f"{'; '.join(devices)}; CPL {{{', '.join(sorted(world.cpl))}}}; nothing joined"
+
+
+def story(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
+    """The counterexample of one property as numbered steps, or None if it holds."""
+    result = exploration.result(property_id)
+    if result.verdict != "violated":
+        return None
+    setup_index, world, _ = exploration.decode(result.path[0])
+    setup = exploration.universe.setups[setup_index]
+    variant = exploration.variant
+    steps = []
+    for number, a in enumerate(result.actions, 1):
+        if a < 0:  # the catalogue sweep: a request with no effect on the state
+            steps.append(
+                {
+                    "step": number,
+                    "actor": "Service User",
+                    "text": result.why,
+                    "accepted": True,
+                    "response_code": None,
+                    "lost": False,
+                    **views(setup, world),
+                }
+            )
+            continue
+        action = exploration.universe.actions[a]
+        world, outcome = step(setup, world, action, variant, LIVE)
+        steps.append(
+            {
+                "step": number,
+                "actor": _actor(action),
+                "action": _action_json(setup, action),
+                "text": f"{action_label(setup, action)}: {_result(outcome)}",
+                "accepted": outcome.accepted,
+                "response_code": outcome.response_code,
+                "forwarded": outcome.forwarded,
+                "lost": isinstance(action, Request) and action.lose_response,
+                "rule": None
+                if outcome.rule is None
+                else {
+                    "id": outcome.rule.id,
+                    "text": outcome.rule.text,
+                    "source": outcome.rule.source,
+                },
+                **views(setup, world),
+            }
+        )
+    expected_end = exploration.decode(result.path[-1])[1]
+    if result.actions and result.actions[-1] >= 0 and len(result.path) == len(result.actions) + 1:
+        if world != expected_end:
+            raise AssertionError("the live machines and the compiled tables disagree on this trace")
+    return {
+        "property": property_id,
+        "why": result.why,
+        "start": describe_start(setup, exploration.decode(result.path[0])[1]),
+        "steps": steps,
+        "final": views(setup, world),
+    }
+
+
+def _action_json(setup: Setup, action: Action) -> dict[str, Any]:
+    if isinstance(action, Request):
+        doc: dict[str, Any] = {"sr": action.srv, "target": setup.devices[action.target].id}
+        if action.other is not None:
+            doc["other"] = setup.devices[action.other].id
+        if action.image is not None:
+            doc["image"] = action.image
+        if action.lose_response:
+            doc["lose_response"] = True
+        return doc
+    if isinstance(action, CplChange):
+        return {"cpl_add" if action.listed else "cpl_remove": action.version}
+    if isinstance(action, ManualFix):
+        pair = setup.pairs[action.pair]
+        return {
+            "manual_smi_fix": {
+                "target": setup.devices[pair.target].id,
+                "other": setup.devices[pair.other].id,
+            }
+        }
+    assert isinstance(action, DccEvent)
+    return {"event": action.event, "target": setup.devices[action.target].id}
+
+
+def as_scenario(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
+    """The counterexample as a scenario file, to replay with ``smi-spec run``."""
+    result = exploration.result(property_id)
+    if result.verdict != "violated":
+        return None
+    setup_index, world, _ = exploration.decode(result.path[0])
+    setup = exploration.universe.setups[setup_index]
+    devices = []
+    for spec, state in zip(setup.devices, world.devices, strict=True):
+        device: dict[str, Any] = {
+            "id": spec.id,
+            "type": spec.type,
+            "smets": spec.smets,
+            "status": state.status,
+            "compliant": spec.compliant,
+        }
+        if state.firmware:
+            device["firmware"] = state.firmware
+        devices.append(device)
+    return {
+        "variant": exploration.variant.path,
+        "title": f"Counterexample to {property_id} under {exploration.variant.id}",
+        "cpl": sorted(world.cpl),
+        "devices": devices,
+        "steps": [
+            _action_json(setup, exploration.universe.actions[a]) for a in result.actions if a >= 0
+        ],
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# ITF: the Informal Trace Format of Apalache and Quint
+
+
+def _itf_state(setup: Setup, world: World, action: str, index: int) -> dict[str, Any]:
+    return {
+        "#meta": {"index": index},
+        "action": action,
+        "cpl": {"#set": sorted(world.cpl)},
+        "devices": {
+            spec.id: {
+                "status": state.status,
+                "prior_status": state.prior or "",
+                "smi_firmware": state.smi_firmware or "",
+                "device_firmware": state.firmware or "",
+                "image": state.image or "",
+                "compliant": spec.compliant,
+            }
+            for spec, state in zip(setup.devices, world.devices, strict=True)
+        },
+        "joins": {
+            "#map": [
+                [{"#tup": [setup.devices[p.target].id, setup.devices[p.other].id]}, state]
+                for p, state in zip(setup.pairs, world.joins, strict=True)
+            ]
+        },
+    }
+
+
+def itf(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
+    """The counterexample as an ITF document (one state per step, the action that led there)."""
+    result = exploration.result(property_id)
+    if result.verdict != "violated":
+        return None
+    setup_index, world, _ = exploration.decode(result.path[0])
+    setup = exploration.universe.setups[setup_index]
+    states = [_itf_state(setup, world, "init", 0)]
+    for number, a in enumerate(result.actions, 1):
+        if a < 0:
+            continue
+        action = exploration.universe.actions[a]
+        world, _ = step(setup, world, action, exploration.variant, LIVE)
+        states.append(_itf_state(setup, world, action_label(setup, action), number))
+    return {
+        "#meta": {
+            "format": "ITF",
+            "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
+            "source": "smi-spec",
+            "variant": exploration.variant.id,
+            "property": property_id,
+            "description": result.why,
+        },
+        "vars": ["action", "cpl", "devices", "joins"],
+        "states": states,
+    }
+
+
+def write_itf(exploration: Exploration, directory: Path) -> list[Path]:
+    """Write one ``<variant>-<property>.itf.json`` per violated property."""
+    written = []
+    for result in exploration.properties:
+        document = itf(exploration, result.id)
+        if document is None:
+            continue
+        path = directory / f"{exploration.variant.id}-{result.id}.itf.json"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        temporary.replace(path)
+        written.append(path)
+    return written
