@@ -239,9 +239,9 @@ def explore(
                 if property_id in wanted and property_id not in first_violation:
                     first_violation[property_id] = (index, a, why)
         if kind == "device":
-            devs = devs[:where] + (new_devs,) + devs[where + 1 :]
+            devs = (*devs[:where], new_devs, *devs[where + 1:])
         elif kind == "pair" or kind == "fix":
-            joins = joins[:where] + (new_joins,) + joins[where + 1 :]
+            joins = (*joins[:where], new_joins, *joins[where + 1:])
         elif kind == "log":
             joins = list(joins)  # type: ignore[assignment]
             for p, state in zip(targets_pairs[where], new_joins, strict=True):
