@@ -1,0 +1,173 @@
+"""``smi-spec classify`` and ``smi-spec replay``: real DUIS messages and message logs in.
+
+Registered on the ``smi-spec`` app by one import at the end of ``smi_spec/cli.py``. Bad
+input follows the CLI's conventions: one line on stderr (``smi-spec: error: FILE: problem``)
+and exit code 2; ``classify`` reports every bad file on its own line and still classifies
+the others.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from model.catalogue import lookup
+from model.dsp import check_e5
+from model.duis import DuisError, DuisMessage, DuisRequest, read_message
+from model.errors import InputError
+from model.status_chart import STATUSES
+from model.variant import Variant, load_variant
+from smi_spec import cli
+from smi_spec.cli import Format, FormatOption, console, emit_json
+
+
+def _apps() -> list[typer.Typer]:
+    """The app to register on: ``smi_spec.cli.app``, and also the ``__main__`` copy's app
+    when the CLI runs as ``python -m smi_spec.cli`` (the module is then loaded twice)."""
+    apps = [cli.app]
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name == "smi_spec.cli":
+        other = getattr(main, "app", None)
+        if isinstance(other, typer.Typer) and other is not cli.app:
+            apps.append(other)
+    return apps
+
+
+def error_line(message: str) -> str:
+    """``smi-spec: error: ...`` on one line, whatever a file name or message holds."""
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+    return f"smi-spec: error: {text}"
+
+
+# ---------------------------------------------------------------------------------------
+# classify
+
+
+def classify_message(
+    file: str,
+    message: DuisMessage,
+    variant: Variant,
+    statuses: tuple[str, ...],
+    smets: int,
+) -> dict[str, Any]:
+    """One file's record: what it is and, for a request, check E5's decision per status."""
+    if not isinstance(message, DuisRequest):
+        entry = lookup(message.srv) if message.srv else None
+        return {
+            "file": file,
+            "kind": "response",
+            "srv": message.srv,
+            "name": entry.name if entry else None,
+            "critical": entry.critical if entry else None,
+            "response_code": message.response_code,
+            "success": message.success,
+            "originator": message.request_id.originator,
+            "target": message.target,
+            "firmware_version": message.firmware_version,
+        }
+    entry = message.entry
+    decisions = {}
+    for status in statuses:
+        decision = check_e5(variant, message.srv, status, message.command_variant, smets)
+        decisions[status] = {
+            "accepted": decision.accepted,
+            "response_code": decision.response_code,
+            "rule": decision.rule.text,
+            "rule_id": decision.rule.id,
+            "source": decision.rule.source,
+        }
+    return {
+        "file": file,
+        "kind": "request",
+        "srv": message.srv,
+        "name": entry.name,
+        "critical": entry.critical,
+        "non_device": entry.non_device,
+        "command_variant": message.command_variant,
+        "originator": message.originator,
+        "target": message.target,
+        "device_ids": list(message.device_ids),
+        "other_device": message.other_device_id,
+        "body": message.body,
+        "decisions": decisions,
+    }
+
+
+def _classify_table(records: list[dict[str, Any]], variant: Variant, smets: int) -> Table:
+    statuses = next((list(r["decisions"]) for r in records if r["kind"] == "request"), [])
+    table = Table(
+        title=f"check E5 under {variant.id} (SMETS{smets}): ok = accepted, else the code",
+        show_lines=False,
+    )
+    for column in ("File", "SRV", "Name", "Crit", "CV", "Target"):
+        table.add_column(column, overflow="fold")
+    for status in statuses:
+        table.add_column(status.replace("_", " "), overflow="fold")
+    for r in records:
+        if r["kind"] == "response":
+            cells = [f"response {r['response_code']}"] + [""] * (len(statuses) - 1)
+            table.add_row(
+                Path(r["file"]).name,
+                r["srv"] or "",
+                r["name"] or "",
+                "",
+                "",
+                r["target"],
+                *cells[: len(statuses)],
+            )
+            continue
+        table.add_row(
+            Path(r["file"]).name,
+            r["srv"],
+            r["name"],
+            "yes" if r["critical"] else "no",
+            str(r["command_variant"]),
+            r["target"],
+            *(
+                "[green]ok[/]" if d["accepted"] else f"[red]{d['response_code']}[/]"
+                for d in r["decisions"].values()
+            ),
+        )
+    return table
+
+
+def classify_command(
+    files: Annotated[list[str], typer.Argument(help="DUIS request or response files")],
+    variant: Annotated[str, typer.Option(help="variant id or path to a .toml file")] = "baseline",
+    status: Annotated[
+        str | None, typer.Option(help="one SMI status (default: every status)")
+    ] = None,
+    smets: Annotated[int, typer.Option(min=1, max=2, help="SMETS version of the device")] = 2,
+    format: FormatOption = Format.text,
+) -> None:
+    """What each DUIS message is, and the DSP's check E5 decision for a device in each SMI
+    status. Responses are reported as responses (kind "response"), without decisions."""
+    if status is not None and status not in STATUSES:
+        raise InputError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+    rules = load_variant(variant)
+    statuses = (status,) if status else STATUSES
+    records = []
+    failed = 0
+    for file in files:
+        try:
+            message = read_message(file)
+        except DuisError as exc:
+            failed += 1
+            print(error_line(str(exc)), file=sys.stderr)
+            continue
+        records.append(classify_message(file, message, rules, statuses, smets))
+    if format is Format.json:
+        emit_json(records)
+    elif records:
+        console.print(_classify_table(records, rules, smets))
+    if failed:
+        raise typer.Exit(2)
+
+
+for _app in _apps():
+    _app.command("classify")(classify_command)
