@@ -171,3 +171,116 @@ def classify_command(
 
 for _app in _apps():
     _app.command("classify")(classify_command)
+
+
+# ---------------------------------------------------------------------------------------
+# replay
+
+
+def _describe_event(record: dict[str, Any]) -> str:
+    raw, kind = record["event"], record["kind"]
+    if kind in ("request", "inline"):
+        text = f"SR{record['srv']} {lookup(record['srv']).name} → {record['device']}"
+        if record.get("other"):
+            text += f", {record['other']}"
+        if record.get("image"):
+            text += f" (image {record['image']})"
+        return text
+    if kind in ("response", "response_lost"):
+        return f"{kind.replace('_', ' ')} (outcome of line {record['paired_with']})"
+    if kind in ("cpl_remove", "cpl_add"):
+        return f"CPL {'removes' if kind == 'cpl_remove' else 'adds'} {raw[kind]}"
+    if kind == "manual_smi_fix":
+        fix = raw[kind]
+        return f"manual SMI fix {fix.get('target')} → {fix.get('other')}"
+    return f"event {raw.get('event')} {raw.get('target')}"
+
+
+def _model_cell(record: dict[str, Any]) -> str:
+    model = record.get("model")
+    if model is None or model["accepted"] is None:
+        return ""
+    if not model["accepted"]:
+        return f"[red]rejected {model['response_code']}[/]"
+    code = model["response_code"] or "response lost"
+    return f"accepted, {code}"
+
+
+def _logged_cell(record: dict[str, Any]) -> str:
+    logged = record.get("logged")
+    if logged is None:
+        return ""
+    text = "accepted" if logged["accepted"] else "rejected"
+    if "response_code" in logged:
+        text += f", {logged['response_code'] or 'response lost'}"
+    if logged.get("firmware_version"):
+        text += f", {logged['firmware_version']}"
+    return text
+
+
+def _notes_cell(record: dict[str, Any]) -> str:
+    notes = []
+    if record.get("agrees") is False:
+        notes.append(f"[red]disagrees: {record['disagreement']}[/]")
+    notes += [f"[red]{v['property']} violated: {v['why']}[/]" for v in record.get("violations", [])]
+    notes += [
+        f"[bold red]point of no return: {prop}[/]" for prop in record.get("point_of_no_return", [])
+    ]
+    return "\n".join(notes)
+
+
+def show_replay(report: dict[str, Any]) -> None:
+    table = Table(title=f"replay of {report['log']} under {report['variant']}")
+    for column in ("Line", "Event", "Model", "Logged", "Notes"):
+        table.add_column(column, overflow="fold")
+    for record in report["events"]:
+        table.add_row(
+            str(record["line"]),
+            _describe_event(record),
+            _model_cell(record),
+            _logged_cell(record),
+            _notes_cell(record),
+        )
+    console.print(table)
+    for prop, line in report["points_of_no_return"].items():
+        console.print(
+            f"[bold red]{prop}[/]: after line {line} the device and the SMI part ways and, "
+            "with no further faults and no manual correction, never meet again"
+        )
+    for item in report["violated"]:
+        said = " (as the variant's \\[expect] table says)"
+        expected = said if item["expected_by_variant"] else ""
+        console.print(f"violated: {item['property']}, first at line {item['first_line']}{expected}")
+    count = len(report["disagreements"])
+    if count:
+        console.print(f"[red]{count} logged outcome(s) the model disagrees with[/]")
+    console.print(
+        "[green]the log replays clean[/]"
+        if report["clean"]
+        else "[red]the log does not replay clean[/]"
+    )
+
+
+def replay_command(
+    log: Annotated[str, typer.Argument(help="message log (JSON Lines, docs/replay.md)")],
+    variant: Annotated[str | None, typer.Option(help="override the inventory's variant")] = None,
+    format: FormatOption = Format.text,
+) -> None:
+    """Replay a DUIS message log against the model: does the model agree with each logged
+    outcome, which properties break, and where the device and the SMI part ways for good.
+
+    Exit code 0 when the log replays clean, 1 otherwise, 2 for bad input."""
+    from model.message_log import load_log
+    from properties.replay import replay
+
+    loaded = load_log(log)
+    report = replay(loaded, load_variant(variant or loaded.variant_ref))
+    if format is Format.json:
+        emit_json(report)
+    else:
+        show_replay(report)
+    raise typer.Exit(0 if report["clean"] else 1)
+
+
+for _app in _apps():
+    _app.command("replay")(replay_command)
