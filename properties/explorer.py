@@ -68,6 +68,9 @@ class Bounds:
         )
 
 
+DEFAULT_BOUNDS = Bounds()
+
+
 @dataclass(frozen=True, slots=True)
 class Universe:
     """The setups (one per assignment of GBCS compliance) and their starting worlds."""
@@ -159,7 +162,7 @@ class _Interner:
 
 def explore(
     variant: Variant,
-    bounds: Bounds = Bounds(),
+    bounds: Bounds = DEFAULT_BOUNDS,
     properties: Iterable[str] = PROPERTY_IDS,
     progress: Callable[[int], None] | None = None,
 ) -> Exploration:
@@ -239,9 +242,9 @@ def explore(
                 if property_id in wanted and property_id not in first_violation:
                     first_violation[property_id] = (index, a, why)
         if kind == "device":
-            devs = (*devs[:where], new_devs, *devs[where + 1:])
+            devs = (*devs[:where], new_devs, *devs[where + 1 :])
         elif kind == "pair" or kind == "fix":
-            joins = (*joins[:where], new_joins, *joins[where + 1:])
+            joins = (*joins[:where], new_joins, *joins[where + 1 :])
         elif kind == "log":
             joins = list(joins)  # type: ignore[assignment]
             for p, state in zip(targets_pairs[where], new_joins, strict=True):
@@ -356,7 +359,7 @@ def explore(
                 states, taken = path_to(stuck)
                 exploration.properties.append(
                     PropertyResult(
-                        property_id, "violated", expected, _why_stuck(property_id), states, taken
+                        property_id, "violated", expected, why_stuck(property_id), states, taken
                     )
                 )
         elif property_id in first_violation:
@@ -371,7 +374,7 @@ def explore(
     return exploration
 
 
-def _why_stuck(property_id: str) -> str:
+def why_stuck(property_id: str) -> str:
     if property_id == FIRMWARE_RECOVERABLE:
         return (
             "no way back: from here, with no lost response, no manual SMI correction and no new "

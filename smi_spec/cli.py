@@ -193,6 +193,39 @@ def check_command(
     raise typer.Exit(0 if ok else 1)
 
 
+@app.command("fuzz")
+def fuzz_command(
+    variant: Annotated[str, typer.Option(help="variant id or path to a .toml file")] = "baseline",
+    max_examples: Annotated[int, typer.Option(min=1, help="Hypothesis examples per run")] = 200,
+    steps: Annotated[int, typer.Option(min=1, max=200, help="steps per example")] = 20,
+    seed: Annotated[
+        int | None, typer.Option(help="random seed: the same seed repeats the run exactly")
+    ] = None,
+    database: Annotated[
+        str, typer.Option(help="Hypothesis example database directory ('' for none)")
+    ] = ".hypothesis/smi-spec-fuzz",
+    format: FormatOption = Format.text,
+) -> None:
+    """Hypothesis stateful fuzzing of the live machines; shrunk counterexamples.
+
+    Exit code 0 when every property the variant expects violated is found and no other is.
+    """
+    from pathlib import Path
+
+    from smi_spec.fuzzing import run_fuzz
+
+    ok = run_fuzz(
+        console,
+        variant,
+        max_examples,
+        steps,
+        seed,
+        Path(database) if database else None,
+        json_output=format is Format.json,
+    )
+    raise typer.Exit(0 if ok else 1)
+
+
 def main() -> None:
     """Entry point: bad input becomes one line on stderr and exit code 2."""
     try:
