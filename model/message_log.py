@@ -24,6 +24,7 @@ from model.dsp import JOIN_SRVS, UNJOIN_SRVS, UPDATE_FIRMWARE
 from model.duis import DuisError, RequestId, read_request, read_response
 from model.errors import InputError, ScenarioError
 from model.scenario import Scenario, load_scenario
+from model.variant import Variant, load_variant
 from model.world import Action, Setup, World
 
 #: The largest log accepted (assumption: bounds memory; a log of a million events fits).
@@ -118,6 +119,16 @@ class MessageLog:
     events: tuple[Event, ...]
     actions: tuple[Action | None, ...]
     versions: tuple[str, ...]
+    inventory_line: int = 1
+
+    def variant(self, override: str | None = None) -> Variant:
+        """The variant to replay under: ``override``, else the inventory's."""
+        if override is not None:
+            return load_variant(override)
+        try:
+            return load_variant(self.variant_ref)
+        except InputError as exc:
+            raise _fail(self.path, self.inventory_line, f"inventory: variant: {exc}") from None
 
 
 def _fail(path: str, line: int, message: str) -> LogError:
@@ -169,6 +180,7 @@ def load_log(file: str) -> MessageLog:
         tuple(events),
         tuple(actions),
         tuple(sorted(versions)),
+        first_line,
     )
 
 

@@ -274,7 +274,7 @@ def replay_command(
     from properties.replay import replay
 
     loaded = load_log(log)
-    report = replay(loaded, load_variant(variant or loaded.variant_ref))
+    report = replay(loaded, loaded.variant(variant))
     if format is Format.json:
         emit_json(report)
     else:
