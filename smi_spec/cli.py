@@ -103,6 +103,31 @@ def variants_command(format: FormatOption = Format.text) -> None:
     console.print(table)
 
 
+@app.command("rules")
+def rules_command(
+    source: Annotated[
+        str | None, typer.Option(help="only rules with this provenance, e.g. assumption")
+    ] = None,
+    format: FormatOption = Format.text,
+) -> None:
+    """Every transition of both machines with its provenance, read from the machines."""
+    from model import join_machine, status_chart
+
+    rows = [{"machine": "device status", **r} for r in status_chart.describe_transitions()]
+    rows += [{"machine": "join", **r} for r in join_machine.describe_transitions()]
+    if source is not None:
+        rows = [r for r in rows if r["provenance"] == source]
+    if format is Format.json:
+        emit_json(rows)
+        return
+    table = Table(title="Rules of the two machines, with their sources")
+    for column in ("Machine", "Event", "From", "To", "Source", "Why"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["machine"], r["event"], r["source"], r["target"], r["provenance"], r["why"])
+    console.print(table)
+
+
 @app.command("explain")
 def explain_command(
     srv: Annotated[str, typer.Argument(help="Service Reference Variant, e.g. 11.2")],
