@@ -264,8 +264,8 @@ def describe_transitions() -> list[dict[str, Any]]:
                         "event": event_name,
                         "source": source,
                         "target": transition.dest,
-                        "provenance": transition.provenance,
-                        "why": transition.why,
+                        "provenance": getattr(transition, "provenance", ""),
+                        "why": getattr(transition, "why", ""),
                     }
                 )
     return rows

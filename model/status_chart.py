@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from statemachine import HistoryState, State, StateChart
-from statemachine.transition_list import TransitionList
 
 from model.provenance import ASSUMPTION, SEED_MP105, check_tag
 
@@ -36,9 +35,7 @@ class Provenance:
     external: bool = False
 
 
-def tagged(
-    transitions: TransitionList, source: str, trigger: str, why: str, external: bool = False
-) -> TransitionList:
+def tagged(transitions: Any, source: str, trigger: str, why: str, external: bool = False) -> Any:
     """Attach provenance to every transition of an event, at the place it is defined."""
     check_tag(source)
     for transition in transitions.transitions:
@@ -160,7 +157,9 @@ STATUSES: Final = (
 
 #: The statuses from which a CPL removal suspends a device (the compound's children).
 OPERATIONAL: Final = tuple(
-    s.id for s in DeviceStatusChart.operational.states if not isinstance(s, HistoryState)
+    s.id
+    for s in DeviceStatusChart.operational.states  # type: ignore[attr-defined]
+    if not isinstance(s, HistoryState)
 )
 
 #: Statuses in which the DSP accepts no Service Request for the device (assumption).
@@ -173,7 +172,7 @@ StatusState = tuple[str, str | None]
 
 def status_events() -> tuple[str, ...]:
     """Every event the chart defines, in definition order."""
-    return tuple(e.id for e in DeviceStatusChart.events)
+    return tuple(e.id for e in DeviceStatusChart.events)  # type: ignore[attr-defined]
 
 
 def chart_at(state: StatusState) -> DeviceStatusChart:

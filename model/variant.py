@@ -102,7 +102,7 @@ class Variant:
 
 
 # The schema: table -> key -> (python type, required in a variant without ``extends``).
-_TOP: Final = {
+_TOP: Final[dict[str, type | tuple[type, ...]]] = {
     "id": str,
     "title": str,
     "extends": str,
@@ -210,7 +210,9 @@ def _check_shape(data: dict[str, Any], where: _Locator) -> None:
                     expected is not bool and isinstance(sub_value, bool)
                 ):
                     raise where.error(key, sub, f"must be {_type_name(expected)}")
-                if sub == "source" and any(t.strip() not in TAGS for t in sub_value.split(",")):
+                if sub == "source" and any(
+                    t.strip() not in TAGS for t in str(sub_value).split(",")
+                ):
                     raise where.error(key, sub, f"unknown provenance tag in {sub_value!r}")
         elif key == "expect":
             if not isinstance(value, dict):

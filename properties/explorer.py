@@ -220,6 +220,7 @@ def explore(
         if loses[a] and lost >= max_lost:
             return None
         kind, where = kinds[a]
+        local: tuple[Any, ...]
         if kind == "device":
             local = (a, setup_index, devs[where], cpl_id)
         elif kind == "pair":

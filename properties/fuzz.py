@@ -173,7 +173,7 @@ def fuzz(
     """
     import time
 
-    system = system_for(variant, properties, bounds)
+    system: Any = system_for(variant, properties, bounds)
     original_init = system.__init__
     counter = {"examples": 0}
 

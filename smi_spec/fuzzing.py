@@ -11,7 +11,14 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from model.variant import load_variant
 from properties.fuzz import FuzzResult, fuzz
@@ -47,16 +54,12 @@ def run_fuzz(
         for properties in plan(dict(variant.expect)):
             label = properties[0] if len(properties) == 1 else f"{len(properties)} properties"
             task = progress.add_task(f"{variant.id}: {label}", total=max_examples)
+
+            def advance(examples: int, task: TaskID = task) -> None:
+                progress.update(task, completed=min(examples, max_examples))
+
             results.append(
-                fuzz(
-                    variant,
-                    properties,
-                    max_examples,
-                    steps,
-                    seed,
-                    database,
-                    on_example=lambda n, t=task: progress.update(t, completed=min(n, max_examples)),
-                )
+                fuzz(variant, properties, max_examples, steps, seed, database, on_example=advance)
             )
             progress.update(task, completed=max_examples)
     ok = all(
