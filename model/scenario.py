@@ -210,12 +210,15 @@ def _action(path: str, number: int, setup: Setup, raw: Any) -> Action:
             lose = raw.get("lose_response", False)
             if not isinstance(lose, bool):
                 raise ScenarioError("lose_response must be true or false")
+            if "image" in raw and not isinstance(raw["image"], str):
+                raise ScenarioError("image must be a firmware version string")
             other = setup.index(raw["other"]) if "other" in raw else None
             return Request(srv, setup.index(raw["target"]), other, raw.get("image"), cv, lose)
-        if set(raw) - {"note"} == {"cpl_remove"}:
-            return CplChange(str(raw["cpl_remove"]), listed=False)
-        if set(raw) - {"note"} == {"cpl_add"}:
-            return CplChange(str(raw["cpl_add"]), listed=True)
+        for key, listed in (("cpl_remove", False), ("cpl_add", True)):
+            if set(raw) - {"note"} == {key}:
+                if not isinstance(raw[key], str):
+                    raise ScenarioError(f"{key} must be a firmware version string")
+                return CplChange(raw[key], listed=listed)
         if set(raw) - {"note"} == {"manual_smi_fix"}:
             fix = raw["manual_smi_fix"]
             if not isinstance(fix, dict) or set(fix) != {"target", "other"}:

@@ -22,10 +22,19 @@ def yes(value: str) -> bool:
     return value == "Yes"
 
 
+def service_reference(row: dict) -> str:
+    """The Service Reference, corrected where the matrix lost a trailing zero: it gives "6.2"
+    for SRVs 6.20.1 and 6.20.2, whose DUIS templates say 6.20 (a number-conversion slip)."""
+    srv, given = row["Service Reference Variant"], row["Service Reference"]
+    if srv == given or srv.startswith(given + "."):
+        return given
+    return ".".join(srv.split(".")[:2])
+
+
 def convert(row: dict) -> dict:
     return {
         "srv": row["Service Reference Variant"],
-        "service_reference": row["Service Reference"],
+        "service_reference": service_reference(row),
         "name": " ".join(row["Service Request Name"].split()),
         "critical": yes(row["Critical"]),
         "non_device": yes(row["Non-Device Request"]),

@@ -185,7 +185,7 @@ def run_command(
     show_run(console, report)
 
 
-import smi_spec.duis_commands  # noqa: E402,F401  (registers classify, replay)
+import smi_spec.duis_commands  # noqa: E402  (registers classify, replay)
 
 
 @app.command("check")
@@ -251,6 +251,9 @@ def fuzz_command(
     raise typer.Exit(0 if ok else 1)
 
 
+import smi_spec.report_commands  # noqa: E402,F401  (registers diagrams, diff, report)
+
+
 def main() -> None:
     """Entry point: bad input becomes one line on stderr and exit code 2."""
     try:
@@ -261,6 +264,3 @@ def main() -> None:
     except BrokenPipeError:
         sys.exit(0)
 
-
-if __name__ == "__main__":
-    main()

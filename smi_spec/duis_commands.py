@@ -21,21 +21,7 @@ from model.duis import DuisError, DuisMessage, DuisRequest, read_message
 from model.errors import InputError
 from model.status_chart import STATUSES
 from model.variant import Variant, load_variant
-from smi_spec import cli
-from smi_spec.cli import Format, FormatOption, console, emit_json
-
-
-def _apps() -> list[typer.Typer]:
-    """The app to register on: ``smi_spec.cli.app``, and also the ``__main__`` copy's app
-    when the CLI runs as ``python -m smi_spec.cli`` (the module is then loaded twice)."""
-    apps = [cli.app]
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    if spec is not None and spec.name == "smi_spec.cli":
-        other = getattr(main, "app", None)
-        if isinstance(other, typer.Typer) and other is not cli.app:
-            apps.append(other)
-    return apps
+from smi_spec.cli import Format, FormatOption, app, console, emit_json
 
 
 def error_line(message: str) -> str:
@@ -169,8 +155,7 @@ def classify_command(
         raise typer.Exit(2)
 
 
-for _app in _apps():
-    _app.command("classify")(classify_command)
+app.command("classify")(classify_command)
 
 
 # ---------------------------------------------------------------------------------------
@@ -282,5 +267,4 @@ def replay_command(
     raise typer.Exit(0 if report["clean"] else 1)
 
 
-for _app in _apps():
-    _app.command("replay")(replay_command)
+app.command("replay")(replay_command)

@@ -26,7 +26,7 @@ def needs_shared() -> pytest.MarkDecorator:
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     """Run ``smi-spec`` as a user would, in a separate process."""
     return subprocess.run(
-        [sys.executable, "-m", "smi_spec.cli", *args],
+        [sys.executable, "-m", "smi_spec", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,

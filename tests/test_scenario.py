@@ -92,6 +92,14 @@ BAD = {
     "unknown key": ({"devices": DEVICES, "stepz": []}, ["unknown key 'stepz'"]),
     "malformed json": ('{"devices": [', ["not valid JSON"]),
     "not an object": ("[1, 2]", ["expected an object"]),
+    "cpl version not a string": (
+        {"devices": DEVICES, "steps": [{"cpl_remove": 3}]},
+        ["cpl_remove must be a firmware version string"],
+    ),
+    "image not a string": (
+        {"devices": DEVICES, "steps": [{"sr": "11.1", "target": "esme1", "image": 2}]},
+        ["image must be a firmware version string"],
+    ),
     "lose a non-device response": (
         {"devices": DEVICES, "steps": [{"sr": "8.3", "target": "esme1", "lose_response": True}]},
         ["Non-Device Request"],
