@@ -28,7 +28,7 @@ from model.dsp import check_e5
 from model.errors import InputError
 from model.status_chart import STATUSES
 from model.variant import Variant
-from properties import safety
+from properties import explorer, safety
 from properties.explorer import Exploration
 from properties.ids import PROPERTY_IDS
 from properties.narrate import action_label, story
@@ -38,6 +38,8 @@ from smi_spec.diff import ALL_CONDITIONS, conditions, exploration, unexpected, v
 
 MARKER: Final = ".smi-spec-report"
 STATUS_NAMES: Final = {s: s.replace("_", " ") for s in STATUSES}
+#: Check E5 table columns: Suspended first, the status the exception list is about.
+E5_COLUMNS: Final = ("suspended", *(s for s in STATUSES if s != "suspended"))
 
 
 def e(text: object) -> str:
@@ -88,6 +90,8 @@ th, td { padding: .4rem .65rem; border-top: 1px solid var(--line); text-align:le
   vertical-align: top; }
 thead th { background: var(--soft); border-top:none; white-space: nowrap; }
 tbody th { font-weight: 600; }
+table.e5 tbody th { min-width: 15rem; }
+table.e5 td:nth-child(2) { background: #fbf7ea; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .badge { display:inline-block; padding:.05rem .5rem; border-radius: 999px; font-weight:600;
   font-size:.85rem; white-space: nowrap; }
@@ -104,9 +108,10 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
   white-space: nowrap; }
 .star { color:#7d4e00; font-weight:700; }
 figure { margin: 1rem 0 1.5rem; }
-figure a.full { display:block; border:1px solid var(--line); border-radius:6px;
-  padding:.5rem; background:#fff; }
-figure img { display:block; width:100%; height:auto; max-width: 100%; }
+figure .frame { overflow-x:auto; border:1px solid var(--line); border-radius:6px;
+  background:#fff; }
+figure a.full { display:block; padding:.5rem; min-width: 44rem; }
+figure img { display:block; width:100%; height:auto; }
 figcaption { color: var(--muted); font-size:.92rem; margin-top:.4rem; }
 details { margin:.5rem 0; }
 summary { cursor:pointer; color: var(--accent); }
@@ -173,6 +178,7 @@ def table(
     columns: Sequence[str],
     rows: Iterable[Sequence[str]],
     row_headers: bool = True,
+    css_class: str = "",
 ) -> str:
     """A table whose cells are already HTML; the first cell of a row is its header."""
     head = "".join(f'<th scope="col">{e(c)}</th>' for c in columns)
@@ -186,7 +192,8 @@ def table(
     if not body:
         return f"<p>{e(caption)}: none.</p>"
     return (
-        f'<div class="scroll" role="region" aria-label="{e(caption)}" tabindex="0"><table>'
+        f'<div class="scroll" role="region" aria-label="{e(caption)}" tabindex="0">'
+        f'<table class="{e(css_class)}">'
         f"<caption>{e(caption)}</caption><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
@@ -210,14 +217,19 @@ def verdict_badge(verdict: str, expected: str | None = None) -> str:
 def property_text(property_id: str) -> str:
     """The one-line statement of a property, from the docstring of its check."""
     if property_id in GOOD:
-        doc = inspect.getdoc(GOOD[property_id]) or ""
-        good = doc.split(":", 1)[1].strip() if ":" in doc else doc
-        good = good.split(". ")[0].rstrip(".")
-        return f"From every reachable state a good state stays reachable ({good})."
+        # The explorer's own account of a violation, turned round into what must hold.
+        why_stuck = getattr(explorer, "why_stuck", None) or explorer._why_stuck
+        stuck = why_stuck(property_id)
+        found = re.fullmatch(r"no way back: from here, (.*), no state is reachable (.*)", stuck)
+        if found:
+            with_, where = found.groups()
+            return f"From every reachable state, {with_}, a state is reachable {where}."
+        return inspect.getdoc(GOOD[property_id]) or ""
     for _, function in inspect.getmembers(safety, inspect.isfunction):
         doc = inspect.getdoc(function) or ""
         if doc.startswith(f"{property_id}:"):
-            return " ".join(doc.split(":", 1)[1].split())
+            text = " ".join(doc.split(":", 1)[1].split())
+            return text[:1].upper() + text[1:]
     return ""
 
 
@@ -230,8 +242,9 @@ def figure(diagram: dg.Diagram | None, note: str = "") -> str:
         return ""
     src = f"diagrams/{diagram.name}.svg"
     return (
-        f'<figure><a class="full" href="{e(src)}" title="Open the diagram full size">'
-        f'<img src="{e(src)}" alt="{e(diagram.alt)}" loading="lazy"></a>'
+        f'<figure><div class="frame"><a class="full" href="{e(src)}" '
+        'title="Open the diagram full size">'
+        f'<img src="{e(src)}" alt="{e(diagram.alt)}"></a></div>'
         f"<figcaption>{e(diagram.title)}{e(note)}. "
         f'<a href="{e(src)}">Full size SVG</a> · '
         f'<a href="diagrams/{e(diagram.name)}.dot">DOT source</a></figcaption></figure>'
@@ -302,7 +315,7 @@ def e5_table(variant: Variant) -> str:
     exempt = {x.srv: x for x in variant.exceptions}
     groups: dict[tuple[Any, ...], list[str]] = {}
     for srv, request in catalogue().items():
-        cells = tuple(_cell(variant, srv, status) for status in STATUSES)
+        cells = tuple(_cell(variant, srv, status) for status in E5_COLUMNS)
         key = (srv in exempt, request.critical, cells)
         groups.setdefault(key, []).append(srv)
     rows = []
@@ -329,8 +342,9 @@ def e5_table(variant: Variant) -> str:
     return table(
         f"Check E5 under {variant.id}: each row is a set of SRVs with the same decision "
         "in every status",
-        ["SRVs", *(STATUS_NAMES[s] for s in STATUSES)],
+        ["SRVs", *(STATUS_NAMES[s] for s in E5_COLUMNS)],
         rows,
+        css_class="e5",
     )
 
 
@@ -385,6 +399,7 @@ def _lanes(step: dict[str, Any], label: str | None) -> str:
     else:
         dsp = rule_html or "—"
     if step.get("lost"):
+        effects = "; ".join(p for p in effects.split("; ") if p != "response lost")
         device = (
             f'{e(effects)} <span class="badge lost">⚡ response lost</span>'
             " (the DSP never hears back)"
@@ -437,9 +452,9 @@ def verdict_rows(exploration_: Exploration) -> list[list[str]]:
     return [
         [
             f'<span class="tag">{e(p.id)}</span>',
-            e(property_text(p.id)),
             verdict_badge(p.verdict, p.expected),
             e(p.expected),
+            e(property_text(p.id)),
             f'<a href="#story-{e(p.id)}">the story</a>' if p.verdict == "violated" else "",
         ]
         for p in exploration_.properties
@@ -503,7 +518,7 @@ def variant_body(v: Variant, diagrams: Sequence[dg.Diagram], ids: dict[str, str]
         '<h2 id="verdicts">Verdicts</h2>',
         table(
             f"Property verdicts under {v.id}",
-            ["Property", "What it says", "Verdict", "Expected", "Counterexample"],
+            ["Property", "Verdict", "Expected", "What it says", "Counterexample"],
             verdict_rows(x),
         ),
         '<h2 id="rules">Rules</h2>',
@@ -623,15 +638,16 @@ def index_body(
     diagrams: Sequence[dg.Diagram],
 ) -> str:
     explored = {v.id: exploration(v) for v in variants}
-    header = ["Property", "What it says", *(v.id for v in variants)]
+    header = ["Property", *(v.id for v in variants), "What it says"]
     rows = []
     for property_id in PROPERTY_IDS:
-        row = [f'<span class="tag">{e(property_id)}</span>', e(property_text(property_id))]
+        row = [f'<span class="tag">{e(property_id)}</span>']
         for v in variants:
             p = explored[v.id].result(property_id)
             row.append(
                 f'<a href="{e(ids[v.id])}#verdicts">{verdict_badge(p.verdict, p.expected)}</a>'
             )
+        row.append(e(property_text(property_id)))
         rows.append(row)
     cards = "".join(
         f'<li><h3><a href="{e(ids[v.id])}">{e(v.id)}</a></h3><p>{e(v.title)}</p>'
