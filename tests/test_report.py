@@ -1,0 +1,207 @@
+"""The HTML report: complete, self-contained, escaped, accessible, written atomically."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.errors import InputError
+from model.variant import load_variant
+from smi_spec import report
+from tests.conftest import ROOT, assert_one_line_error, cli
+
+PAGES = {
+    "index.html",
+    "variant-baseline.html",
+    "variant-mp105.html",
+    "variant-mp178.html",
+    "diff-baseline-mp105.html",
+    "diff-mp105-mp178.html",
+}
+
+
+class Page(HTMLParser):
+    """The parts of a page the tests read: tags with attributes, text, and nesting."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.open: list[str] = []
+        self.unbalanced: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag not in {"meta", "link", "img", "br", "input", "hr"}:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            self.unbalanced.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def all(self, tag: str) -> list[dict[str, str | None]]:
+        return [attrs for name, attrs in self.tags if name == tag]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("r") / "report"
+    result = report.build_report(out, [load_variant(v) for v in ("baseline", "mp105", "mp178")])
+    assert result["unexpected"] == []
+    return out
+
+
+def page(built: Path, name: str) -> Page:
+    return Page((built / name).read_text(encoding="utf-8"))
+
+
+def test_every_page_and_diagram_is_there_and_self_contained(built: Path) -> None:
+    assert {p.name for p in built.glob("*.html")} == PAGES
+    for name in PAGES:
+        text = (built / name).read_text(encoding="utf-8")
+        parsed = Page(text)
+        assert not parsed.unbalanced and not parsed.open, (name, parsed.unbalanced)
+        assert "<script" not in text and "@import" not in text and "url(" not in text
+        for tag, attribute in (("img", "src"), ("a", "href"), ("link", "href")):
+            for attrs in parsed.all(tag):
+                target = attrs[attribute] or ""
+                assert not re.match(r"[a-z]+://", target), (name, target)
+                if tag != "link" and not target.startswith("#"):
+                    assert (built / target.split("#")[0]).is_file(), (name, target)
+        for img in parsed.all("img"):
+            assert (img.get("alt") or "").strip(), (name, img)
+
+
+def test_pages_are_accessible(built: Path) -> None:
+    for name in PAGES:
+        parsed = page(built, name)
+        assert parsed.all("html")[0].get("lang") == "en"
+        assert len(parsed.all("h1")) == 1 and parsed.all("main") and parsed.all("nav")
+        assert any(m.get("name") == "viewport" for m in parsed.all("meta"))
+        headers = parsed.all("th")
+        assert headers and all(th.get("scope") in ("col", "row") for th in headers), name
+        assert len(parsed.all("caption")) == len(parsed.all("table"))
+
+
+def test_verdicts_and_diagrams_of_each_variant(built: Path) -> None:
+    text = (built / "variant-mp178.html").read_text(encoding="utf-8")
+    assert 'href="diagrams/join-machine-mp178.svg"' in text
+    # mp178's status chart is mp105's: shared, and said so.
+    assert 'src="diagrams/status-chart-mp105.svg"' in text
+    assert "the same transitions as under mp105" in text
+    verdicts = text[text.index('id="verdicts"') : text.index('id="rules"')]
+    assert re.search(r"unjoin-validated.*?badge violated", verdicts, re.S)
+    assert re.search(r"join-recoverable</span></th><td><span class=\"badge holds", verdicts)
+
+
+def test_check_e5_table_marks_the_exception_list(built: Path) -> None:
+    def e5(name: str) -> str:
+        text = (built / name).read_text(encoding="utf-8")
+        return text[text.index('id="check-e5"') : text.index('id="counterexamples"')]
+
+    assert "★ exception list</span>: SR11.2" in e5("variant-mp105.html")
+    assert "★ exception list</span>: SR11.2" not in e5("variant-baseline.html")
+    assert "SR2.2 (Command Variant 2, SMETS1 only)" in e5("variant-baseline.html")
+    assert "accepted for Command Variant 2, SMETS1 only; otherwise E51" in e5(
+        "variant-baseline.html"
+    )
+
+
+def test_counterexamples_are_numbered_stories(built: Path) -> None:
+    text = (built / "variant-baseline.html").read_text(encoding="utf-8")
+    join = text[text.index('id="story-join-recoverable"') :]
+    assert "Step 1." in join and "SR8.7.2 Join Service (Non-Critical) to esme1 for cad1" in join
+    assert "⚡ response lost" in join and "Why this breaks join-recoverable" in join
+    assert 'id="story-firmware-recoverable"' in text
+    mp178 = (built / "variant-mp178.html").read_text(encoding="utf-8")
+    assert "unjoin-validated: violated (expected)" in mp178
+    assert "Every property holds" not in mp178
+
+
+def test_diff_pages_list_what_changes(built: Path) -> None:
+    text = (built / "diff-baseline-mp105.html").read_text(encoding="utf-8")
+    assert "firmware-recoverable" in text and "SR11.2 joins the exception list" in text
+    assert 'src="diagrams/status-chart-diff-baseline-mp105.svg"' in text
+    assert "The join relationship machine: no transition changes." in text
+    text = (built / "diff-mp105-mp178.html").read_text(encoding="utf-8")
+    assert "E080801" in text and 'src="diagrams/join-machine-diff-mp105-mp178.svg"' in text
+
+
+def test_all_text_is_escaped(tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.toml"
+    hostile.write_text(
+        'id = "hostile"\ntitle = "<script>alert(\'x\')</script> & <b>co</b>"\n'
+        f'extends = "{ROOT}/model/variants/mp178.toml"\nsources = ["assumption"]\n'
+        '[expect]\nunjoin-validated = "violated"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "report"
+    report.build_report(out, [load_variant("mp105"), load_variant(str(hostile))])
+    for name in ("index.html", "variant-hostile.html", "diff-mp105-hostile.html"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert "<script>" not in text and "<b>co</b>" not in text
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;co&lt;/b&gt;" in (
+        out / "variant-hostile.html"
+    ).read_text(encoding="utf-8")
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.text(max_size=60), st.text(max_size=60))
+def test_tables_escape_any_text(caption: str, cell: str) -> None:
+    html = report.table(caption, ["<col>"], [[report.e(cell)]])
+    parsed = Page(html)
+    assert not parsed.unbalanced
+    assert [t for t, _ in parsed.tags] == ["div", "table", "caption", "thead", "tr", "th",
+                                           "tbody", "tr", "th"]  # fmt: skip
+    text = "".join(parsed.text)
+    assert cell.replace("\r", "\n") in text.replace("\r", "\n") or not cell.strip()
+
+
+def test_a_failed_build_leaves_the_previous_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "report"
+    report.write_tree(out, {"index.html": b"old", report.MARKER: b""})
+    calls = {"n": 0}
+    real = Path.write_bytes
+
+    def failing(self: Path, data: bytes) -> int:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(28, "No space left on device")
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", failing)
+    with pytest.raises(InputError, match="No space left"):
+        report.write_tree(out, {f"p{n}.html": b"new" for n in range(5)} | {report.MARKER: b""})
+    assert (out / "index.html").read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no temporary left
+
+
+def test_bad_out_is_one_line_exit_2(tmp_path: Path) -> None:
+    a_file = tmp_path / "file.html"
+    a_file.write_text("x")
+    assert_one_line_error(cli("report", "--out", str(a_file)), "not a directory")
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("do not delete")
+    assert_one_line_error(cli("report", "--out", str(precious)), "not a previous report")
+    assert (precious / "thesis.tex").is_file()
+
+
+def test_report_command_replaces_a_previous_report(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    for _ in range(2):
+        result = cli("report", "--out", str(out), "--variant", "baseline", "--format", "json")
+        assert result.returncode == 0, result.stderr
+    assert {p.name for p in out.glob("*.html")} == {"index.html", "variant-baseline.html"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
