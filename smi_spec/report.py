@@ -89,7 +89,7 @@ caption { text-align:left; padding:.5rem .75rem; font-weight:600; color: var(--m
 th, td { padding: .4rem .65rem; border-top: 1px solid var(--line); text-align:left;
   vertical-align: top; }
 thead th { background: var(--soft); border-top:none; white-space: nowrap; }
-tbody th { font-weight: 600; }
+tbody th { font-weight: 600; overflow-wrap: anywhere; }
 table.e5 tbody th { min-width: 15rem; }
 table.e5 td:nth-child(2) { background: #fbf7ea; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
