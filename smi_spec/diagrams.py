@@ -25,7 +25,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
@@ -265,12 +265,7 @@ def taken_edges(variant: Variant) -> tuple[Edge, ...]:
                     edge, rule = taken
                     found.setdefault(edge.key, edge)
                     rules.setdefault(edge.key, set()).update([rule] if rule else [])
-    edges = tuple(
-        sorted(
-            Edge(*k[:5], e.provenance, e.why, tuple(sorted(rules[k])))  # type: ignore[misc]
-            for k, e in found.items()
-        )
-    )
+    edges = tuple(sorted(replace(edge, rules=tuple(sorted(rules[k]))) for k, edge in found.items()))
     _TAKEN[key] = edges
     return edges
 
@@ -462,8 +457,7 @@ class _StatusRenderer(DotRenderer):  # type: ignore[misc]
             label=_label(drawn.lines),
             tooltip=_quote(_escape(drawn.tooltip)),
             minlen=2 if extra else 1,
-            **extra,
-            **drawn.attrs,
+            **{**extra, **drawn.attrs},
         )
 
     def _create_history_node(self, state: Any) -> pydot.Node:
@@ -615,7 +609,7 @@ def join_dot(drawn: Sequence[Drawn], title: str) -> str:
         "edge": {"default": {"fontname": FONT, "fontsize": "9"}},
         "graph": {"default": _JOIN_GRAPH_ATTRS},
     }
-    graph = machine.model.get_graph(force_new=True)
+    graph = machine.model.get_graph(force_new=True)  # type: ignore[attr-defined]  # bound by GraphMachine
     return str(graph.source)
 
 
@@ -625,7 +619,7 @@ def join_dot(drawn: Sequence[Drawn], title: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Legend:
-    entries: tuple[tuple[str, dict[str, str]], ...]
+    entries: tuple[tuple[str, dict[str, str]], ...]  # (text, DOT attributes of the sample)
     notes: tuple[str, ...] = ()
 
     def as_comment(self) -> str:
@@ -658,8 +652,8 @@ def _legend_for(kind: str, machine: str, variant_id: str = "") -> Legend:
     if kind == "definition":
         return Legend(PROVENANCE_LEGEND, tuple(notes))
     if kind == "variant":
-        entries = (*PROVENANCE_LEGEND, (f"never taken under {variant_id}", NOT_TAKEN_STYLE))
-        return Legend(entries, tuple(notes))
+        taken = (*PROVENANCE_LEGEND, (f"never taken under {variant_id}", NOT_TAKEN_STYLE))
+        return Legend(taken, tuple(notes))
     entries = (
         ("+ added: taken only under the second variant", DIFF_STYLE["added"]),
         ("− removed: taken only under the first variant", DIFF_STYLE["removed"]),

@@ -28,8 +28,8 @@ from model.dsp import check_e5
 from model.errors import InputError
 from model.status_chart import STATUSES
 from model.variant import Variant
-from properties import explorer, safety
-from properties.explorer import Exploration
+from properties import safety
+from properties.explorer import Exploration, why_stuck
 from properties.ids import PROPERTY_IDS
 from properties.narrate import action_label, story
 from properties.recoverability import GOOD
@@ -218,7 +218,6 @@ def property_text(property_id: str) -> str:
     """The one-line statement of a property, from the docstring of its check."""
     if property_id in GOOD:
         # The explorer's own account of a violation, turned round into what must hold.
-        why_stuck = getattr(explorer, "why_stuck", None) or explorer._why_stuck
         stuck = why_stuck(property_id)
         found = re.fullmatch(r"no way back: from here, (.*), no state is reachable (.*)", stuck)
         if found:
@@ -708,7 +707,7 @@ def render_pages(variants: Sequence[Variant]) -> tuple[dict[str, bytes], list[di
     nav = [("index.html", "Overview")]
     nav += [(ids[v.id], v.id) for v in variants]
     nav += [(href, f"{a.id} → {b.id}") for href, a, b in diffs]
-    files: dict[str, bytes] = {}
+    files: dict[str, str] = {}
     index = index_body(variants, ids, [(h, a.id, b.id) for h, a, b in diffs], diagrams)
     files["index.html"] = page("SMI rules: the reviewers' report", index, nav, "index.html")
     for v in variants:
@@ -717,7 +716,7 @@ def render_pages(variants: Sequence[Variant]) -> tuple[dict[str, bytes], list[di
     for href, a, b in diffs:
         body = diff_body(variant_diff(a, b), diagrams)
         files[href] = page(f"From {a.id} to {b.id}", body, nav, href)
-    out = {name: text.encode("utf-8") for name, text in files.items()}  # type: ignore[union-attr]
+    out = {name: text.encode("utf-8") for name, text in files.items()}
     for name, data in dg.files_of(diagrams).items():
         if name != dg.MANIFEST:
             out[f"diagrams/{name}"] = data
