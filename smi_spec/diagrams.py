@@ -584,7 +584,7 @@ class _JoinGraphMachine(GraphMachine):  # type: ignore[misc]
 
 
 _JOIN_GRAPH_ATTRS: Final = {
-    "rankdir": "LR",
+    "rankdir": "TB",  # top to bottom: the pair's story reads down, and fits a page's width
     "fontname": FONT,
     "fontsize": "14",
     "labelloc": "t",
@@ -778,7 +778,8 @@ def variant_diagram(machine: str, variant: Variant, also: Sequence[str] = ()) ->
     edges = of_machine(taken_edges(variant), machine)
     drawn = _as_variant(machine, edges, variant.id)
     names = " and ".join([variant.id, *also])
-    title = f"The {MACHINE_TITLES[machine]} machine as the {names} DSP drives it"
+    dsp = "DSPs drive" if also else "DSP drives"
+    title = f"The {MACHINE_TITLES[machine]} machine as the {names} {dsp} it"
     taken = sum(1 for d in drawn if d.attrs != NOT_TAKEN_STYLE)
     alt = (
         f"State diagram of the {MACHINE_TITLES[machine]} machine under {names}: "

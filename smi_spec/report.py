@@ -90,6 +90,7 @@ th, td { padding: .4rem .65rem; border-top: 1px solid var(--line); text-align:le
   vertical-align: top; }
 thead th { background: var(--soft); border-top:none; white-space: nowrap; }
 tbody th { font-weight: 600; overflow-wrap: anywhere; }
+.says { display: block; min-width: 22rem; }
 table.e5 tbody th { min-width: 15rem; }
 table.e5 td:nth-child(2) { background: #fbf7ea; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -453,7 +454,7 @@ def verdict_rows(exploration_: Exploration) -> list[list[str]]:
             f'<span class="tag">{e(p.id)}</span>',
             verdict_badge(p.verdict, p.expected),
             e(p.expected),
-            e(property_text(p.id)),
+            f'<span class="says">{e(property_text(p.id))}</span>',
             f'<a href="#story-{e(p.id)}">the story</a>' if p.verdict == "violated" else "",
         ]
         for p in exploration_.properties
@@ -646,7 +647,7 @@ def index_body(
             row.append(
                 f'<a href="{e(ids[v.id])}#verdicts">{verdict_badge(p.verdict, p.expected)}</a>'
             )
-        row.append(e(property_text(property_id)))
+        row.append(f'<span class="says">{e(property_text(property_id))}</span>')
         rows.append(row)
     cards = "".join(
         f'<li><h3><a href="{e(ids[v.id])}">{e(v.id)}</a></h3><p>{e(v.title)}</p>'
