@@ -15,14 +15,15 @@ safety checks (``properties.safety``).
 
 from __future__ import annotations
 
+import gc
 import itertools
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from model.dsp import READ_DEVICE_LOG, StepNotAllowed, step
+from model.join_machine import STATES as JOIN_STATES
 from model.status_chart import OPERATIONAL
 from model.variant import Variant
 from model.world import (
@@ -44,7 +45,7 @@ from properties.ids import (
     JOIN_RECOVERABLE,
     PROPERTY_IDS,
 )
-from properties.recoverability import GOOD, is_recovery_action
+from properties.recoverability import firmware_good_device, is_recovery_action, join_good_pair
 from properties.tables import compiled
 
 RECOVERABILITY = (FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE)
@@ -160,6 +161,61 @@ class _Interner:
         return found
 
 
+class _Layout:
+    """Where each part of a state sits in one packed integer.
+
+    From the low bits up: each join pair's machine state, each device's interned state,
+    the CPL's interned id, the setup (which meters are GBCS-compliant), the responses lost
+    so far. Integers hash and compare fast, and an action's effect on the part of the state
+    it writes is a constant difference to add.
+    """
+
+    JOIN_BITS = 3
+    DEVICE_BITS = 12
+
+    def __init__(self, devices: int, pairs: int, versions: int, setups: int) -> None:
+        self.pairs, self.devices = pairs, devices
+        self.join_shift = [p * self.JOIN_BITS for p in range(pairs)]
+        base = pairs * self.JOIN_BITS
+        self.device_shift = [base + d * self.DEVICE_BITS for d in range(devices)]
+        self.cpl_shift = base + devices * self.DEVICE_BITS
+        self.setup_shift = self.cpl_shift + versions + 1
+        self.lost_shift = self.setup_shift + max(1, setups.bit_length())
+        self.join_mask = [((1 << self.JOIN_BITS) - 1) << s for s in self.join_shift]
+        self.device_mask = [((1 << self.DEVICE_BITS) - 1) << s for s in self.device_shift]
+        self.cpl_mask = ((1 << (versions + 1)) - 1) << self.cpl_shift
+        self.setup_mask = ((1 << (self.setup_shift - self.cpl_shift + 8)) - 1) << self.setup_shift
+        self.setup_mask &= (1 << self.lost_shift) - 1
+        self.lost_one = 1 << self.lost_shift
+
+    def pack(
+        self, setup: int, cpl: int, devices: Iterable[int], joins: Iterable[int], lost: int
+    ) -> int:
+        state = (lost << self.lost_shift) | (setup << self.setup_shift) | (cpl << self.cpl_shift)
+        for shift, value in zip(self.device_shift, devices, strict=True):
+            if value >= 1 << self.DEVICE_BITS:
+                raise OverflowError("too many distinct device states for the packed layout")
+            state |= value << shift
+        for shift, value in zip(self.join_shift, joins, strict=True):
+            state |= value << shift
+        return state
+
+    def unpack(self, state: int) -> tuple[int, int, tuple[int, ...], tuple[int, ...], int]:
+        devices = tuple(
+            (state & m) >> s for m, s in zip(self.device_mask, self.device_shift, strict=True)
+        )
+        joins = tuple(
+            (state & m) >> s for m, s in zip(self.join_mask, self.join_shift, strict=True)
+        )
+        return (
+            (state & self.setup_mask) >> self.setup_shift,
+            (state & self.cpl_mask) >> self.cpl_shift,
+            devices,
+            joins,
+            state >> self.lost_shift,
+        )
+
+
 def explore(
     variant: Variant,
     bounds: Bounds = DEFAULT_BOUNDS,
@@ -167,157 +223,272 @@ def explore(
     progress: Callable[[int], None] | None = None,
 ) -> Exploration:
     """Explore every state reachable within ``bounds`` and judge ``properties``."""
+    # The search allocates millions of small lists and no reference cycles: pausing the
+    # cyclic garbage collector saves it from rescanning them again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _explore(variant, bounds, tuple(properties), progress)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _explore(
+    variant: Variant,
+    bounds: Bounds,
+    properties: tuple[str, ...],
+    progress: Callable[[int], None] | None,
+) -> Exploration:
     started = time.perf_counter()
     wanted = tuple(properties)
     world_of = universe(bounds)
     machines = compiled()
-    dev_ids, cpl_ids = _Interner(), _Interner()
     actions = world_of.actions
-    max_lost = bounds.max_lost
+    first = world_of.setups[0]
+    layout = _Layout(len(first.devices), len(first.pairs), bounds.versions, len(world_of.setups))
+    dev_ids, cpl_ids = _Interner(), _Interner()
+    join_names = list(JOIN_STATES)
+    join_code = {name: n for n, name in enumerate(join_names)}
+    recovery_properties = [p for p in RECOVERABILITY if p in wanted]
 
-    # Per action: which memo it uses, whether it loses a response, whether it may be part
-    # of a way back for each recoverability property.
-    kinds = []
-    for action in actions:
-        if isinstance(action, CplChange):
-            kinds.append(("cpl", 0))
-        elif isinstance(action, ManualFix):
-            kinds.append(("fix", action.pair))
-        elif isinstance(action, DccEvent):
-            kinds.append(("device", action.target))
-        elif action.srv == READ_DEVICE_LOG:
-            kinds.append(("log", action.target))
-        elif action.other is not None:
-            kinds.append(("pair", world_of.setups[0].pair_index(action.target, action.other)))
-        else:
-            kinds.append(("device", action.target))
-    loses = [isinstance(a, Request) and a.lose_response for a in actions]
-    recovery = {
-        p: [is_recovery_action(p, a) for a in actions] for p in RECOVERABILITY if p in wanted
-    }
-    targets_pairs = {
-        t: world_of.setups[0].pairs_of(t) for t in range(len(world_of.setups[0].devices))
-    }
-
-    def to_world(key: tuple[Any, ...]) -> World:
-        _, cpl_id, devs, joins, _ = key
-        return World(cpl_ids.values[cpl_id], tuple(dev_ids.values[d] for d in devs), joins)
-
-    def from_world(setup_index: int, world: World, lost: int) -> tuple[Any, ...]:
-        return (
+    def pack(setup_index: int, world: World, lost: int) -> int:
+        return layout.pack(
             setup_index,
             cpl_ids(world.cpl),
-            tuple(dev_ids(d) for d in world.devices),
-            world.joins,
+            (dev_ids(d) for d in world.devices),
+            (join_code[j] for j in world.joins),
             lost,
         )
 
-    first_violation: dict[str, tuple[int, int, str]] = {}
-    memo: dict[tuple[Any, ...], Any] = {}
-
-    def successor(key: tuple[Any, ...], index: int, a: int) -> tuple[Any, ...] | None:
-        setup_index, cpl_id, devs, joins, lost = key
-        if loses[a] and lost >= max_lost:
-            return None
-        kind, where = kinds[a]
-        local: tuple[Any, ...]
-        if kind == "device":
-            local = (a, setup_index, devs[where], cpl_id)
-        elif kind == "pair":
-            target = world_of.setups[setup_index].pairs[where].target
-            local = (a, setup_index, devs[target], joins[where])
-        elif kind == "fix":
-            local = (a, joins[where])
-        elif kind == "log":
-            local = (a, setup_index, devs[where], tuple(joins[p] for p in targets_pairs[where]))
-        else:
-            local = (a, setup_index, cpl_id, devs)
-        result = memo.get(local, memo)
-        if result is memo:
-            result = memo[local] = _apply(setup_index, key, a)
-        if result is None:
-            return None
-        new_cpl, new_devs, new_joins, violated = result
-        if violated:
-            for property_id, why in violated:
-                if property_id in wanted and property_id not in first_violation:
-                    first_violation[property_id] = (index, a, why)
-        if kind == "device":
-            devs = (*devs[:where], new_devs, *devs[where + 1 :])
-        elif kind == "pair" or kind == "fix":
-            joins = (*joins[:where], new_joins, *joins[where + 1 :])
-        elif kind == "log":
-            joins = list(joins)  # type: ignore[assignment]
-            for p, state in zip(targets_pairs[where], new_joins, strict=True):
-                joins[p] = state  # type: ignore[index]
-            joins = tuple(joins)
-        else:
-            cpl_id, devs = new_cpl, new_devs
-        return (setup_index, cpl_id, devs, joins, lost + loses[a])
-
-    def _apply(setup_index: int, key: tuple[Any, ...], a: int) -> Any:
-        setup = world_of.setups[setup_index]
-        before = to_world(key)
-        try:
-            after, outcome = step(setup, before, actions[a], variant, machines)
-        except StepNotAllowed:
-            return None
-        violated = tuple(
-            (v.property, v.why)
-            for v in safety.violations(setup, variant, before, actions[a], after, outcome)
+    def unpack(state: int) -> tuple[int, World, int]:
+        setup_index, cpl, devices, joins, lost = layout.unpack(state)
+        world = World(
+            cpl_ids.values[cpl],
+            tuple(dev_ids.values[d] for d in devices),
+            tuple(join_names[j] for j in joins),
         )
-        kind, where = kinds[a]
-        if kind == "device":
-            return (None, dev_ids(after.devices[where]), None, violated)
-        if kind in ("pair", "fix"):
-            return (None, None, after.joins[where], violated)
-        if kind == "log":
-            return (None, None, tuple(after.joins[p] for p in targets_pairs[where]), violated)
-        return (cpl_ids(after.cpl), tuple(dev_ids(d) for d in after.devices), None, violated)
+        return setup_index, world, lost
 
-    # Breadth-first search.
-    index_of: dict[tuple[Any, ...], int] = {}
-    keys: list[tuple[Any, ...]] = []
+    # Action groups: each reads and writes only its part of the state, so its successors
+    # are memoised on ``state & mask`` and applied as a constant difference.
+    setup_mask = layout.setup_mask
+    groups: list[tuple[int, list[int]]] = []
+    cpl_actions = [a for a, act in enumerate(actions) if isinstance(act, CplChange)]
+    for d in range(len(first.devices)):
+        mine = [
+            a
+            for a, act in enumerate(actions)
+            if isinstance(act, (Request, DccEvent))
+            and act.target == d
+            and not (
+                isinstance(act, Request) and (act.other is not None or act.srv == READ_DEVICE_LOG)
+            )
+        ]
+        if mine:
+            groups.append((setup_mask | layout.cpl_mask | layout.device_mask[d], mine))
+    for p, pair in enumerate(first.pairs):
+        mine = [
+            a
+            for a, act in enumerate(actions)
+            if (isinstance(act, ManualFix) and act.pair == p)
+            or (
+                isinstance(act, Request)
+                and act.other is not None
+                and first.pair_index(act.target, act.other) == p
+            )
+        ]
+        groups.append((setup_mask | layout.device_mask[pair.target] | layout.join_mask[p], mine))
+    for t in range(len(first.devices)):
+        mine = [
+            a
+            for a, act in enumerate(actions)
+            if isinstance(act, Request) and act.srv == READ_DEVICE_LOG and act.target == t
+        ]
+        if mine:
+            mask = setup_mask | layout.device_mask[t]
+            for p in first.pairs_of(t):
+                mask |= layout.join_mask[p]
+            groups.append((mask, mine))
+    memos: list[dict[int, Any]] = [{} for _ in groups]
+
+    def compute(group: int, state: int) -> tuple[int, int, list[Any], list[Any], list[Any]]:
+        """Every action of a group from ``state``: how many are enabled without and with a
+        lost response; the distinct successors of each kind as (difference, recovery flags,
+        first action); and the transitions that break a property, kept apart."""
+        setup_index, before, _ = unpack(state)
+        setup = world_of.setups[setup_index]
+        packed_before = pack(setup_index, before, 0)
+        plain = lossy = 0
+        merged: dict[tuple[int, int], list[Any]] = {}
+        violating: list[tuple[int, int, int, int, Any]] = []
+        for a in groups[group][1]:
+            action = actions[a]
+            try:
+                after, outcome = step(setup, before, action, variant, machines)
+            except StepNotAllowed:
+                continue
+            lose = int(isinstance(action, Request) and action.lose_response)
+            plain, lossy = plain + (1 - lose), lossy + lose
+            delta = pack(setup_index, after, 0) - packed_before
+            flags = sum(
+                1 << n for n, p in enumerate(recovery_properties) if is_recovery_action(p, action)
+            )
+            found = tuple(
+                (v.property, v.why)
+                for v in safety.violations(setup, variant, before, action, after, outcome)
+                if v.property in wanted
+            )
+            if found:
+                violating.append((delta, lose, flags, a, found))
+            elif delta or lose:
+                entry = merged.setdefault((delta, lose), [delta, lose, 0, a, ()])
+                entry[2] |= flags
+        steady = [(d, f, a) for d, lose, f, a, _ in merged.values() if not lose]
+        lossy_successors = [
+            (d + layout.lost_one, f, a) for d, lose, f, a, _ in merged.values() if lose
+        ]
+        return plain, lossy, steady, lossy_successors, violating
+
+    # CPL changes act on every device, but on each independently (model.dsp.cpl_change):
+    # memoise the CPL's own change on the CPL, and each device's on (setup, CPL, device),
+    # both through the one DSP on a world of that device alone.
+    cpl_flags = [
+        sum(1 << n for n, p in enumerate(recovery_properties) if is_recovery_action(p, actions[a]))
+        for a in cpl_actions
+    ]
+    cpl_memo: dict[int, tuple[int, ...]] = {}
+    cpl_device_memos: list[dict[int, tuple[tuple[int, Any], ...]]] = [{} for _ in first.devices]
+    no_devices = Setup(())
+
+    def cpl_deltas(state: int) -> tuple[int, ...]:
+        cpl = (state & layout.cpl_mask) >> layout.cpl_shift
+        before = World(cpl_ids.values[cpl], ())
+        return tuple(
+            (cpl_ids(step(no_devices, before, actions[a], variant, machines)[0].cpl) - cpl)
+            << layout.cpl_shift
+            for a in cpl_actions
+        )
+
+    def cpl_device_deltas(d: int, state: int) -> tuple[tuple[int, Any], ...]:
+        setup_index, cpl, devices, _, _ = layout.unpack(state)
+        setup = Setup((world_of.setups[setup_index].devices[d],))
+        before = World(cpl_ids.values[cpl], (dev_ids.values[devices[d]],))
+        results = []
+        for a in cpl_actions:
+            after, outcome = step(setup, before, actions[a], variant, machines)
+            found = tuple(
+                (v.property, v.why)
+                for v in safety.violations(setup, variant, before, actions[a], after, outcome)
+                if v.property in wanted
+            )
+            delta = (dev_ids(after.devices[0]) - devices[d]) << layout.device_shift[d]
+            results.append((delta, found))
+        return tuple(results)
+
+    cpl_device_masks = [setup_mask | layout.cpl_mask | m for m in layout.device_mask]
+    device_range = range(len(first.devices))
+
+    # Breadth-first search over packed states. ``reverse[t]`` lists the ways into state t
+    # that may be part of a way back, each as ``source * 4 + flags`` (one bit a property).
+    index_of: dict[int, int] = {}
+    keys: list[int] = []
     parent: list[int] = []
     via: list[int] = []
-    reverse = {p: [] for p in recovery}  # type: dict[str, list[list[int]]]
+    reverse: list[list[int]] = []
+    first_violation: dict[str, tuple[int, int, str]] = {}
+    index_get, keys_append = index_of.get, keys.append
+    parent_append, via_append, reverse_append = parent.append, via.append, reverse.append
+
+    def visit(nxt: int, index: int, a: int, flags: int) -> None:
+        target = index_get(nxt)
+        if target is None:
+            target = index_of[nxt] = len(keys)
+            keys_append(nxt)
+            parent_append(index)
+            via_append(a)
+            reverse_append([])
+            if progress is not None and target % 10_000 == 0:
+                progress(target)
+        if flags:
+            reverse[target].append(index * 4 + flags)
+
+    def note(found: Any, index: int, a: int) -> None:
+        for property_id, why in found:
+            if property_id not in first_violation:
+                first_violation[property_id] = (index, a, why)
+
     for setup_index, world in world_of.starts:
-        key = from_world(setup_index, world, 0)
-        if key not in index_of:
-            index_of[key] = len(keys)
-            keys.append(key)
-            parent.append(-1)
-            via.append(-1)
-            for p in reverse:
-                reverse[p].append([])
+        state = pack(setup_index, world, 0)
+        if state not in index_of:
+            visit(state, -1, -1, 0)
     transitions = 0
-    queue = deque(range(len(keys)))
-    action_range = range(len(actions))
-    while queue:
-        index = queue.popleft()
-        key = keys[index]
-        for a in action_range:
-            nxt = successor(key, index, a)
-            if nxt is None:
-                continue
-            transitions += 1
-            target = index_of.get(nxt)
-            if target is None:
-                target = index_of[nxt] = len(keys)
-                keys.append(nxt)
-                parent.append(index)
-                via.append(a)
-                for p in reverse:
-                    reverse[p].append([])
-                queue.append(target)
-                if progress is not None and target % 10_000 == 0:
-                    progress(target)
-            for p, allowed in recovery.items():
-                if allowed[a]:
-                    reverse[p][target].append(index)
+    lost_shift, lost_one, max_lost = layout.lost_shift, layout.lost_one, bounds.max_lost
+    group_memos = [
+        (mask, memo, g) for g, ((mask, _), memo) in enumerate(zip(groups, memos, strict=True))
+    ]
+    cpl_mask = layout.cpl_mask
+    cpl_groups = list(zip(cpl_device_masks, cpl_device_memos, device_range, strict=True))
+    index = 0
+    while index < len(keys):
+        state = keys[index]
+        lost_ok = (state >> lost_shift) < max_lost
+        if cpl_actions:
+            deltas = cpl_memo.get(state & cpl_mask)
+            if deltas is None:
+                deltas = cpl_memo[state & cpl_mask] = cpl_deltas(state)
+            per_device = []
+            for mask, memo, d in cpl_groups:
+                results = memo.get(state & mask)
+                if results is None:
+                    results = memo[state & mask] = cpl_device_deltas(d, state)
+                per_device.append(results)
+            transitions += len(cpl_actions)
+            for n, a in enumerate(cpl_actions):
+                nxt = state + deltas[n]
+                for results in per_device:
+                    delta, found = results[n]
+                    nxt += delta
+                    if found:
+                        note(found, index, a)
+                if nxt != state:
+                    visit(nxt, index, a, cpl_flags[n])
+        for mask, memo, g in group_memos:
+            entry = memo.get(state & mask)
+            if entry is None:
+                entry = memo[state & mask] = compute(g, state)
+            plain, lossy, steady, lossy_successors, violating = entry
+            if violating:
+                for delta, lose, flags, a, found in violating:
+                    if lose and not lost_ok:
+                        continue
+                    note(found, index, a)
+                    nxt = state + delta + (lost_one if lose else 0)
+                    if nxt != state:
+                        visit(nxt, index, a, flags)
+            if lost_ok:
+                transitions += plain + lossy
+                successors = steady + lossy_successors if lossy_successors else steady
+            else:
+                transitions += plain
+                successors = steady
+            for delta, flags, a in successors:
+                nxt = state + delta
+                target = index_get(nxt)
+                if target is None:
+                    target = index_of[nxt] = len(keys)
+                    keys_append(nxt)
+                    parent_append(index)
+                    via_append(a)
+                    reverse_append([])
+                    if progress is not None and target % 10_000 == 0:
+                        progress(target)
+                if flags:
+                    reverse[target].append(index * 4 + flags)
+        index += 1
 
     exploration = Exploration(variant, bounds, world_of, len(keys), transitions, 0.0)
-    exploration.decode = lambda n: (keys[n][0], to_world(keys[n]), keys[n][4])
+    exploration.decode = lambda n: unpack(keys[n])
 
     def path_to(index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
         states, taken = [index], []
@@ -329,32 +500,62 @@ def explore(
     # The catalogue sweep: the E5 decision of every SRV, Command Variant and SMETS version
     # for a Suspended device, judged by suspended-gate (requests with no state effect).
     if "suspended-gate" in wanted and "suspended-gate" not in first_violation:
-        _sweep_suspended_gate(variant, keys, to_world, world_of, first_violation)
+        _sweep_suspended_gate(variant, keys, lambda k: unpack(k)[1], world_of, first_violation)
 
     for property_id in wanted:
         expected = variant.expected(property_id)
-        if property_id in recovery:
-            good = GOOD[property_id]
+        if property_id in recovery_properties:
+            # A good state is one whose every device (firmware) or pair (joins) is good:
+            # the local predicates are cached per field, so each is judged once.
             can_recover = bytearray(len(keys))
             stack = []
-            good_cache: dict[Any, bool] = {}
-            for n, key in enumerate(keys):
-                local = key[:3] if property_id == FIRMWARE_RECOVERABLE else (key[0], key[2], key[3])
-                verdict = good_cache.get(local)
-                if verdict is None:
-                    verdict = good_cache[local] = good(world_of.setups[key[0]], to_world(key))
+            local_cache: dict[tuple[int, int, int], bool] = {}
+            firmware = property_id == FIRMWARE_RECOVERABLE
+            for n, state in enumerate(keys):
+                verdict = True
+                if firmware:
+                    cpl = (state & layout.cpl_mask) >> layout.cpl_shift
+                    for d, spec in enumerate(first.devices):
+                        dev = (state & layout.device_mask[d]) >> layout.device_shift[d]
+                        ok = local_cache.get((d, dev, cpl))
+                        if ok is None:
+                            s_ = dev_ids.values[dev]
+                            ok = local_cache[(d, dev, cpl)] = firmware_good_device(
+                                spec.cpl_listed,
+                                s_.status,
+                                s_.smi_firmware,
+                                s_.firmware,
+                                cpl_ids.values[cpl],
+                            )
+                        if not ok:
+                            verdict = False
+                            break
+                else:
+                    for p, pair in enumerate(first.pairs):
+                        join = (state & layout.join_mask[p]) >> layout.join_shift[p]
+                        t = pair.target
+                        dev = (state & layout.device_mask[t]) >> layout.device_shift[t]
+                        ok = local_cache.get((p, join, dev))
+                        if ok is None:
+                            ok = local_cache[(p, join, dev)] = join_good_pair(
+                                join_names[join], dev_ids.values[dev].status
+                            )
+                        if not ok:
+                            verdict = False
+                            break
                 if verdict:
                     can_recover[n] = 1
                     stack.append(n)
-            edges = reverse[property_id]
+            bit = 1 << recovery_properties.index(property_id)
             while stack:
                 n = stack.pop()
-                for m in edges[n]:
-                    if not can_recover[m]:
+                for code in reverse[n]:
+                    m = code >> 2
+                    if code & bit and not can_recover[m]:
                         can_recover[m] = 1
                         stack.append(m)
-            stuck = next((n for n in range(len(keys)) if not can_recover[n]), None)
-            if stuck is None:
+            stuck = can_recover.find(0)
+            if stuck < 0:
                 exploration.properties.append(PropertyResult(property_id, "holds", expected))
             else:
                 states, taken = path_to(stuck)

@@ -42,12 +42,17 @@ def firmware_good(setup: Setup, world: World) -> bool:
     )
 
 
+def join_good_pair(pair_state: str, target_status: str) -> bool:
+    """One pair agrees: the SMI and the device hold the same view of the join. A pair whose
+    Business Target is out of service is not judged (assumption, as for firmware: a
+    decommissioned or withdrawn device accepts no request at all)."""
+    return pair_state in IN_SYNC or target_status in TERMINAL
+
+
 def join_good(setup: Setup, world: World) -> bool:
-    """The good states of join-recoverable: the SMI and the device agree on every join.
-    A pair whose Business Target is out of service is not judged (assumption, as for
-    firmware: a decommissioned or withdrawn device accepts no request at all)."""
+    """The good states of join-recoverable: the SMI and the device agree on every join."""
     return all(
-        state in IN_SYNC or world.devices[pair.target].status in TERMINAL
+        join_good_pair(state, world.devices[pair.target].status)
         for pair, state in zip(setup.pairs, world.joins, strict=True)
     )
 
