@@ -433,10 +433,19 @@ def step(
             for spec, old, new in zip(setup.devices, world.devices, devices, strict=True)
             if old.status != new.status
         )
-        rule = Rule(
-            "cpl-change",
-            "a CPL removal suspends the devices whose SMI firmware it names",
-            SEED_MP105,
+        rule = (
+            Rule(
+                "cpl.add",
+                "adding a version to the CPL restores nobody by itself: only an SMI firmware "
+                "update does",
+                ASSUMPTION,
+            )
+            if action.listed
+            else Rule(
+                "cpl.remove",
+                "a CPL removal suspends the devices whose SMI firmware it names",
+                SEED_MP105,
+            )
         )
         return replace(world, cpl=frozenset(cpl), devices=devices), Outcome(
             None, None, rule, effects=effects

@@ -155,3 +155,11 @@ def test_scenario_mp105_story_restores_the_prior_status(scenario: str) -> None:
         if any("status suspended →" in e for e in s["effects"])
     ]
     assert restoring == (["11.2", "11.2"] if "story" in scenario else ["11.3", "11.3"])
+
+
+def test_a_cpl_change_names_its_own_rule() -> None:
+    rules = load_variant("baseline")
+    _, removal = step(ESME, world(), CplChange("F1", False), rules, LIVE)
+    _, addition = step(ESME, world(cpl=("F2",)), CplChange("F1", True), rules, LIVE)
+    assert (removal.rule.id, removal.rule.source) == ("cpl.remove", "seed:MP105")
+    assert (addition.rule.id, addition.rule.source) == ("cpl.add", "assumption")
