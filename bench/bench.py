@@ -38,7 +38,8 @@ BOUNDS = {
 
 def machine() -> str:
     cpus = os.cpu_count()
-    return f"{platform.processor() or platform.machine()}, {cpus} cores, Python {platform.python_version()}"
+    processor = platform.processor() or platform.machine()
+    return f"{processor}, {cpus} cores, Python {platform.python_version()}"
 
 
 def check_wall(runs: int = 5) -> dict[str, float]:
@@ -60,10 +61,17 @@ def explorer_rows(names: list[str]) -> list[dict[str, object]]:
     for name in names:
         for variant_id in ("baseline", "mp105", "mp178"):
             e = explore(load_variant(variant_id), BOUNDS[name])
-            rows.append({"bounds": name, "variant": variant_id, "states": e.states,
-                         "transitions": e.transitions, "seconds": e.seconds,
-                         "states_per_second": e.states / e.seconds,
-                         "transitions_per_second": e.transitions / e.seconds})
+            rows.append(
+                {
+                    "bounds": name,
+                    "variant": variant_id,
+                    "states": e.states,
+                    "transitions": e.transitions,
+                    "seconds": e.seconds,
+                    "states_per_second": e.states / e.seconds,
+                    "transitions_per_second": e.transitions / e.seconds,
+                }
+            )
     return rows
 
 
@@ -74,8 +82,14 @@ def first_counterexample(names: list[str]) -> list[dict[str, object]]:
             started = time.perf_counter()
             e = explore(load_variant("baseline"), BOUNDS[name], [property_id])
             seconds = time.perf_counter() - started
-            rows.append({"bounds": name, "property": property_id, "seconds": seconds,
-                         "length": len(e.result(property_id).actions)})
+            rows.append(
+                {
+                    "bounds": name,
+                    "property": property_id,
+                    "seconds": seconds,
+                    "length": len(e.result(property_id).actions),
+                }
+            )
     return rows
 
 
@@ -83,7 +97,11 @@ def fuzz_rate() -> dict[str, float]:
     variant = load_variant("baseline")
     holding = ("suspended-gate", "prior-status-restored", "no-false-restore", "unjoin-validated")
     result = fuzz(variant, holding, max_examples=300, step_count=30, seed=1)
-    return {"steps": result.steps, "seconds": result.seconds, "steps_per_second": result.steps / result.seconds}
+    return {
+        "steps": result.steps,
+        "seconds": result.seconds,
+        "steps_per_second": result.steps / result.seconds,
+    }
 
 
 def main() -> None:
@@ -105,15 +123,31 @@ def main() -> None:
     console = Console()
     console.print(f"machine: {report['machine']}")
     wall = report["check_wall_seconds"]
-    console.print(f"smi-spec check --variant all (shell, start-up included): min {wall['min']:.2f}s, "
-                  f"median {wall['median']:.2f}s over {wall['runs']} runs")
+    console.print(
+        f"smi-spec check --variant all (shell, start-up included): min {wall['min']:.2f}s, "
+        f"median {wall['median']:.2f}s over {wall['runs']} runs"
+    )
     table = Table(title="Explorer")
-    for column in ("bounds", "variant", "states", "transitions", "seconds", "states/s", "transitions/s"):
+    for column in (
+        "bounds",
+        "variant",
+        "states",
+        "transitions",
+        "seconds",
+        "states/s",
+        "transitions/s",
+    ):
         table.add_column(column)
     for r in report["explorer"]:
-        table.add_row(str(r["bounds"]), str(r["variant"]), f"{r['states']:,}", f"{r['transitions']:,}",
-                      f"{r['seconds']:.2f}", f"{r['states_per_second']:,.0f}",
-                      f"{r['transitions_per_second']:,.0f}")
+        table.add_row(
+            str(r["bounds"]),
+            str(r["variant"]),
+            f"{r['states']:,}",
+            f"{r['transitions']:,}",
+            f"{r['seconds']:.2f}",
+            f"{r['states_per_second']:,.0f}",
+            f"{r['transitions_per_second']:,.0f}",
+        )
     console.print(table)
     table = Table(title="Seconds to the first counterexample (baseline)")
     for column in ("bounds", "property", "seconds", "trace length"):
@@ -122,8 +156,10 @@ def main() -> None:
         table.add_row(str(r["bounds"]), str(r["property"]), f"{r['seconds']:.2f}", str(r["length"]))
     console.print(table)
     f = report["fuzz"]
-    console.print(f"fuzzing (live machines, baseline): {f['steps']:,} steps in {f['seconds']:.1f}s = "
-                  f"{f['steps_per_second']:,.0f} steps/s")
+    console.print(
+        f"fuzzing (live machines, baseline): {f['steps']:,} steps in {f['seconds']:.1f}s = "
+        f"{f['steps_per_second']:,.0f} steps/s"
+    )
 
 
 if __name__ == "__main__":

@@ -151,6 +151,17 @@ def check_e5(
     )
 
 
+def gate(
+    variant: Variant, spec: DeviceSpec, state: DeviceState, request: Request
+) -> tuple[Decision, Outcome | None]:
+    """Check E5 for a request to this device; the rejection's outcome when it fails."""
+    decision = check_e5(variant, request.srv, state.status, request.command_variant, spec.smets)
+    if decision.accepted:
+        return decision, None
+    effects = (f"rejected {decision.response_code}",)
+    return decision, Outcome(False, decision.response_code, decision.rule, effects=effects)
+
+
 def _join(*tags: str) -> str:
     return ",".join(dict.fromkeys(t for tag in tags for t in tag.split(",")))
 
@@ -221,14 +232,9 @@ def serve_device_request(
     """The DSP's handling of a request that touches one device's status or firmware."""
     entry = lookup(request.srv)
     _check_applicable(spec, entry, request)
-    decision = check_e5(variant, request.srv, state.status, request.command_variant, spec.smets)
-    if not decision.accepted:
-        return state, Outcome(
-            False,
-            decision.response_code,
-            decision.rule,
-            effects=(f"rejected {decision.response_code}",),
-        )
+    decision, rejection = gate(variant, spec, state, request)
+    if rejection is not None:
+        return state, rejection
     effects: list[str] = []
     answer: dev.Answer | None = None
     if request.srv == UPDATE_FIRMWARE:
@@ -301,14 +307,9 @@ def serve_join_request(
     Check E5 applies to the Business Target as to any request; an Unjoin is validated
     against the SMI when the variant says so; the SMI follows only a success response.
     """
-    decision = check_e5(variant, request.srv, state.status, request.command_variant, spec.smets)
-    if not decision.accepted:
-        return pair, Outcome(
-            False,
-            decision.response_code,
-            decision.rule,
-            effects=(f"rejected {decision.response_code}",),
-        )
+    decision, rejection = gate(variant, spec, state, request)
+    if rejection is not None:
+        return pair, rejection
     view = JOIN_STATES[pair]
     joining = request.srv in JOIN_SRVS
     if not joining and variant.unjoin_requires_smi_join and not view.smi:
@@ -360,14 +361,9 @@ def serve_read_device_log(
 ) -> tuple[tuple[str, ...], Outcome]:
     """SR8.9 Read Device Log: the device answers with the devices it is joined to; a variant
     with ``reconcile_smi_from_8_9`` sets the SMI from that answer (assumption)."""
-    decision = check_e5(variant, request.srv, state.status, request.command_variant, spec.smets)
-    if not decision.accepted:
-        return pairs, Outcome(
-            False,
-            decision.response_code,
-            decision.rule,
-            effects=(f"rejected {decision.response_code}",),
-        )
+    decision, rejection = gate(variant, spec, state, request)
+    if rejection is not None:
+        return pairs, rejection
     if request.lose_response:
         return pairs, Outcome(True, None, decision.rule, forwarded=True, effects=("response lost",))
     joined = sum(JOIN_STATES[p].device for p in pairs)

@@ -438,16 +438,16 @@ def _explore(
             if deltas is None:
                 deltas = cpl_memo[state & cpl_mask] = cpl_deltas(state)
             per_device = []
-            for mask, memo, d in cpl_groups:
-                results = memo.get(state & mask)
-                if results is None:
-                    results = memo[state & mask] = cpl_device_deltas(d, state)
-                per_device.append(results)
+            for device_mask, device_memo, d in cpl_groups:
+                device_results = device_memo.get(state & device_mask)
+                if device_results is None:
+                    device_results = device_memo[state & device_mask] = cpl_device_deltas(d, state)
+                per_device.append(device_results)
             transitions += len(cpl_actions)
             for n, a in enumerate(cpl_actions):
                 nxt = state + deltas[n]
-                for results in per_device:
-                    delta, found = results[n]
+                for device_results in per_device:
+                    delta, found = device_results[n]
                     nxt += delta
                     if found:
                         note(found, index, a)
@@ -474,6 +474,7 @@ def _explore(
                 successors = steady
             for delta, flags, a in successors:
                 nxt = state + delta
+                # visit(), written out: this loop runs millions of times.
                 target = index_get(nxt)
                 if target is None:
                     target = index_of[nxt] = len(keys)
@@ -591,8 +592,8 @@ def why_stuck(property_id: str) -> str:
 
 def _sweep_suspended_gate(
     variant: Variant,
-    keys: list[tuple[Any, ...]],
-    to_world: Callable[[tuple[Any, ...]], World],
+    keys: list[int],
+    to_world: Callable[[int], World],
     world_of: Universe,
     first_violation: dict[str, tuple[int, int, str]],
 ) -> None:

@@ -16,7 +16,7 @@ from model.dsp import Outcome, step
 from model.machines import LIVE
 from model.scenario import views
 from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, World
-from properties.explorer import Exploration
+from properties.explorer import Exploration, PropertyResult
 
 
 def action_label(setup: Setup, action: Action) -> str:
@@ -65,13 +65,23 @@ def describe_start(setup: Setup, world: World) -> str:
     return f"{'; '.join(devices)}; CPL {{{', '.join(sorted(world.cpl))}}}; nothing joined"
 
 
-def story(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
-    """The counterexample of one property as numbered steps, or None if it holds."""
+def counterexample_start(
+    exploration: Exploration, property_id: str
+) -> tuple[PropertyResult, Setup, World] | None:
+    """A violated property's result, with the setup and world its counterexample starts in."""
     result = exploration.result(property_id)
     if result.verdict != "violated":
         return None
     setup_index, world, _ = exploration.decode(result.path[0])
-    setup = exploration.universe.setups[setup_index]
+    return result, exploration.universe.setups[setup_index], world
+
+
+def story(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
+    """The counterexample of one property as numbered steps, or None if it holds."""
+    start = counterexample_start(exploration, property_id)
+    if start is None:
+        return None
+    result, setup, world = start
     variant = exploration.variant
     steps = []
     for number, a in enumerate(result.actions, 1):
@@ -149,11 +159,10 @@ def _action_json(setup: Setup, action: Action) -> dict[str, Any]:
 
 def as_scenario(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
     """The counterexample as a scenario file, to replay with ``smi-spec run``."""
-    result = exploration.result(property_id)
-    if result.verdict != "violated":
+    start = counterexample_start(exploration, property_id)
+    if start is None:
         return None
-    setup_index, world, _ = exploration.decode(result.path[0])
-    setup = exploration.universe.setups[setup_index]
+    result, setup, world = start
     devices = []
     for spec, state in zip(setup.devices, world.devices, strict=True):
         device: dict[str, Any] = {
@@ -208,11 +217,10 @@ def _itf_state(setup: Setup, world: World, action: str, index: int) -> dict[str,
 
 def itf(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
     """The counterexample as an ITF document (one state per step, the action that led there)."""
-    result = exploration.result(property_id)
-    if result.verdict != "violated":
+    start = counterexample_start(exploration, property_id)
+    if start is None:
         return None
-    setup_index, world, _ = exploration.decode(result.path[0])
-    setup = exploration.universe.setups[setup_index]
+    result, setup, world = start
     states = [_itf_state(setup, world, "init", 0)]
     for number, a in enumerate(result.actions, 1):
         if a < 0:
