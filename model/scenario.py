@@ -18,7 +18,7 @@ from model import dsp, join_machine
 from model.catalogue import lookup
 from model.errors import InputError, ScenarioError
 from model.machines import LIVE, Machines
-from model.status_chart import OPERATIONAL, STATUSES, SUSPENDED
+from model.status_chart import OPERATIONAL, STATUSES, SUSPENDED, external_events
 from model.variant import Variant, load_variant, resolve
 from model.world import (
     DEVICE_TYPES,
@@ -48,7 +48,6 @@ _DEVICE_KEYS: Final = {
     "compliant",
 }
 _SR_KEYS: Final = {"sr", "target", "other", "image", "command_variant", "lose_response", "note"}
-DCC_EVENTS: Final = ("join_han", "withdraw", "start_recovery", "complete_recovery")
 
 
 @dataclass(frozen=True)
@@ -226,8 +225,8 @@ def _action(path: str, number: int, setup: Setup, raw: Any) -> Action:
             setup.index(fix["target"]), setup.index(fix["other"])
             return ManualFix(-1)
         if set(raw) - {"note"} == {"event", "target"}:
-            if raw["event"] not in DCC_EVENTS:
-                raise ScenarioError(f"event must be one of {', '.join(DCC_EVENTS)}")
+            if raw["event"] not in external_events():
+                raise ScenarioError(f"event must be one of {', '.join(external_events())}")
             return DccEvent(raw["event"], setup.index(raw["target"]))
     except InputError as exc:
         raise _fail(path, where, str(exc)) from None
