@@ -501,7 +501,7 @@ def _explore(
     # The catalogue sweep: the E5 decision of every SRV, Command Variant and SMETS version
     # for a Suspended device, judged by suspended-gate (requests with no state effect).
     if "suspended-gate" in wanted and "suspended-gate" not in first_violation:
-        _sweep_suspended_gate(variant, keys, lambda k: unpack(k)[1], world_of, first_violation)
+        _sweep_suspended_gate(variant, keys, lambda k: unpack(k)[1], first_violation)
 
     for property_id in wanted:
         expected = variant.expected(property_id)
@@ -594,7 +594,6 @@ def _sweep_suspended_gate(
     variant: Variant,
     keys: list[int],
     to_world: Callable[[int], World],
-    world_of: Universe,
     first_violation: dict[str, tuple[int, int, str]],
 ) -> None:
     from model.catalogue import catalogue

@@ -16,7 +16,7 @@ from model.join_machine import IN_SYNC
 from model.machines import LIVE, Machines
 from model.status_chart import OPERATIONAL, SUSPENDED, TERMINAL
 from model.variant import Variant
-from model.world import Action, CplChange, ManualFix, Request, Setup, World
+from model.world import Action, CplChange, Request, Setup, World
 from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE
 
 #: Requests that end a device's life are no way back: a decommissioned device is trivially
@@ -110,6 +110,3 @@ def recoverable(
                 seen.add(successor)
                 queue.append(successor)
     return False
-
-
-__all__ = ["GOOD", "ManualFix", "firmware_good", "is_recovery_action", "join_good", "recoverable"]
