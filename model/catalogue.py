@@ -61,3 +61,27 @@ def lookup(srv: str) -> ServiceRequest:
         return catalogue()[srv]
     except KeyError:
         raise InputError(f"unknown SRV {srv!r}: not a DUIS Service Reference Variant") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Applicability:
+    """The device types one SRV applies to, where that was read from, and why."""
+
+    srv: str
+    device_types: frozenset[str]
+    source: str
+    why: str
+
+
+@cache
+def applicability() -> dict[str, Applicability]:
+    """Device types per SRV, from ``model/data/applicability.json`` (duis where the GBCS use
+    cases say it, assumption where the reference data is silent)."""
+    raw = resources.files("model").joinpath("data/applicability.json").read_text(encoding="utf-8")
+    rows = {}
+    for row in json.loads(raw)["requests"]:
+        why = row.get("why") or "GBCS use cases " + ", ".join(row["use_cases"])
+        rows[row["srv"]] = Applicability(
+            row["srv"], frozenset(row["device_types"]), row["source"], why
+        )
+    return rows

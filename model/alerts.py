@@ -1,0 +1,51 @@
+"""Alerts: device alerts that reach the DSP, and DCC alerts the DSP sends to Service Users.
+
+A device alert (for example the PPMID's firmware activation alert, GBCS CS09) is a message
+from the device, like a response: it can be delivered or lost, and a variant can name it in
+``update_smi_on``. A DCC alert (DeviceSuspended, DeviceRestored, FirmwareVersionMismatch) is
+an output of a step, so a property can say "the Service User is told".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Final
+
+DEVICE_SUSPENDED: Final = "DeviceSuspended"
+DEVICE_RESTORED: Final = "DeviceRestored"
+FIRMWARE_VERSION_MISMATCH: Final = "FirmwareVersionMismatch"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceAlert:
+    alert: str
+    name: str
+    carries_version: bool
+    source: str
+    why: str
+
+
+@cache
+def _document() -> dict[str, Any]:
+    raw = resources.files("model").joinpath("data/alerts.json").read_text(encoding="utf-8")
+    return dict(json.loads(raw))
+
+
+@cache
+def device_alerts() -> dict[str, DeviceAlert]:
+    """Device alerts by GBCS use case code."""
+    return {
+        row["alert"]: DeviceAlert(
+            row["alert"], row["name"], row["carries_version"], row["source"], row["why"]
+        )
+        for row in _document()["device_alerts"]
+    }
+
+
+@cache
+def dcc_alerts() -> dict[str, dict[str, str]]:
+    """DCC alerts to Service Users by name: when each fires, its source and why."""
+    return {row["alert"]: row for row in _document()["dcc_alerts"]}

@@ -1,0 +1,44 @@
+"""Device types: which are on the Central Products List and which are Type 2 Devices.
+
+Loaded once from ``model/data/device_types.json``; every row carries its source. A CPL-listed
+type can be suspended (seed:MP105: ESME, GSME, PPMID, HCALCS); for a Type 2 Device (IHD, CAD)
+the SMI keeps no status and no firmware version.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceType:
+    """One device type's facts, with their source."""
+
+    type: str
+    cpl_listed: bool
+    type_2: bool
+    source: str
+    why: str
+
+
+@cache
+def device_types() -> dict[str, DeviceType]:
+    raw = resources.files("model").joinpath("data/device_types.json").read_text(encoding="utf-8")
+    return {
+        row["type"]: DeviceType(
+            row["type"], row["cpl_listed"], row["type_2"], row["source"], row["why"]
+        )
+        for row in json.loads(raw)["types"]
+    }
+
+
+def cpl_listed_types() -> tuple[str, ...]:
+    """The device types a CPL removal can suspend, in data order."""
+    return tuple(t for t, row in device_types().items() if row.cpl_listed)
+
+
+def type_2_types() -> tuple[str, ...]:
+    return tuple(t for t, row in device_types().items() if row.type_2)
