@@ -1,75 +1,54 @@
-"""Rule variants: the legal text as data (TOML files in the format of design.md).
+"""Rule variants: the legal text as data (TOML files; format in docs/formats.md).
 
-A variant says what differs between rule sets: the check E5 exception list, which responses
-update the SMI firmware version, and how the DSP validates an Unjoin. ``extends`` names a
-parent (a built-in id or a path relative to the file); each table's keys replace the
-parent's. Any path to a ``.toml`` file works wherever a built-in id does.
+A variant says every rule a SEC modification can change: check E5 as a table of SMI status
+× request (``[suspended]`` is the Suspended row the seeds describe, ``[e5.STATUS]`` the
+others), which device types a request applies to (``[applicability]``), each device type's
+firmware route and which messages update the SMI firmware version (``[firmware]``), what a
+CPL change does (``[cpl]``), and how the DSP validates an Unjoin (``[joins]``). ``extends``
+names a parent (a built-in id or a path relative to the file). Any path to a ``.toml`` file
+works wherever a built-in id does.
 
 Errors name the file, the key and the line, and are :class:`VariantError` (exit code 2).
+Rules that can never fire are warnings, also with file and line (``Variant.warnings``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import tomllib
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
-from model.catalogue import catalogue
+from model.alerts import device_alerts
+from model.catalogue import Applicability, applicability, catalogue
+from model.device_types import cpl_listed_types, device_types
 from model.errors import VariantError
-from model.provenance import TAGS
+from model.rule_tables import (
+    ADMITS,
+    ALERT_PREFIX,
+    CRITICAL_LIFE_CYCLE,
+    ApplicabilityRow,
+    CplRules,
+    E5Row,
+    Exemption,
+    FirmwareRoute,
+    NonDeviceRule,
+    UpdateRule,
+)
+from model.status_chart import OPERATIONAL, STATUSES
+from model.variant_file import Locator, Merged, check_tags, is_a, merged, type_name
 from properties.ids import PROPERTY_IDS, VERDICTS
 
+__all__ = ["BUILTIN", "Exemption", "UpdateRule", "Variant", "load_variant", "load_variants"]
+
 BUILTIN: Final = ("baseline", "mp105", "mp178")
-
-UpdateKind = Literal["success", "with-version"]
-
-
-@dataclass(frozen=True, slots=True)
-class Exemption:
-    """A Non-Critical SRV still accepted for a Suspended device, with its conditions."""
-
-    srv: str
-    command_variant: int | None
-    smets: int | None
-    source: str
-
-    def matches(self, srv: str, command_variant: int | None, smets: int | None) -> bool:
-        """True when a request meets this entry, Command Variant and SMETS included."""
-        return (
-            srv == self.srv
-            and (self.command_variant is None or command_variant == self.command_variant)
-            and (self.smets is None or smets == self.smets)
-        )
-
-    def describe(self) -> str:
-        conditions = []
-        if self.command_variant is not None:
-            conditions.append(f"Command Variant {self.command_variant}")
-        if self.smets is not None:
-            conditions.append(f"SMETS{self.smets} only")
-        return f"SR{self.srv}" + (f" ({', '.join(conditions)})" if conditions else "")
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateRule:
-    """A response that updates the SMI firmware version: ``SRV:success`` or ``SRV:with-version``."""
-
-    srv: str
-    kind: UpdateKind
-
-    def applies(self, srv: str, success: bool, version: str | None) -> bool:
-        if srv != self.srv or version is None:
-            return False
-        return success or self.kind == "with-version"
-
-    def __str__(self) -> str:
-        return f"{self.srv}:{self.kind}"
+#: What a variant id may hold: it names output files, so no path separators or markup.
+ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+READ_FIRMWARE: Final = "11.2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,88 +61,62 @@ class Variant:
     extends: str | None
     effective: str | None
     sources: tuple[str, ...]
-    allow_critical: bool
-    reject_code: str
-    exceptions: tuple[Exemption, ...]
+    e5: Mapping[str, E5Row]
+    applicability: Mapping[str, ApplicabilityRow]
+    applicability_reject_code: str
     update_smi_on: tuple[UpdateRule, ...]
+    routes: Mapping[str, FirmwareRoute]
+    cpl: CplRules
+    critical_life_cycle: str
     unjoin_requires_smi_join: bool
     unjoin_reject_code: str
     reconcile_smi_from_8_9: bool
-    expect: Mapping[str, str]
+    #: property -> verdict for every device type, or -> {device type or pair: verdict}.
+    expect: Mapping[str, str | Mapping[str, str]]
     #: For each rule key ("suspended.exceptions", ...), the provenance of the file defining it.
     key_sources: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
-    def expected(self, property_id: str) -> str:
-        """The verdict this variant expects for a property: 'holds' unless [expect] says so."""
-        return self.expect.get(property_id, "holds")
+    # The Suspended row, under the names the first variant format gave it.
+    @property
+    def allow_critical(self) -> bool:
+        return self.e5["suspended"].admits == "critical"
+
+    @property
+    def reject_code(self) -> str:
+        return self.e5["suspended"].reject_code
+
+    @property
+    def exceptions(self) -> tuple[Exemption, ...]:
+        return self.e5["suspended"].exceptions
+
+    def expected(self, property_id: str, subject: str | None = None) -> str:
+        """The verdict this variant expects for a property, for one device type or pair
+        (``subject``) or, with none, for the variant as a whole: 'holds' unless [expect]
+        says otherwise."""
+        said = self.expect.get(property_id, "holds")
+        if isinstance(said, str):
+            return said
+        if subject is not None:
+            return said.get(subject, "holds")
+        return "violated" if "violated" in said.values() else "holds"
+
+    def expected_subjects(self, property_id: str) -> Mapping[str, str] | None:
+        """The per-subject verdicts [expect] gives for a property, if it gives them per type."""
+        said = self.expect.get(property_id)
+        return None if said is None or isinstance(said, str) else said
 
     def source_of(self, key: str) -> str:
         return self.key_sources.get(key, ",".join(self.sources) or "assumption")
 
+    def applies(self, srv: str, device_type: str) -> tuple[bool, Applicability | ApplicabilityRow]:
+        """Does ``srv`` apply to ``device_type``, and which row says so (the variant's own
+        row, or the DUIS reference data's)?"""
+        row: Applicability | ApplicabilityRow = self.applicability.get(srv) or applicability()[srv]
+        return device_type in row.device_types, row
 
-# The schema: table -> key -> (python type, required in a variant without ``extends``).
-_TOP: Final[dict[str, type | tuple[type, ...]]] = {
-    "id": str,
-    "title": str,
-    "extends": str,
-    "effective": (str, dt.date),
-    "sources": list,
-}
-_TABLES: Final[dict[str, dict[str, tuple[type | tuple[type, ...], bool]]]] = {
-    "suspended": {
-        "allow_critical": (bool, True),
-        "reject_code": (str, True),
-        "exceptions": (list, True),
-        "source": (str, False),
-    },
-    "firmware": {"update_smi_on": (list, True), "source": (str, False)},
-    "joins": {
-        "source": (str, False),
-        "unjoin_requires_smi_join": (bool, True),
-        "unjoin_reject_code": (str, True),
-        "reconcile_smi_from_8_9": (bool, False),
-    },
-}
-_DEFAULTS: Final = {"joins.reconcile_smi_from_8_9": False}
-# Each rule table may carry ``source``: the provenance of its keys (default: ``sources``).
-_EXEMPTION_KEYS: Final = {"srv": str, "command_variant": int, "smets": int, "source": str}
-_RESPONSE_KINDS: Final = ("success", "with-version")
-
-
-class _Locator:
-    """Finds the line of a key in a TOML text, so errors can name it."""
-
-    def __init__(self, path: str, text: str) -> None:
-        self.path = path
-        self.lines = text.splitlines()
-
-    def line_of(self, table: str | None, key: str, item: int | None = None) -> int:
-        current: str | None = None
-        key_re = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
-        for number, line in enumerate(self.lines, start=1):
-            header = re.match(r"^\s*\[([^\]]+)\]", line)
-            if header:
-                current = header.group(1).strip()
-                continue
-            if current == table and key_re.match(line):
-                return self._item_line(number, item) if item is not None else number
-        return 1
-
-    def _item_line(self, start: int, item: int) -> int:
-        """The line of the ``item``-th inline table ``{ ... }`` from line ``start`` on."""
-        seen = -1
-        for number in range(start, len(self.lines) + 1):
-            seen += self.lines[number - 1].split("#", 1)[0].count("{")
-            if seen >= item:
-                return number
-        return start
-
-    def error(
-        self, table: str | None, key: str, message: str, item: int | None = None
-    ) -> VariantError:
-        name = f"{table}.{key}" if table else key
-        line = self.line_of(table, key, item)
-        return VariantError(f"{self.path}:{line}: {name}: {message}")
+    def route(self, device_type: str) -> FirmwareRoute | None:
+        return self.routes.get(device_type)
 
 
 def _builtin_path(variant_id: str) -> Path:
@@ -177,223 +130,483 @@ def resolve(ref: str, relative_to: Path | None = None) -> Path:
     path = Path(ref)
     if relative_to is not None and not path.is_absolute():
         path = relative_to / path
-    if path.suffix != ".toml" or not path.is_file():
+    if path.suffix != ".toml":
         raise VariantError(
             f"unknown variant {ref!r}: not one of {', '.join(BUILTIN)} and not a .toml file"
         )
+    if not path.is_file():
+        raise VariantError(f"{ref}: no such variant file")
     return path
 
 
-def _read(path: Path) -> tuple[dict[str, Any], _Locator]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VariantError(f"{path}: cannot read the variant file: {exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise VariantError(f"{path}: not valid TOML: {exc}") from None
-    return data, _Locator(str(path), text)
+# ---------------------------------------------------------------------------------------
+# Rows of each table, validated
 
 
-def _check_shape(data: dict[str, Any], where: _Locator) -> None:
-    for key, value in data.items():
-        if key in _TABLES:
-            if not isinstance(value, dict):
-                raise where.error(None, key, "must be a table")
-            for sub, sub_value in value.items():
-                if sub not in _TABLES[key]:
-                    known = ", ".join(_TABLES[key])
-                    raise where.error(key, sub, f"unknown key (known: {known})")
-                expected, _ = _TABLES[key][sub]
-                if not isinstance(sub_value, expected) or (
-                    expected is not bool and isinstance(sub_value, bool)
-                ):
-                    raise where.error(key, sub, f"must be {_type_name(expected)}")
-                if sub == "source" and any(
-                    t.strip() not in TAGS for t in str(sub_value).split(",")
-                ):
-                    raise where.error(key, sub, f"unknown provenance tag in {sub_value!r}")
-        elif key == "expect":
-            if not isinstance(value, dict):
-                raise where.error(None, key, "must be a table")
-            for prop, verdict in value.items():
-                if prop not in PROPERTY_IDS:
-                    raise where.error(
-                        "expect", prop, f"unknown property (known: {', '.join(PROPERTY_IDS)})"
-                    )
-                if verdict not in VERDICTS:
-                    raise where.error("expect", prop, 'must be "holds" or "violated"')
-        elif key in _TOP:
-            if not isinstance(value, _TOP[key]):
-                raise where.error(None, key, f"must be {_type_name(_TOP[key])}")
-        else:
-            known = ", ".join([*_TOP, *_TABLES, "expect"])
-            raise where.error(None, key, f"unknown key (known: {known})")
-    if "id" not in data:
-        raise where.error(None, "id", "missing: every variant names its id")
-    for tag in data.get("sources", []):
-        if tag not in TAGS:
-            raise where.error(None, "sources", f"unknown provenance tag {tag!r}")
+class _Rows:
+    """Builds the rule rows of one merged variant, raising errors and collecting warnings."""
 
+    def __init__(self, m: Merged) -> None:
+        self.m = m
+        self.where = m.where
+        self.warnings: list[str] = []
 
-def _type_name(expected: type | tuple[type, ...]) -> str:
-    names = {
-        bool: "true or false",
-        str: "a string",
-        list: "a list",
-        int: "an integer",
-        dt.date: "a date",
-    }
-    if isinstance(expected, tuple):
-        return " or ".join(names[t] for t in expected)
-    return names[expected]
+    def file_of(self, row_key: str) -> Locator:
+        return self.m.row_files.get(row_key, self.where)
 
+    def source(self, raw: Mapping[str, Any], default: str, where: Locator, table: str) -> str:
+        tag = raw.get("source", default)
+        if not isinstance(tag, str):
+            raise where.error(table, "source", "must be a string")
+        check_tags(tag, where, table, "source")
+        return tag
 
-def _exemptions(raw: list[Any], where: _Locator) -> tuple[Exemption, ...]:
-    entries = []
-    known_srvs = catalogue()
-    for index, entry in enumerate(raw):
+    def srv(self, value: Any, where: Locator, table: str, key: str, item: int | None) -> str:
+        if not isinstance(value, str) or value.removeprefix("SR") not in catalogue():
+            label = f"entry {item + 1}: " if item is not None else ""
+            raise where.error(table, key, f"{label}unknown SRV {value!r}", item)
+        return value.removeprefix("SR")
+
+    def exemptions(self, raw: list[Any], where: Locator, table: str) -> tuple[Exemption, ...]:
+        keys = {"srv": str, "command_variant": int, "smets": int, "source": str}
+        entries = []
+        for index, entry in enumerate(raw):
+            entry = self.entry(entry, keys, where, table, "exceptions", index, '{ srv = "11.1" }')
+            srv = self.srv(entry.get("srv"), where, table, "exceptions", index)
+            if entry.get("smets", 1) not in (1, 2):
+                raise where.error(
+                    table, "exceptions", f"entry {index + 1}: smets must be 1 or 2", index
+                )
+            source = entry.get("source", "")
+            if source:
+                check_tags(source, where, table, "exceptions")
+            entries.append(Exemption(srv, entry.get("command_variant"), entry.get("smets"), source))
+            self.warn_unreceivable(srv, where, table, index)
+        return tuple(entries)
+
+    def warn_unreceivable(self, srv: str, where: Locator, table: str, index: int) -> None:
+        """An exception for a request no CPL-listed device type can receive never fires."""
+        if not any(self.applies(srv, t) for t in cpl_listed_types()):
+            self.warnings.append(
+                f"{where.where(table, 'exceptions', index)}: SR{srv} applies to no device type "
+                "that can be Suspended: this exception can never fire"
+            )
+
+    def applies(self, srv: str, device_type: str) -> bool:
+        row = self.m.tables.get("applicability", {}).get(srv)
+        types = row.get("device_types") if isinstance(row, dict) else None
+        if types is None:
+            types = applicability()[srv].device_types
+        return device_type in types
+
+    def entry(
+        self,
+        entry: Any,
+        keys: Mapping[str, type | tuple[type, ...]],
+        where: Locator,
+        table: str,
+        key: str,
+        index: int,
+        example: str,
+    ) -> dict[str, Any]:
         if not isinstance(entry, dict):
             raise where.error(
-                "suspended",
-                "exceptions",
-                f'entry {index + 1} must be a table like {{ srv = "11.1" }}',
-                index,
+                table, key, f"entry {index + 1} must be a table like {example}", index
             )
-        for key, value in entry.items():
-            if key not in _EXEMPTION_KEYS:
+        for name, value in entry.items():
+            if name not in keys:
+                known = ", ".join(keys)
                 raise where.error(
-                    "suspended", "exceptions", f"entry {index + 1}: unknown key {key!r}", index
+                    table, key, f"entry {index + 1}: unknown key {name!r} (known: {known})", index
                 )
-            if not isinstance(value, _EXEMPTION_KEYS[key]) or isinstance(value, bool):
+            if not is_a(value, keys[name]):
                 raise where.error(
-                    "suspended",
-                    "exceptions",
-                    f"entry {index + 1}: {key} must be {_type_name(_EXEMPTION_KEYS[key])}",
+                    table,
+                    key,
+                    f"entry {index + 1}: {name} must be {type_name(keys[name])}",
                     index,
                 )
-        if "srv" not in entry:
-            raise where.error("suspended", "exceptions", f"entry {index + 1}: missing srv", index)
-        if entry["srv"] not in known_srvs:
+        return entry
+
+    def non_device(self, raw: list[Any], where: Locator, table: str) -> tuple[NonDeviceRule, ...]:
+        keys = {"srv": str, "gated": bool, "source": str, "why": str}
+        rules = []
+        for index, entry in enumerate(raw):
+            example = '{ srv = "8.3", gated = false, source = "assumption", why = "..." }'
+            entry = self.entry(entry, keys, where, table, "non_device", index, example)
+            srv = self.srv(entry.get("srv"), where, table, "non_device", index)
+            if not catalogue()[srv].non_device:
+                raise where.error(
+                    table, "non_device", f"entry {index + 1}: SR{srv} is not a Non-Device Request"
+                )
+            if "gated" not in entry:
+                raise where.error(table, "non_device", f"entry {index + 1}: missing gated", index)
+            source = entry.get("source", "assumption")
+            check_tags(source, where, table, "non_device")
+            rules.append(NonDeviceRule(srv, entry["gated"], source, entry.get("why", "")))
+        return tuple(rules)
+
+    def code(self, value: Any, where: Locator, table: str, key: str) -> str:
+        if not isinstance(value, str) or not re.fullmatch(r"E\w+|[A-Z]+:\w+", value):
             raise where.error(
-                "suspended", "exceptions", f"entry {index + 1}: unknown SRV {entry['srv']!r}", index
+                table,
+                key,
+                'must be a DUIS response code such as "E51", or the model\'s own '
+                'name such as "DSP:NOT_FOR_DEVICE_TYPE"',
             )
-        if entry.get("smets", 1) not in (1, 2):
-            raise where.error(
-                "suspended", "exceptions", f"entry {index + 1}: smets must be 1 or 2", index
-            )
-        source = entry.get("source", "")
-        if source and source not in TAGS:
-            raise where.error(
-                "suspended",
-                "exceptions",
-                f"entry {index + 1}: unknown provenance tag {source!r}",
-                index,
-            )
-        entries.append(
-            Exemption(entry["srv"], entry.get("command_variant"), entry.get("smets"), source)
+        return value
+
+
+def _suspended_row(rows: _Rows) -> E5Row:
+    table = rows.m.tables["suspended"]
+    where = rows.where
+    for key in ("allow_critical", "reject_code", "exceptions"):
+        if key not in table:
+            raise where.error("suspended", key, "missing (and not inherited through extends)")
+    return E5Row(
+        "suspended",
+        "critical" if table["allow_critical"] else "none",
+        rows.code(table["reject_code"], where, "suspended", "reject_code"),
+        rows.exemptions(table["exceptions"], where, "suspended"),
+        rows.non_device(table.get("non_device", []), where, "suspended"),
+        rows.m.key_sources.get("suspended.allow_critical", "assumption"),
+        "check E5 for a Suspended device (DP105)",
+    )
+
+
+def _e5_rows(rows: _Rows) -> dict[str, E5Row]:
+    """Every SMI status's row: the Suspended row from ``[suspended]``, the others from
+    ``[e5.STATUS]``. A status with no row admits everything (a warning says so)."""
+    table = rows.m.tables.get("e5", {})
+    result = {"suspended": _suspended_row(rows)}
+    for status, raw in table.items():
+        where = rows.file_of(f"e5.{status}")
+        name = f"e5.{status}"
+        if status not in STATUSES or status == "suspended":
+            why = "the Suspended row is [suspended]" if status == "suspended" else "unknown status"
+            raise where.error("e5", status, f"{why} (statuses: {', '.join(STATUSES)})")
+        known = {"admits", "reject_code", "exceptions", "non_device", "source", "why"}
+        for key in raw:
+            if key not in known:
+                raise where.error(name, key, f"unknown key (known: {', '.join(sorted(known))})")
+        admits = raw.get("admits")
+        if admits not in ADMITS:
+            raise where.error(name, "admits", f"must be one of {', '.join(ADMITS)}")
+        result[status] = E5Row(
+            status,
+            admits,
+            rows.code(
+                raw.get("reject_code", result["suspended"].reject_code), where, name, "reject_code"
+            ),
+            rows.exemptions(raw.get("exceptions", []), where, name),
+            rows.non_device(raw.get("non_device", []), where, name),
+            rows.source(raw, rows.m.key_sources.get(f"e5.{status}", "assumption"), where, name),
+            str(raw.get("why", "")),
         )
-    return tuple(entries)
+    for status in STATUSES:
+        if status not in result:
+            result[status] = E5Row(
+                status,
+                "all",
+                result["suspended"].reject_code,
+                (),
+                (),
+                "assumption",
+                "no [e5] row for this status: check E5 admits every request",
+            )
+    return result
 
 
-def _update_rules(raw: list[Any], where: _Locator) -> tuple[UpdateRule, ...]:
-    rules = []
-    for index, entry in enumerate(raw):
-        if not isinstance(entry, str) or entry.count(":") != 1:
+def _applicability_rows(rows: _Rows) -> tuple[dict[str, ApplicabilityRow], str]:
+    table = rows.m.tables.get("applicability", {})
+    result = {}
+    for srv, raw in table.items():
+        if not isinstance(raw, dict):
+            continue
+        where = rows.file_of(f"applicability.{srv}")
+        name = f"applicability.{srv}"
+        rows.srv(srv, where, "applicability", srv, None)
+        for key in raw:
+            if key not in ("device_types", "source", "why"):
+                raise where.error(name, key, "unknown key (known: device_types, source, why)")
+        types = raw.get("device_types")
+        if not isinstance(types, list) or any(t not in device_types() for t in types):
+            raise where.error(
+                name,
+                "device_types",
+                f"must be a list of device types ({', '.join(device_types())})",
+            )
+        source = rows.source(
+            raw, rows.m.key_sources.get(f"applicability.{srv}", "assumption"), where, name
+        )
+        result[srv] = ApplicabilityRow(srv, frozenset(types), source, str(raw.get("why", "")))
+    code = table.get("reject_code", "DSP:NOT_FOR_DEVICE_TYPE")
+    return result, rows.code(code, rows.where, "applicability", "reject_code")
+
+
+def _routes(rows: _Rows) -> dict[str, FirmwareRoute]:
+    table = rows.m.tables.get("firmware", {}).get("routes", {})
+    result = {}
+    for device_type, raw in table.items():
+        where = rows.file_of(f"firmware.routes.{device_type}")
+        name = f"firmware.routes.{device_type}"
+        if device_type not in cpl_listed_types():
+            raise where.error(
+                "firmware.routes",
+                device_type,
+                f"routes are for CPL-listed device types ({', '.join(cpl_listed_types())})",
+            )
+        if not isinstance(raw, dict):
+            raise where.error("firmware.routes", device_type, "must be a table")
+        for key, value in raw.items():
+            if key not in ("deliver", "activate", "report", "source", "why"):
+                raise where.error(
+                    name, key, "unknown key (known: deliver, activate, report, source, why)"
+                )
+            if not isinstance(value, str):
+                raise where.error(name, key, "must be a string")
+        deliver = raw.get("deliver") and rows.srv(raw["deliver"], where, name, "deliver", None)
+        activate = raw.get("activate") and rows.srv(raw["activate"], where, name, "activate", None)
+        if bool(deliver) != bool(activate):
+            raise where.error(
+                name, "deliver", "a route names both deliver and activate, or neither"
+            )
+        report = raw.get("report", "response")
+        alert = report.removeprefix(ALERT_PREFIX)
+        if report != "response" and (
+            not report.startswith(ALERT_PREFIX) or alert not in device_alerts()
+        ):
+            raise where.error(
+                name,
+                "report",
+                'must be "response" or "alert:CODE" with a known device alert '
+                f"({', '.join(device_alerts())})",
+            )
+        for srv in (deliver, activate):
+            if srv and not rows.applies(srv, device_type):
+                rows.warnings.append(
+                    f"{where.where(name, 'deliver' if srv == deliver else 'activate')}: "
+                    f"SR{srv} does not apply to {device_type}: this route can never run"
+                )
+        source = rows.source(
+            raw, rows.m.key_sources.get("firmware.routes", "assumption"), where, name
+        )
+        result[device_type] = FirmwareRoute(
+            device_type, deliver or None, activate or None, report, source, str(raw.get("why", ""))
+        )
+    return result
+
+
+def _update_rules(rows: _Rows, routes: Mapping[str, FirmwareRoute]) -> tuple[UpdateRule, ...]:
+    table = rows.m.tables["firmware"]
+    where = rows.where
+    if "update_smi_on" not in table:
+        raise where.error(
+            "firmware", "update_smi_on", "missing (and not inherited through extends)"
+        )
+    default_source = rows.m.key_sources.get("firmware.update_smi_on", "assumption")
+    result = []
+    for index, entry in enumerate(table["update_smi_on"]):
+        if isinstance(entry, str):
+            entry = {"message": entry}
+        keys = {"message": str, "statuses": list, "device_types": list, "source": str}
+        entry = rows.entry(
+            entry,
+            keys,
+            where,
+            "firmware",
+            "update_smi_on",
+            index,
+            '"11.2:with-version" or { message = "11.2:with-version", statuses = ["suspended"] }',
+        )
+        rule = _update_rule(rows, entry, index, default_source)
+        _warn_never_fires(rows, rule, routes, index)
+        result.append(rule)
+    return tuple(result)
+
+
+def _update_rule(rows: _Rows, entry: dict[str, Any], index: int, default_source: str) -> UpdateRule:
+    where = rows.where
+    message = entry.get("message", "")
+    label = f"entry {index + 1}"
+    if message.startswith(ALERT_PREFIX):
+        name, kind = message.removeprefix(ALERT_PREFIX), "alert"
+        if name not in device_alerts():
             raise where.error(
                 "firmware",
                 "update_smi_on",
-                f'entry {index + 1}: expected "SRV:success" or "SRV:with-version"',
+                f"{label}: unknown device alert {name!r} (known: {', '.join(device_alerts())})",
             )
-        srv, kind = entry.split(":")
-        if srv not in catalogue():
-            raise where.error(
-                "firmware", "update_smi_on", f"entry {index + 1}: unknown SRV {srv!r}"
-            )
-        if kind not in _RESPONSE_KINDS:
+    else:
+        if message.count(":") != 1:
             raise where.error(
                 "firmware",
                 "update_smi_on",
-                f"entry {index + 1}: unknown response kind {kind!r} (known: success, with-version)",
+                f'{label}: expected "SRV:success", "SRV:with-version" or "alert:CODE"',
             )
-        rules.append(UpdateRule(srv, kind))  # type: ignore[arg-type]
-    return tuple(rules)
+        name, kind = message.split(":")
+        name = rows.srv(name, where, "firmware", "update_smi_on", index)
+        if kind not in ("success", "with-version"):
+            raise where.error(
+                "firmware",
+                "update_smi_on",
+                f"{label}: unknown response kind {kind!r} (known: success, with-version)",
+            )
+    statuses = entry.get("statuses")
+    if statuses is not None and any(s not in STATUSES for s in statuses):
+        raise where.error(
+            "firmware", "update_smi_on", f"{label}: statuses must be SMI statuses", index
+        )
+    types = entry.get("device_types")
+    if types is not None and any(t not in device_types() for t in types):
+        raise where.error(
+            "firmware", "update_smi_on", f"{label}: unknown device type in {types}", index
+        )
+    source = entry.get("source", default_source)
+    check_tags(source, where, "firmware", "update_smi_on")
+    return UpdateRule(
+        name,
+        kind,  # type: ignore[arg-type]
+        frozenset(statuses) if statuses is not None else None,
+        frozenset(types) if types is not None else None,
+        source,
+    )
 
 
-def _merged(
-    path: Path, chain: tuple[Path, ...]
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, str], _Locator]:
-    """The merged tables, the top-level keys and the per-key provenance of ``path``."""
-    resolved = path.resolve()
-    if resolved in chain:
-        cycle = " -> ".join(str(p) for p in (*chain, resolved))
-        data, where = _read(path)
-        raise where.error(None, "extends", f"a cycle in extends: {cycle}")
-    data, where = _read(path)
-    _check_shape(data, where)
-    tables: dict[str, Any] = {}
-    key_sources: dict[str, str] = {}
-    if "extends" in data:
-        try:
-            parent = resolve(data["extends"], relative_to=path.parent)
-        except VariantError as exc:
-            raise where.error(None, "extends", str(exc)) from None
-        tables, _, key_sources, _ = _merged(parent, (*chain, resolved))
-        tables = {name: dict(t) for name, t in tables.items()}
-        tables["expect"] = {}  # expectations are the variant's own, never inherited
-    own_sources = ",".join(data.get("sources", [])) or "assumption"
-    for name in (*_TABLES, "expect"):
-        table = data.get(name, {})
-        table_source = table.get("source", own_sources)
-        for key, value in table.items():
-            if key == "source":
-                continue
-            tables.setdefault(name, {})[key] = value
-            key_sources[f"{name}.{key}"] = table_source
-    return tables, data, key_sources, where
+def _warn_never_fires(
+    rows: _Rows, rule: UpdateRule, routes: Mapping[str, FirmwareRoute], index: int
+) -> None:
+    """A rule whose message never carries a firmware version, for any type it covers."""
+    types = rule.device_types or frozenset(cpl_listed_types())
+    carriers = set()
+    for device_type in types:
+        route = routes.get(device_type)
+        if route is not None and route.exists:
+            carriers.add(f"alert:{route.alert}" if route.alert else f"{route.activate}:response")
+        if rows.applies(READ_FIRMWARE, device_type):
+            carriers.add(f"{READ_FIRMWARE}:response")
+    wanted = f"alert:{rule.message}" if rule.kind == "alert" else f"{rule.message}:response"
+    if wanted not in carriers:
+        rows.warnings.append(
+            f"{rows.where.where('firmware', 'update_smi_on', index)}: {rule} can never fire: "
+            "no device type it covers receives a message from it that carries a firmware version"
+        )
+
+
+def _cpl_rules(rows: _Rows) -> CplRules:
+    table = rows.m.tables.get("cpl", {})
+    where = rows.where
+    suspends = table.get("removal_suspends", list(OPERATIONAL))
+    if any(s not in OPERATIONAL for s in suspends):
+        raise where.error(
+            "cpl", "removal_suspends", f"must list operational statuses ({', '.join(OPERATIONAL)})"
+        )
+    return CplRules(
+        frozenset(suspends),
+        bool(table.get("relisting_restores", False)),
+        bool(table.get("off_cpl_update_suspends", True)),
+    )
+
+
+def _expect(m: Merged) -> dict[str, str | dict[str, str]]:
+    table = m.tables.get("expect", {})
+    where = m.where
+    result: dict[str, str | dict[str, str]] = {}
+    for prop, verdict in table.items():
+        if isinstance(verdict, dict):
+            subjects = {}
+            for subject, value in verdict.items():
+                if subject == "because":
+                    continue
+                if value not in VERDICTS:
+                    raise where.error(f"expect.{prop}", subject, 'must be "holds" or "violated"')
+                subjects[subject] = value
+            result[prop] = subjects
+        elif verdict in VERDICTS:
+            result[prop] = verdict
+        else:
+            raise where.error(
+                "expect", prop, 'must be "holds", "violated" or a table of device types'
+            )
+    return result
+
+
+def _check_id(top: Mapping[str, Any], where: Locator, path: Path) -> str:
+    variant_id = top["id"]
+    if not ID_PATTERN.fullmatch(variant_id):
+        raise where.error(
+            None,
+            "id",
+            "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+        )
+    if variant_id in BUILTIN and path.resolve() != _builtin_path(variant_id).resolve():
+        raise where.error(None, "id", f"{variant_id!r} is a built-in variant's id: choose another")
+    return str(variant_id)
+
+
+@cache
+def _baseline_tables() -> Merged:
+    return merged(_builtin_path("baseline").resolve(), (), resolve, PROPERTY_IDS)
 
 
 @cache
 def _load(path: Path) -> Variant:
-    tables, top, key_sources, where = _merged(path, ())
-    for name, keys in _TABLES.items():
-        for key, (_, required) in keys.items():
-            if key != "source" and key not in tables.get(name, {}):
-                if required:
-                    raise where.error(name, key, "missing (and not inherited through extends)")
-                tables.setdefault(name, {})[key] = _DEFAULTS[f"{name}.{key}"]
-                key_sources[f"{name}.{key}"] = "assumption"
-    suspended, firmware, joins = tables["suspended"], tables["firmware"], tables["joins"]
-    if not re.fullmatch(r"E\w+", suspended["reject_code"]):
-        raise where.error("suspended", "reject_code", 'must be a DUIS response code such as "E51"')
-    if not re.fullmatch(r"E\w+", joins["unjoin_reject_code"]):
-        raise where.error(
-            "joins", "unjoin_reject_code", 'must be a DUIS response code such as "E080801"'
+    is_baseline = path == _builtin_path("baseline").resolve()
+    defaults = None if is_baseline else _baseline_tables()
+    m = merged(path, (), resolve, PROPERTY_IDS, defaults)
+    for name in ("suspended", "firmware", "joins"):
+        if not m.tables.get(name):
+            raise m.where.error(None, name, "missing table (and not inherited through extends)")
+    rows = _Rows(m)
+    routes = _routes(rows)
+    applicable, applicability_code = _applicability_rows(rows)
+    joins = m.tables["joins"]
+    for key in ("unjoin_requires_smi_join", "unjoin_reject_code"):
+        if key not in joins:
+            raise m.where.error("joins", key, "missing (and not inherited through extends)")
+    life_cycle = m.tables["suspended"].get("critical_life_cycle", "to-history")
+    if life_cycle not in CRITICAL_LIFE_CYCLE:
+        raise m.where.error(
+            "suspended", "critical_life_cycle", f"must be one of {', '.join(CRITICAL_LIFE_CYCLE)}"
         )
-    effective = top.get("effective")
+    effective = m.top.get("effective")
     return Variant(
-        id=top["id"],
-        title=top.get("title", top["id"]),
+        id=_check_id(m.top, m.where, path),
+        title=m.top.get("title", m.top["id"]),
         path=str(path),
-        extends=top.get("extends"),
+        extends=m.top.get("extends"),
         effective=str(effective) if effective is not None else None,
-        sources=tuple(top.get("sources", [])),
-        allow_critical=suspended["allow_critical"],
-        reject_code=suspended["reject_code"],
-        exceptions=_exemptions(suspended["exceptions"], where),
-        update_smi_on=_update_rules(firmware["update_smi_on"], where),
+        sources=tuple(m.top.get("sources", [])),
+        e5=_e5_rows(rows),
+        applicability=applicable,
+        applicability_reject_code=applicability_code,
+        update_smi_on=_update_rules(rows, routes),
+        routes=routes,
+        cpl=_cpl_rules(rows),
+        critical_life_cycle=life_cycle,
         unjoin_requires_smi_join=joins["unjoin_requires_smi_join"],
-        unjoin_reject_code=joins["unjoin_reject_code"],
-        reconcile_smi_from_8_9=joins["reconcile_smi_from_8_9"],
-        expect=dict(tables.get("expect", {})),
-        key_sources=key_sources,
+        unjoin_reject_code=rows.code(
+            joins["unjoin_reject_code"], m.where, "joins", "unjoin_reject_code"
+        ),
+        reconcile_smi_from_8_9=bool(joins.get("reconcile_smi_from_8_9", False)),
+        expect=_expect(m),
+        key_sources=m.key_sources,
+        warnings=tuple(dict.fromkeys(rows.warnings)),
     )
 
 
+_warned: set[str] = set()
+
+
 def load_variant(ref: str) -> Variant:
-    """Load a variant by built-in id or by path; raises VariantError on bad input."""
-    return _load(resolve(ref).resolve())
+    """Load a variant by built-in id or by path; raises VariantError on bad input. Its
+    warnings go to standard error, once per file."""
+    variant = _load(resolve(ref).resolve())
+    if variant.path not in _warned:
+        _warned.add(variant.path)
+        for warning in variant.warnings:
+            print(f"smi-spec: warning: {warning}", file=sys.stderr)
+    return variant
 
 
 def load_variants(ref: str) -> list[Variant]:

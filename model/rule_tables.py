@@ -1,0 +1,183 @@
+"""The rows of a variant's rule tables: the legal text as data, each row with its source.
+
+A variant (``model/variant.py``) holds these rows; the DSP (``model/dsp.py``) reads them.
+Each row knows how to describe itself for reviewers and where it comes from (its provenance
+tag, and a one-line reason where the tag is ``assumption``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Admits = Literal["all", "critical", "none"]
+UpdateKind = Literal["success", "with-version", "alert"]
+
+ADMITS: Final = ("all", "critical", "none")
+REPORTS_BY_RESPONSE: Final = "response"
+ALERT_PREFIX: Final = "alert:"
+CRITICAL_LIFE_CYCLE: Final = ("to-history", "refuse")
+
+
+@dataclass(frozen=True, slots=True)
+class Exemption:
+    """A request still accepted by an E5 row that would otherwise reject it, with its
+    Command Variant and SMETS conditions."""
+
+    srv: str
+    command_variant: int | None
+    smets: int | None
+    source: str
+
+    def matches(self, srv: str, command_variant: int | None, smets: int | None) -> bool:
+        """True when a request meets this entry, Command Variant and SMETS included."""
+        return (
+            srv == self.srv
+            and (self.command_variant is None or command_variant == self.command_variant)
+            and (self.smets is None or smets == self.smets)
+        )
+
+    def describe(self) -> str:
+        conditions = []
+        if self.command_variant is not None:
+            conditions.append(f"Command Variant {self.command_variant}")
+        if self.smets is not None:
+            conditions.append(f"SMETS{self.smets} only")
+        return f"SR{self.srv}" + (f" ({', '.join(conditions)})" if conditions else "")
+
+
+@dataclass(frozen=True, slots=True)
+class NonDeviceRule:
+    """Whether an E5 row gates one Non-Device Request (seed:MP105 shows SR11.1 is gated)."""
+
+    srv: str
+    gated: bool
+    source: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class E5Row:
+    """One row of check E5: what a device in ``status`` admits.
+
+    ``admits`` is ``all``, ``critical`` (Critical requests, plus ``exceptions``) or ``none``
+    (only ``exceptions``); a request not admitted is rejected with ``reject_code``. A
+    Non-Device Request named in ``non_device`` with ``gated = false`` passes whatever the row
+    admits; one not named is gated like any other request.
+    """
+
+    status: str
+    admits: Admits
+    reject_code: str
+    exceptions: tuple[Exemption, ...]
+    non_device: tuple[NonDeviceRule, ...]
+    source: str
+    why: str
+
+    def non_device_rule(self, srv: str) -> tuple[int, NonDeviceRule] | None:
+        for number, rule in enumerate(self.non_device):
+            if rule.srv == srv:
+                return number, rule
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateRule:
+    """A message that updates the SMI firmware version, optionally only for some SMI
+    statuses and device types.
+
+    ``SRV:success`` (a success response), ``SRV:with-version`` (any response that carries a
+    version) or ``alert:CODE`` (a device alert that carries a version).
+    """
+
+    message: str
+    kind: UpdateKind
+    statuses: frozenset[str] | None = None
+    device_types: frozenset[str] | None = None
+    source: str = ""
+
+    @property
+    def srv(self) -> str:
+        return self.message
+
+    def applies(
+        self,
+        message: str,
+        success: bool,
+        version: str | None,
+        status: str | None = None,
+        device_type: str | None = None,
+    ) -> bool:
+        """Does this rule update the SMI from this message, for a device in ``status``?"""
+        if message != self.message or version is None:
+            return False
+        if self.statuses is not None and status not in self.statuses:
+            return False
+        if self.device_types is not None and device_type not in self.device_types:
+            return False
+        return success or self.kind != "success"
+
+    def __str__(self) -> str:
+        text = f"{ALERT_PREFIX}{self.message}" if self.kind == "alert" else self.base()
+        conditions = []
+        if self.statuses is not None:
+            conditions.append("while " + "/".join(sorted(self.statuses)))
+        if self.device_types is not None:
+            conditions.append("for " + "/".join(sorted(self.device_types)))
+        return text + (f" ({', '.join(conditions)})" if conditions else "")
+
+    def base(self) -> str:
+        return f"{self.message}:{self.kind}"
+
+
+@dataclass(frozen=True, slots=True)
+class FirmwareRoute:
+    """How one device type's firmware moves over the DCC: which request delivers an image,
+    which activates it, and which message reports the new version (the activating request's
+    response, or a device alert). A type with neither has no firmware route over the DCC."""
+
+    device_type: str
+    deliver: str | None
+    activate: str | None
+    report: str
+    source: str
+    why: str
+
+    @property
+    def exists(self) -> bool:
+        return self.deliver is not None and self.activate is not None
+
+    @property
+    def alert(self) -> str | None:
+        """The device alert that reports activation, if activation is reported by an alert."""
+        return self.report.removeprefix(ALERT_PREFIX) if self.report != "response" else None
+
+    def describe(self) -> str:
+        if not self.exists:
+            return f"{self.device_type}: no firmware route over the DCC"
+        steps = (
+            f"SR{self.deliver} delivers and activates"
+            if self.deliver == self.activate
+            else f"SR{self.deliver} delivers, SR{self.activate} activates"
+        )
+        told = "its response" if self.alert is None else f"alert {self.alert}"
+        return f"{self.device_type}: {steps}; {told} reports the new version"
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicabilityRow:
+    """The device types one request applies to; others are refused before check E5."""
+
+    srv: str
+    device_types: frozenset[str]
+    source: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class CplRules:
+    """What the DSP does when the CPL changes, or the SMI firmware moves off it."""
+
+    removal_suspends: frozenset[str]
+    relisting_restores: bool
+    off_cpl_update_suspends: bool
