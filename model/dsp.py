@@ -1,9 +1,10 @@
-"""The Data Service Provider: check E5, forwarding to devices, and the SMI updates.
+"""The Data Service Provider: access checks, forwarding to devices, and the SMI updates.
 
 Every function here is pure: it takes the state and returns the new state with an
 :class:`Outcome` that says what happened in domain terms. The variant decides the legal-text
-rules (exception list, which responses update the SMI firmware, Unjoin validation); the two
-machines decide what a status or join event does.
+rules (applicability, check E5's table, firmware routes, which messages update the SMI
+firmware, what a CPL change does, Unjoin validation); the two machines decide what a status
+or join event does.
 """
 
 from __future__ import annotations
@@ -11,16 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Final
 
+from model import alerts
 from model import device as dev
-from model.catalogue import ServiceRequest, lookup
+from model.access import Decision, authorise, check_applicable, check_e5, join_tags
+from model.catalogue import lookup
 from model.errors import ScenarioError
 from model.join_machine import STATES as JOIN_STATES
 from model.machines import Machines
-from model.provenance import ASSUMPTION, DUIS, SEED_MP105, SEED_MP178, Rule
-from model.status_chart import OPERATIONAL, SUSPENDED, TERMINAL, StatusState, describe_transitions
+from model.provenance import ASSUMPTION, SEED_MP105, SEED_MP178, Rule
+from model.rule_tables import FirmwareRoute, UpdateRule
+from model.status_chart import OPERATIONAL, SUSPENDED, StatusState, describe_transitions
 from model.variant import Variant
 from model.world import (
-    READS_FIRMWARE_VERSION,
     Action,
     CplChange,
     DccEvent,
@@ -31,6 +34,8 @@ from model.world import (
     Setup,
     World,
 )
+
+__all__ = ["Decision", "authorise", "check_applicable", "check_e5"]
 
 JOIN_SRVS: Final = frozenset({"8.7.1", "8.7.2"})
 UNJOIN_SRVS: Final = frozenset({"8.8.1", "8.8.2"})
@@ -53,117 +58,36 @@ class StepNotAllowed(ScenarioError):
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
-    """The DSP's access-control decision for one request (check E5)."""
-
-    accepted: bool
-    response_code: str | None
-    rule: Rule
-
-
-@dataclass(frozen=True, slots=True)
 class Outcome:
-    """What one action did, for reports, traces and properties."""
+    """What one action did, for reports, traces and properties.
+
+    ``alerts`` are the DCC alerts the DSP sent to Service Users in this step (DeviceSuspended,
+    DeviceRestored, FirmwareVersionMismatch), each with the device it concerns, and the
+    device alerts that reached the DSP or were lost.
+    """
 
     accepted: bool | None
     response_code: str | None
     rule: Rule | None
     forwarded: bool = False
     effects: tuple[str, ...] = ()
-
-
-# ---------------------------------------------------------------------------------------
-# Check E5 'Failed Authorisation - Invalid Device Status'
-
-
-def check_e5(
-    variant: Variant,
-    srv: str,
-    status: str,
-    command_variant: int | None = None,
-    smets: int | None = None,
-) -> Decision:
-    """Check E5 for a request whose Business Target is in ``status`` (seed:MP105).
-
-    While Suspended, a Critical SR is accepted; a Non-Critical SR only when it is on the
-    exception list, Command Variant and SMETS conditions included; any other is rejected with
-    the variant's code. The check covers Non-Device Requests too (seed:MP105 read with duis).
-    """
-    request = lookup(srv)
-    if status in TERMINAL:
-        return Decision(
-            False,
-            variant.reject_code,
-            Rule(
-                "e5.terminal-status",
-                f"check E5 rejects every request for a {status} device",
-                ASSUMPTION,
-            ),
-        )
-    if status != SUSPENDED:
-        return Decision(
-            True,
-            None,
-            Rule(
-                "e5.not-suspended",
-                f"check E5 restricts Suspended devices only; {status} passes",
-                ASSUMPTION,
-            ),
-        )
-    if request.critical and variant.allow_critical:
-        return Decision(
-            True,
-            None,
-            Rule(
-                "suspended.allow_critical",
-                f"{request.label} is Critical: accepted while Suspended",
-                _join(variant.source_of("suspended.allow_critical"), DUIS),
-            ),
-        )
-    near_misses = []
-    for number, entry in enumerate(variant.exceptions):
-        if entry.matches(srv, command_variant, smets):
-            return Decision(
-                True,
-                None,
-                Rule(
-                    f"suspended.exceptions[{number}]",
-                    f"{entry.describe()} is on the exception list: accepted while Suspended",
-                    entry.source or variant.source_of("suspended.exceptions"),
-                ),
-            )
-        if entry.srv == srv:
-            near_misses.append(entry.describe())
-    why = (
-        f"{request.label} is on the exception list only as {', '.join(near_misses)}; "
-        f"Command Variant {command_variant}, SMETS{smets} does not meet it"
-        if near_misses
-        else f"{request.label} is Non-Critical and not on the exception list"
-    )
-    return Decision(
-        False,
-        variant.reject_code,
-        Rule(
-            "suspended.reject_code",
-            f"{why}: rejected with {variant.reject_code}",
-            variant.source_of("suspended.reject_code"),
-        ),
-    )
+    alerts: tuple[str, ...] = ()
+    #: The ``update_smi_on`` rule that updated the SMI firmware version in this step.
+    smi_update: UpdateRule | None = None
 
 
 def gate(
     variant: Variant, spec: DeviceSpec, state: DeviceState, request: Request
 ) -> tuple[Decision, Outcome | None]:
-    """Check E5 for a request to this device; the rejection's outcome when it fails."""
-    decision = check_e5(variant, request.srv, state.status, request.command_variant, spec.smets)
+    """Applicability, then check E5, for a request to this device; the rejection's outcome
+    when either fails."""
+    decision = authorise(
+        variant, request.srv, state.status, spec.type, request.command_variant, spec.smets
+    )
     if decision.accepted:
         return decision, None
     effects = (f"rejected {decision.response_code}",)
     return decision, Outcome(False, decision.response_code, decision.rule, effects=effects)
-
-
-def _join(*tags: str) -> str:
-    return ",".join(dict.fromkeys(t for tag in tags for t in tag.split(",")))
 
 
 # ---------------------------------------------------------------------------------------
@@ -171,54 +95,122 @@ def _join(*tags: str) -> str:
 
 
 def settle_status(
-    spec: DeviceSpec, state: DeviceState, cpl: frozenset[str], machines: Machines
-) -> tuple[DeviceState, tuple[str, ...]]:
+    spec: DeviceSpec, state: DeviceState, cpl: frozenset[str], variant: Variant, machines: Machines
+) -> tuple[DeviceState, tuple[str, ...], tuple[str, ...]]:
     """After an SMI firmware update: restore a Suspended device whose new version is on the
-    CPL (seed:MP105); suspend an operational one whose new version is off it (assumption)."""
+    CPL (seed:MP105); suspend an operational one whose new version is off it, where the
+    variant's ``[cpl] off_cpl_update_suspends`` says so. Returns effects and DCC alerts."""
     if not spec.cpl_listed:
-        return state, ()
+        return state, (), ()
     on_cpl = state.smi_firmware in cpl
     before: StatusState = (state.status, state.prior)
     if state.status == SUSPENDED:
         after = machines.status(before, "restore_prior_status", version_on_cpl=on_cpl)
-    elif state.status in OPERATIONAL and not on_cpl:
+        alert = alerts.DEVICE_RESTORED
+    elif state.status in OPERATIONAL and not on_cpl and variant.cpl.off_cpl_update_suspends:
         after = machines.status(before, "suspend_on_off_cpl_update")
+        alert = alerts.DEVICE_SUSPENDED
     else:
-        return state, ()
+        return state, (), ()
     if after == before:
-        return state, ()
-    return replace(state, status=after[0], prior=after[1]), (f"status {before[0]} → {after[0]}",)
+        return state, (), ()
+    settled = replace(state, status=after[0], prior=after[1])
+    return settled, (f"status {before[0]} → {after[0]}",), (f"{alert} {spec.id}",)
 
 
 def update_smi_firmware(
     spec: DeviceSpec,
     state: DeviceState,
     cpl: frozenset[str],
-    srv: str,
+    message: str,
     answer: dev.Answer,
     variant: Variant,
     machines: Machines,
-) -> tuple[DeviceState, tuple[str, ...]]:
-    """Apply the variant's ``update_smi_on`` rules to a response the DSP received."""
+    alert: bool = False,
+) -> tuple[DeviceState, tuple[str, ...], tuple[str, ...], UpdateRule | None]:
+    """Apply the variant's ``update_smi_on`` rules to a response (or, with ``alert``, a
+    device alert) the DSP received. Returns the state, effects, DCC alerts and the rule
+    that applied."""
     for rule in variant.update_smi_on:
-        if rule.applies(srv, answer.success, answer.version):
+        if (rule.kind == "alert") == alert and rule.applies(
+            message, answer.success, answer.version, state.status, spec.type
+        ):
             effect = (
                 f"SMI firmware {state.smi_firmware} → {answer.version} ({rule})"
                 if answer.version != state.smi_firmware
                 else f"SMI firmware {answer.version} confirmed ({rule})"
             )
             updated = replace(state, smi_firmware=answer.version)
-            settled, effects = settle_status(spec, updated, cpl, machines)
-            return settled, (effect, *effects)
+            settled, effects, sent = settle_status(spec, updated, cpl, variant, machines)
+            return settled, (effect, *effects), sent, rule
     if answer.version is not None and answer.version != state.smi_firmware:
-        return state, (
-            f"SMI firmware stays {state.smi_firmware}: no rule updates it from this response",
+        what = "alert" if alert else "response"
+        return (
+            state,
+            (f"SMI firmware stays {state.smi_firmware}: no rule updates it from this {what}",),
+            (f"{alerts.FIRMWARE_VERSION_MISMATCH} {spec.id}",),
+            None,
         )
-    return state, ()
+    return state, (), (), None
 
 
 # ---------------------------------------------------------------------------------------
 # Service Requests to one device (firmware and life cycle)
+
+
+@dataclass(frozen=True, slots=True)
+class _Served:
+    """What the device did with a forwarded request: its state, its response (None for a
+    Non-Device Request), the device alert it sent (if any), and what happened."""
+
+    state: DeviceState
+    answer: dev.Answer | None
+    alert: tuple[str, dev.Answer] | None
+    effects: tuple[str, ...]
+
+
+def _device_side(
+    spec: DeviceSpec,
+    state: DeviceState,
+    cpl: frozenset[str],
+    request: Request,
+    route: FirmwareRoute | None,
+) -> _Served:
+    """The device's part: firmware by its type's route (variant ``[firmware.routes]``), a
+    firmware read, or a plain success for any other device request."""
+    effects: list[str] = []
+    answer: dev.Answer | None = None
+    alert: tuple[str, dev.Answer] | None = None
+    non_device = lookup(request.srv).non_device
+    if route is not None and route.exists and request.srv == route.deliver:
+        if request.image is None:
+            raise StepNotAllowed(f'SR{request.srv} needs the image version it delivers ("image")')
+        if request.image not in cpl:
+            raise StepNotAllowed(
+                f"SR{request.srv} image {request.image} is not on the CPL: the DCC distributes "
+                "only CPL-listed images (assumption)"
+            )
+        state = dev.receive_image(state, request.image)
+        effects.append(f"image {request.image} delivered")
+    if route is not None and route.exists and request.srv == route.activate:
+        state, activation = dev.activate_firmware(state)
+        effects.append(
+            f"device runs {activation.version}"
+            if activation.success
+            else f"device already runs {activation.version}: answers not success"
+        )
+        if route.alert is None:
+            answer = activation
+        elif activation.success:
+            alert = (route.alert, activation)
+        if route.alert is not None and not non_device:
+            answer = dev.Answer(True, dev.SUCCESS)
+    elif request.srv == READ_FIRMWARE:
+        answer = dev.read_firmware_version(state)
+        effects.append(f"device reports {answer.version}")
+    elif not non_device:
+        answer = dev.Answer(True, dev.SUCCESS)
+    return _Served(state, answer, alert, tuple(effects))
 
 
 def serve_device_request(
@@ -231,63 +223,102 @@ def serve_device_request(
 ) -> tuple[DeviceState, Outcome]:
     """The DSP's handling of a request that touches one device's status or firmware."""
     entry = lookup(request.srv)
-    _check_applicable(spec, entry, request)
-    decision, rejection = gate(variant, spec, state, request)
-    if rejection is not None:
-        return state, rejection
-    effects: list[str] = []
-    answer: dev.Answer | None = None
-    if request.srv == UPDATE_FIRMWARE:
-        assert request.image is not None
-        if request.image not in cpl:
-            raise StepNotAllowed(
-                f"SR11.1 image {request.image} is not on the CPL: the DCC distributes only "
-                "CPL-listed images (assumption)"
-            )
-        state = dev.receive_image(state, request.image)
-        effects.append(f"image {request.image} delivered")
-    elif request.srv == ACTIVATE_FIRMWARE:
-        state, answer = dev.activate_firmware(state)
-        effects.append(
-            f"device runs {answer.version}"
-            if answer.success
-            else f"device already runs {answer.version}: answers not success"
-        )
-    elif request.srv == READ_FIRMWARE:
-        answer = dev.read_firmware_version(state)
-        effects.append(f"device reports {answer.version}")
-    elif not entry.non_device:
-        answer = dev.Answer(True, dev.SUCCESS)
-    code: str | None = dev.SUCCESS if answer is None else answer.code
-    if request.lose_response:
-        effects.append("response lost")
-        code = None
-    else:
-        if answer is not None:
-            state, more = update_smi_firmware(
-                spec, state, cpl, request.srv, answer, variant, machines
-            )
-            effects.extend(more)
-        if code == dev.SUCCESS and request.srv in SRV_STATUS_EVENTS:
-            before = (state.status, state.prior)
-            after = machines.status(before, SRV_STATUS_EVENTS[request.srv])
-            if after != before:
-                state = replace(state, status=after[0], prior=after[1])
-                effects.append(f"status {before[0]} → {after[0]}")
-    return state, Outcome(
-        True, code, decision.rule, forwarded=not entry.non_device, effects=tuple(effects)
-    )
-
-
-def _check_applicable(spec: DeviceSpec, entry: ServiceRequest, request: Request) -> None:
-    if request.srv == READ_FIRMWARE and spec.type not in READS_FIRMWARE_VERSION:
-        raise StepNotAllowed(f"SR11.2 applies to ESME and GSME only, not {spec.type} (seed:MP105)")
-    if request.srv == UPDATE_FIRMWARE and request.image is None:
-        raise StepNotAllowed('SR11.1 needs the image version it delivers ("image")')
     if entry.non_device and request.lose_response:
         raise StepNotAllowed(
             f"SR{entry.srv} is a Non-Device Request: there is no device response to lose"
         )
+    decision, rejection = gate(variant, spec, state, request)
+    if rejection is not None:
+        return state, rejection
+    refusal = _refuse_life_cycle_while_suspended(variant, state, request, machines)
+    if refusal is not None:
+        return state, refusal
+    served = _device_side(spec, state, cpl, request, variant.route(spec.type))
+    if request.lose_alert and served.alert is None:
+        raise StepNotAllowed(f"SR{request.srv} to {spec.type} sends no device alert to lose")
+    state, effects = served.state, list(served.effects)
+    sent: list[str] = []
+    answer, applied, used = served.answer, None, None
+    code: str | None = dev.SUCCESS if answer is None else answer.code
+    if request.lose_response:
+        effects.append("response lost")
+        code = None
+    elif answer is not None:
+        state, more, dcc, applied = update_smi_firmware(
+            spec, state, cpl, request.srv, answer, variant, machines
+        )
+        effects.extend(more)
+        sent.extend(dcc)
+    if served.alert is not None:
+        name, carried = served.alert
+        if request.lose_alert:
+            effects.append(f"alert {name} lost")
+            sent.append(f"{name} lost")
+        else:
+            sent.append(f"{name} {spec.id} reports {carried.version}")
+            state, more, dcc, used = update_smi_firmware(
+                spec, state, cpl, name, carried, variant, machines, alert=True
+            )
+            effects.extend(more)
+            sent.extend(dcc)
+    if code == dev.SUCCESS and request.srv in SRV_STATUS_EVENTS:
+        state, more = _life_cycle(variant, state, SRV_STATUS_EVENTS[request.srv], machines)
+        effects.extend(more)
+    return state, Outcome(
+        True,
+        code,
+        decision.rule,
+        forwarded=not entry.non_device,
+        effects=tuple(effects),
+        alerts=tuple(sent),
+        smi_update=used or applied,
+    )
+
+
+def _life_cycle(
+    variant: Variant, state: DeviceState, event: str, machines: Machines
+) -> tuple[DeviceState, tuple[str, ...]]:
+    """A life-cycle event from a successful request. While Suspended, an event the chart
+    does not take from Suspended changes the status the device returns to, where the
+    variant's ``[suspended] critical_life_cycle = "to-history"`` says so."""
+    before = (state.status, state.prior)
+    after = machines.status(before, event)
+    if after != before:
+        return replace(state, status=after[0], prior=after[1]), (
+            f"status {before[0]} → {after[0]}",
+        )
+    if state.status != SUSPENDED or state.prior is None:
+        return state, ()
+    returns_to = machines.status((state.prior, None), event)[0]
+    if returns_to == state.prior:
+        return state, ()
+    effect = f"status to return to {state.prior} → {returns_to} (suspended.critical_life_cycle)"
+    return replace(state, prior=returns_to), (effect,)
+
+
+def _refuse_life_cycle_while_suspended(
+    variant: Variant, state: DeviceState, request: Request, machines: Machines
+) -> Outcome | None:
+    """``critical_life_cycle = "refuse"``: a life-cycle request that would change the status
+    a Suspended device returns to (an event the chart does not take from Suspended itself)
+    is refused, with its own rule."""
+    if (
+        state.status != SUSPENDED
+        or variant.critical_life_cycle != "refuse"
+        or request.srv not in SRV_STATUS_EVENTS
+    ):
+        return None
+    before = (state.status, state.prior)
+    if machines.status(before, SRV_STATUS_EVENTS[request.srv]) != before:
+        return None
+    code = variant.reject_code
+    rule = Rule(
+        "suspended.critical_life_cycle",
+        f"SR{request.srv} would change the status a Suspended device returns to: refused with "
+        f"{code}",
+        variant.source_of("suspended.critical_life_cycle"),
+    )
+    return Outcome(False, code, rule, effects=(f"rejected {code}",))
 
 
 # ---------------------------------------------------------------------------------------
@@ -389,17 +420,70 @@ def manual_fix(pair: str, machines: Machines) -> tuple[str, Outcome]:
 
 
 def cpl_change(
-    spec: DeviceSpec, state: DeviceState, change: CplChange, machines: Machines
+    spec: DeviceSpec, state: DeviceState, change: CplChange, variant: Variant, machines: Machines
 ) -> DeviceState:
-    """Removing a version from the CPL suspends every device whose SMI firmware is that
-    version (seed:MP105). Adding one restores nobody by itself (assumption: the seeds name
-    only an SMI firmware update as the way back)."""
-    if change.listed or not spec.cpl_listed or state.smi_firmware != change.version:
+    """What a CPL change does to one device, by the variant's ``[cpl]`` rules.
+
+    Removing a version suspends every device whose SMI firmware is that version and whose
+    status is in ``removal_suspends`` (seed:MP105; which statuses: as tagged). Re-listing it
+    restores the devices suspended on it only where ``relisting_restores`` says so.
+    """
+    if not spec.cpl_listed or state.smi_firmware != change.version:
         return state
-    if state.status not in OPERATIONAL:
+    before = (state.status, state.prior)
+    if change.listed:
+        if not (variant.cpl.relisting_restores and state.status == SUSPENDED):
+            return state
+        after = machines.status(before, "restore_on_cpl_relisting")
+    elif state.status in variant.cpl.removal_suspends:
+        after = machines.status(before, "suspend_on_cpl_removal")
+    else:
         return state
-    after = machines.status((state.status, state.prior), "suspend_on_cpl_removal")
     return replace(state, status=after[0], prior=after[1])
+
+
+def cpl_step(
+    setup: Setup, world: World, action: CplChange, variant: Variant, machines: Machines
+) -> tuple[World, Outcome]:
+    """The DCC adds a version to the CPL or removes one: every device, each on its own."""
+    cpl = world.cpl | {action.version} if action.listed else world.cpl - {action.version}
+    devices = tuple(
+        cpl_change(spec, state, action, variant, machines)
+        for spec, state in zip(setup.devices, world.devices, strict=True)
+    )
+    changed = [
+        (spec, new)
+        for spec, old, new in zip(setup.devices, world.devices, devices, strict=True)
+        if old.status != new.status
+    ]
+    effects = tuple(f"{spec.id} {new.status}" for spec, new in changed)
+    sent = tuple(
+        f"{alerts.DEVICE_SUSPENDED} {spec.id}"
+        if new.status == SUSPENDED
+        else f"{alerts.DEVICE_RESTORED} {spec.id}"
+        for spec, new in changed
+    )
+    source = variant.source_of(
+        "cpl.relisting_restores" if action.listed else "cpl.removal_suspends"
+    )
+    rule = (
+        Rule(
+            "cpl.relisting_restores",
+            "re-listing a version restores the devices suspended on it"
+            if variant.cpl.relisting_restores
+            else "re-listing a version restores nobody by itself: only an SMI firmware update does",
+            source,
+        )
+        if action.listed
+        else Rule(
+            "cpl.removal_suspends",
+            "a CPL removal suspends the devices whose SMI firmware it names, from "
+            + ", ".join(sorted(variant.cpl.removal_suspends)),
+            join_tags(SEED_MP105, source),
+        )
+    )
+    world = replace(world, cpl=frozenset(cpl), devices=devices)
+    return world, Outcome(None, None, rule, effects=effects, alerts=sent)
 
 
 def dcc_event(state: DeviceState, event: str, machines: Machines) -> DeviceState:
@@ -419,33 +503,7 @@ def step(
 ) -> tuple[World, Outcome]:
     """Apply one action to the closed system."""
     if isinstance(action, CplChange):
-        cpl = world.cpl | {action.version} if action.listed else world.cpl - {action.version}
-        devices = tuple(
-            cpl_change(spec, state, action, machines)
-            for spec, state in zip(setup.devices, world.devices, strict=True)
-        )
-        effects = tuple(
-            f"{spec.id} suspended"
-            for spec, old, new in zip(setup.devices, world.devices, devices, strict=True)
-            if old.status != new.status
-        )
-        rule = (
-            Rule(
-                "cpl.add",
-                "adding a version to the CPL restores nobody by itself: only an SMI firmware "
-                "update does",
-                ASSUMPTION,
-            )
-            if action.listed
-            else Rule(
-                "cpl.remove",
-                "a CPL removal suspends the devices whose SMI firmware it names",
-                SEED_MP105,
-            )
-        )
-        return replace(world, cpl=frozenset(cpl), devices=devices), Outcome(
-            None, None, rule, effects=effects
-        )
+        return cpl_step(setup, world, action, variant, machines)
     if isinstance(action, ManualFix):
         pair, outcome = manual_fix(world.joins[action.pair], machines)
         return _with_pair(world, action.pair, pair), outcome

@@ -47,7 +47,16 @@ _DEVICE_KEYS: Final = {
     "image",
     "compliant",
 }
-_SR_KEYS: Final = {"sr", "target", "other", "image", "command_variant", "lose_response", "note"}
+_SR_KEYS: Final = {
+    "sr",
+    "target",
+    "other",
+    "image",
+    "command_variant",
+    "lose_response",
+    "lose_alert",
+    "note",
+}
 
 
 @dataclass(frozen=True)
@@ -206,13 +215,14 @@ def _action(path: str, number: int, setup: Setup, raw: Any) -> Action:
             cv = raw.get("command_variant", 1)
             if not isinstance(cv, int) or isinstance(cv, bool) or not 1 <= cv <= 8:
                 raise ScenarioError("command_variant must be a whole number from 1 to 8")
-            lose = raw.get("lose_response", False)
-            if not isinstance(lose, bool):
-                raise ScenarioError("lose_response must be true or false")
+            lose, lose_alert = raw.get("lose_response", False), raw.get("lose_alert", False)
+            if not isinstance(lose, bool) or not isinstance(lose_alert, bool):
+                raise ScenarioError("lose_response and lose_alert must be true or false")
             if "image" in raw and not isinstance(raw["image"], str):
                 raise ScenarioError("image must be a firmware version string")
             other = setup.index(raw["other"]) if "other" in raw else None
-            return Request(srv, setup.index(raw["target"]), other, raw.get("image"), cv, lose)
+            target = setup.index(raw["target"])
+            return Request(srv, target, other, raw.get("image"), cv, lose, lose_alert)
         for key, listed in (("cpl_remove", False), ("cpl_add", True)):
             if set(raw) - {"note"} == {key}:
                 if not isinstance(raw[key], str):
@@ -307,6 +317,7 @@ def run(
                 if rule is None
                 else {"id": rule.id, "text": rule.text, "source": rule.source},
                 "effects": list(outcome.effects),
+                "alerts": list(outcome.alerts),
                 **views(scenario.setup, world),
             }
         )

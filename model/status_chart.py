@@ -104,6 +104,13 @@ class DeviceStatusChart(StateChart):  # type: ignore[misc]
         "an SMI firmware update to a version on the CPL restores the status held "
         "immediately before suspension",
     )
+    restore_on_cpl_relisting = tagged(
+        suspended.to(operational.operational_history),
+        ASSUMPTION,
+        "CPL re-listing",
+        "re-listing the version a device was suspended on restores the status held immediately "
+        "before suspension, where the variant's [cpl] relisting_restores says so",
+    )
     decommission = tagged(
         operational.to(decommissioned)
         | suspended.to(decommissioned)

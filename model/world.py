@@ -11,15 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from model.device_types import device_types
 from model.errors import ScenarioError
 
-DEVICE_TYPES: Final = ("ESME", "GSME", "CHF", "GPF", "PPMID", "HCALCS", "IHD", "CAD")
-
-#: Device types whose firmware is on the CPL and which can be suspended (seed:MP105).
-CPL_LISTED: Final = frozenset({"ESME", "GSME", "PPMID", "HCALCS"})
-
-#: Device types SR11.2 'Read Firmware Version' applies to (seed:MP105).
-READS_FIRMWARE_VERSION: Final = frozenset({"ESME", "GSME"})
+#: Every device type, in the order of ``model/data/device_types.json``.
+DEVICE_TYPES: Final = tuple(device_types())
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +29,8 @@ class DeviceSpec:
 
     @property
     def cpl_listed(self) -> bool:
-        return self.type in CPL_LISTED
+        """On the CPL, so a CPL removal can suspend it (``model/data/device_types.json``)."""
+        return device_types()[self.type].cpl_listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +102,14 @@ class Request:
     image: str | None = None
     command_variant: int = 1
     lose_response: bool = False
+    #: The device alert that reports this request's effect (a firmware activation alert,
+    #: where the device type's route says so) is lost on its way to the DSP.
+    lose_alert: bool = False
+
+    @property
+    def faulty(self) -> bool:
+        """A message from the device is lost: one fault of the network."""
+        return self.lose_response or self.lose_alert
 
 
 @dataclass(frozen=True, slots=True)
