@@ -44,16 +44,68 @@ from properties.ids import (
     FIRMWARE_RECOVERABLE,
     JOIN_RECOVERABLE,
     PROPERTY_IDS,
+    UNJOIN_VALIDATED,
 )
 from properties.recoverability import firmware_good_device, is_recovery_action, join_good_pair
 from properties.tables import compiled
 
 RECOVERABILITY = (FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE)
+#: Properties of a join pair; the others are properties of one device.
+PAIR_PROPERTIES = (JOIN_RECOVERABLE, UNJOIN_VALIDATED)
+
+
+@dataclass(frozen=True, slots=True)
+class System:
+    """A closed system to explore: devices of one type, each joined to Other Devices of
+    another type (none for a device explored alone)."""
+
+    target: str
+    other: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.target} with {self.other}" if self.other else f"{self.target} alone"
+
+    @property
+    def device_subject(self) -> str:
+        """The device type the device-level properties judge here."""
+        return self.target
+
+    @property
+    def pair_subject(self) -> str | None:
+        """The pair type the join properties judge here, as ``TARGET-OTHER``."""
+        return f"{self.target}-{self.other}" if self.other else None
+
+
+def subject_of(system: System, property_id: str) -> str | None:
+    """The device type or pair type a property judges in ``system``."""
+    return system.pair_subject if property_id in PAIR_PROPERTIES else system.device_subject
+
+
+def default_systems() -> tuple[System, ...]:
+    """Every CPL-listed device type and every Type 2 type, each in one closed system.
+
+    Derived from the data, never listed by hand: the CPL-listed types a Join applies to are
+    Business Targets, each joined to a Type 2 type in turn (ESME with CAD, GSME with IHD);
+    the other CPL-listed types are explored alone (PPMID, HCALCS).
+    """
+    from model.catalogue import applicability
+    from model.device_types import cpl_listed_types, type_2_types
+
+    join_targets = applicability()["8.7.2"].device_types
+    targets = [t for t in cpl_listed_types() if t in join_targets]
+    others = type_2_types()
+    systems = [System(t, others[n % len(others)]) for n, t in enumerate(targets)]
+    systems += [System(t) for t in cpl_listed_types() if t not in join_targets]
+    return tuple(systems)
 
 
 @dataclass(frozen=True, slots=True)
 class Bounds:
-    """The size of the closed system. The defaults make every expected verdict show."""
+    """The size of the closed system. The defaults make every expected verdict show.
+
+    ``meters`` counts the Business Target devices (of the system's target type) and ``cads``
+    the Other Devices joined to each (of its other type), whatever the types are.
+    """
 
     meters: int = 1
     cads: int = 1
@@ -63,13 +115,14 @@ class Bounds:
 
     def describe(self) -> str:
         return (
-            f"{self.meters} meter(s) x {self.cads} CAD(s), {self.versions} firmware versions, "
-            f"up to {self.max_lost} lost response(s)"
+            f"{self.meters} device(s) x {self.cads} Other Device(s), {self.versions} firmware "
+            f"versions, up to {self.max_lost} lost message(s)"
             + (", DCC withdrawal and recovery events" if self.dcc_events else "")
         )
 
 
 DEFAULT_BOUNDS = Bounds()
+DEFAULT_SYSTEM = System("ESME", "CAD")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,20 +135,25 @@ class Universe:
     actions: tuple[Action, ...]
 
 
-def universe(bounds: Bounds) -> Universe:
-    """Meters ``esme1..`` start on F1 in each operational status, compliant or not, every
-    version on the CPL, every meter paired with every CAD, nothing joined."""
+def universe(bounds: Bounds, variant: Variant, system: System = DEFAULT_SYSTEM) -> Universe:
+    """Devices ``esme1..`` (named after their type) start on F1 in each operational status,
+    compliant or not, every version on the CPL, every device paired with every Other Device,
+    nothing joined."""
     versions = tuple(f"F{n}" for n in range(1, bounds.versions + 1))
+    cads_count = bounds.cads if system.other else 0
     setups = []
     starts = []
     for compliance in itertools.product((True, False), repeat=bounds.meters):
         meters = tuple(
-            DeviceSpec(f"esme{n + 1}", "ESME", 2, compliant)
+            DeviceSpec(f"{system.target.lower()}{n + 1}", system.target, 2, compliant)
             for n, compliant in enumerate(compliance)
         )
-        cads = tuple(DeviceSpec(f"cad{n + 1}", "CAD") for n in range(bounds.cads))
+        cads = tuple(
+            DeviceSpec(f"{(system.other or '').lower()}{n + 1}", system.other or "")
+            for n in range(cads_count)
+        )
         pairs = tuple(
-            PairSpec(m, bounds.meters + c) for m in range(bounds.meters) for c in range(bounds.cads)
+            PairSpec(m, bounds.meters + c) for m in range(bounds.meters) for c in range(cads_count)
         )
         setup = Setup(meters + cads, pairs)
         setups.append(setup)
@@ -106,11 +164,11 @@ def universe(bounds: Bounds) -> Universe:
             meter_states = tuple(DeviceState(s, None, versions[0], versions[0]) for s in statuses)
             world = World(
                 frozenset(versions),
-                meter_states + (cad_state,) * bounds.cads,
+                meter_states + (cad_state,) * cads_count,
                 ("unjoined",) * len(pairs),
             )
             starts.append((len(setups) - 1, world))
-    actions = alphabet(setups[0], versions, bounds.dcc_events)
+    actions = alphabet(setups[0], versions, variant, bounds.dcc_events)
     return Universe(tuple(setups), tuple(starts), versions, actions)
 
 
@@ -123,6 +181,8 @@ class PropertyResult:
     #: Indices of the states on the shortest path to the violation, and the actions taken.
     path: tuple[int, ...] = ()
     actions: tuple[int, ...] = ()
+    #: The device type (or ``TARGET-OTHER`` pair type) the verdict is about.
+    subject: str | None = None
 
 
 @dataclass
@@ -132,6 +192,7 @@ class Exploration:
     variant: Variant
     bounds: Bounds
     universe: Universe
+    system: System
     states: int
     transitions: int
     seconds: float
@@ -216,11 +277,23 @@ class _Layout:
         )
 
 
+def explore_all(
+    variant: Variant,
+    bounds: Bounds = DEFAULT_BOUNDS,
+    properties: Iterable[str] = PROPERTY_IDS,
+    systems: Iterable[System] | None = None,
+) -> list[Exploration]:
+    """Explore each closed system (by default every device type's, ``default_systems``)."""
+    wanted = tuple(properties)
+    return [explore(variant, bounds, wanted, system=s) for s in (systems or default_systems())]
+
+
 def explore(
     variant: Variant,
     bounds: Bounds = DEFAULT_BOUNDS,
     properties: Iterable[str] = PROPERTY_IDS,
     progress: Callable[[int], None] | None = None,
+    system: System = DEFAULT_SYSTEM,
 ) -> Exploration:
     """Explore every state reachable within ``bounds`` and judge ``properties``."""
     # The search allocates millions of small lists and no reference cycles: pausing the
@@ -228,7 +301,7 @@ def explore(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _explore(variant, bounds, tuple(properties), progress)
+        return _explore(variant, bounds, tuple(properties), progress, system)
     finally:
         if collecting:
             gc.enable()
@@ -239,10 +312,11 @@ def _explore(
     bounds: Bounds,
     properties: tuple[str, ...],
     progress: Callable[[int], None] | None,
+    system: System,
 ) -> Exploration:
     started = time.perf_counter()
-    wanted = tuple(properties)
-    world_of = universe(bounds)
+    wanted = tuple(p for p in properties if system.other or p not in PAIR_PROPERTIES)
+    world_of = universe(bounds, variant, system)
     machines = compiled()
     actions = world_of.actions
     first = world_of.setups[0]
@@ -328,7 +402,7 @@ def _explore(
                 after, outcome = step(setup, before, action, variant, machines)
             except StepNotAllowed:
                 continue
-            lose = int(isinstance(action, Request) and action.lose_response)
+            lose = int(isinstance(action, Request) and action.faulty)
             plain, lossy = plain + (1 - lose), lossy + lose
             delta = pack(setup_index, after, 0) - packed_before
             flags = sum(
@@ -488,7 +562,7 @@ def _explore(
                     reverse[target].append(index * 4 + flags)
         index += 1
 
-    exploration = Exploration(variant, bounds, world_of, len(keys), transitions, 0.0)
+    exploration = Exploration(variant, bounds, world_of, system, len(keys), transitions, 0.0)
     exploration.decode = lambda n: unpack(keys[n])
 
     def path_to(index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -501,10 +575,11 @@ def _explore(
     # The catalogue sweep: the E5 decision of every SRV, Command Variant and SMETS version
     # for a Suspended device, judged by suspended-gate (requests with no state effect).
     if "suspended-gate" in wanted and "suspended-gate" not in first_violation:
-        _sweep_suspended_gate(variant, keys, lambda k: unpack(k)[1], first_violation)
+        _sweep_suspended_gate(variant, keys, lambda k: unpack(k)[1], first_violation, system.target)
 
     for property_id in wanted:
-        expected = variant.expected(property_id)
+        subject = subject_of(system, property_id)
+        expected = variant.expected(property_id, subject)
         if property_id in recovery_properties:
             # A good state is one whose every device (firmware) or pair (joins) is good:
             # the local predicates are cached per field, so each is judged once.
@@ -557,22 +632,32 @@ def _explore(
                         stack.append(m)
             stuck = can_recover.find(0)
             if stuck < 0:
-                exploration.properties.append(PropertyResult(property_id, "holds", expected))
+                exploration.properties.append(
+                    PropertyResult(property_id, "holds", expected, subject=subject)
+                )
             else:
                 states, taken = path_to(stuck)
                 exploration.properties.append(
                     PropertyResult(
-                        property_id, "violated", expected, why_stuck(property_id), states, taken
+                        property_id,
+                        "violated",
+                        expected,
+                        why_stuck(property_id),
+                        states,
+                        taken,
+                        subject,
                     )
                 )
         elif property_id in first_violation:
             index, a, why = first_violation[property_id]
             states, taken = path_to(index)
             exploration.properties.append(
-                PropertyResult(property_id, "violated", expected, why, states, (*taken, a))
+                PropertyResult(property_id, "violated", expected, why, states, (*taken, a), subject)
             )
         else:
-            exploration.properties.append(PropertyResult(property_id, "holds", expected))
+            exploration.properties.append(
+                PropertyResult(property_id, "holds", expected, subject=subject)
+            )
     exploration.seconds = time.perf_counter() - started
     return exploration
 
@@ -580,12 +665,12 @@ def _explore(
 def why_stuck(property_id: str) -> str:
     if property_id == FIRMWARE_RECOVERABLE:
         return (
-            "no way back: from here, with no lost response, no manual SMI correction and no new "
-            "firmware image, no state is reachable in which every meter's SMI firmware equals "
+            "no way back: from here, with no lost message, no manual SMI correction and no new "
+            "firmware image, no state is reachable in which every device's SMI firmware equals "
             "what it runs and it is Suspended exactly when that version is off the CPL"
         )
     return (
-        "no way back: from here, with no lost response and no manual SMI correction, no state "
+        "no way back: from here, with no lost message and no manual SMI correction, no state "
         "is reachable in which the SMI and the device agree on every join"
     )
 
@@ -595,6 +680,7 @@ def _sweep_suspended_gate(
     keys: list[int],
     to_world: Callable[[int], World],
     first_violation: dict[str, tuple[int, int, str]],
+    device_type: str,
 ) -> None:
     from model.catalogue import catalogue
     from model.dsp import check_e5
@@ -613,7 +699,7 @@ def _sweep_suspended_gate(
         for command_variant in range(1, 9):
             for smets in (1, 2):
                 decision = check_e5(variant, srv, "suspended", command_variant, smets)
-                spec = DeviceSpec("meter", "ESME", smets)
+                spec = DeviceSpec("device", device_type, smets)
                 state = DeviceState("suspended", "commissioned", None, None)
                 found = safety.suspended_gate(
                     variant,

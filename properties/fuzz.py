@@ -60,9 +60,9 @@ def system_for(
     variant: Variant, properties: tuple[str, ...] = PROPERTY_IDS, bounds: Bounds = DEFAULT_BOUNDS
 ) -> type[RuleBasedStateMachine]:
     """A state machine class over the live model for one variant and some properties."""
-    world_of = universe(bounds)
-    faultless = [a for a in world_of.actions if not (isinstance(a, Request) and a.lose_response)]
-    lossy = [a for a in world_of.actions if isinstance(a, Request) and a.lose_response]
+    world_of = universe(bounds, variant)
+    faultless = [a for a in world_of.actions if not (isinstance(a, Request) and a.faulty)]
+    lossy = [a for a in world_of.actions if isinstance(a, Request) and a.faulty]
     wanted_safety = set(properties) - set(RECOVERABILITY)
     wanted_recovery = [p for p in RECOVERABILITY if p in properties]
     tables = compiled()

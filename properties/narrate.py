@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from model.catalogue import lookup
+from model.device_types import device_types
 from model.dsp import Outcome, step
 from model.machines import LIVE
 from model.scenario import views
@@ -49,6 +50,8 @@ def _result(outcome: Outcome) -> str:
     parts = list(outcome.effects) or ["no change"]
     if outcome.accepted is False and outcome.rule is not None:
         parts = [f"rejected {outcome.response_code} ({outcome.rule.id}, {outcome.rule.source})"]
+    if outcome.alerts:
+        parts.append("alerts: " + ", ".join(outcome.alerts))
     return "; ".join(parts)
 
 
@@ -56,7 +59,7 @@ def describe_start(setup: Setup, world: World) -> str:
     devices = []
     for spec, state in zip(setup.devices, world.devices, strict=True):
         text = f"{spec.id} ({spec.type}"
-        if spec.type != "CAD":
+        if not device_types()[spec.type].type_2:
             text += ", GBCS-compliant" if spec.compliant else ", not GBCS-compliant"
         text += f") {state.status}"
         if state.smi_firmware:
@@ -109,7 +112,8 @@ def story(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
                 "accepted": outcome.accepted,
                 "response_code": outcome.response_code,
                 "forwarded": outcome.forwarded,
-                "lost": isinstance(action, Request) and action.lose_response,
+                "lost": isinstance(action, Request) and action.faulty,
+                "alerts": list(outcome.alerts),
                 "rule": None
                 if outcome.rule is None
                 else {
@@ -142,6 +146,8 @@ def _action_json(setup: Setup, action: Action) -> dict[str, Any]:
             doc["image"] = action.image
         if action.lose_response:
             doc["lose_response"] = True
+        if action.lose_alert:
+            doc["lose_alert"] = True
         return doc
     if isinstance(action, CplChange):
         return {"cpl_add" if action.listed else "cpl_remove": action.version}
@@ -249,7 +255,8 @@ def write_itf(exploration: Exploration, directory: Path) -> list[Path]:
         document = itf(exploration, result.id)
         if document is None:
             continue
-        path = directory / f"{exploration.variant.id}-{result.id}.itf.json"
+        suffix = f"-{result.subject}" if result.subject else ""
+        path = directory / f"{exploration.variant.id}-{result.id}{suffix}.itf.json"
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         temporary.replace(path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from model.dsp import UPDATE_FIRMWARE, StepNotAllowed, step
+from model.dsp import StepNotAllowed, step
 from model.join_machine import IN_SYNC
 from model.machines import LIVE, Machines
 from model.status_chart import OPERATIONAL, SUSPENDED, TERMINAL
@@ -66,17 +66,18 @@ GOOD: dict[str, Callable[[Setup, World], bool]] = {
 def is_recovery_action(property_id: str, action: Action) -> bool:
     """May ``action`` be part of a way back, for ``property_id``?
 
-    A way back uses Service Requests whose responses arrive: no lost response (no further
-    faults), no manual SMI correction, no request that ends the device's life, no CPL
-    removal or other DCC event; and for firmware-recoverable, no new firmware image
-    (SR11.1). The DCC adding a version to the CPL is allowed (assumption: a newly approved
-    version is the normal course of events, not a fault).
+    A way back uses Service Requests whose responses and alerts arrive (no further faults),
+    no manual SMI correction, no request that ends the device's life, no CPL removal or
+    other DCC event; and for firmware-recoverable, no new firmware image (a request that
+    delivers one on the type's route, SR11.1 for a meter). The DCC adding a version to the
+    CPL is allowed (assumption: a newly approved version is the normal course of events,
+    not a fault).
     """
     if isinstance(action, CplChange):
         return action.listed
-    if not isinstance(action, Request) or action.lose_response or action.srv in _ENDS_LIFE:
+    if not isinstance(action, Request) or action.faulty or action.srv in _ENDS_LIFE:
         return False
-    return not (property_id == FIRMWARE_RECOVERABLE and action.srv == UPDATE_FIRMWARE)
+    return not (property_id == FIRMWARE_RECOVERABLE and action.image is not None)
 
 
 def recoverable(

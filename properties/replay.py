@@ -87,7 +87,7 @@ def recoverability(
     setup: Setup, world: World, variant: Variant, versions: tuple[str, ...]
 ) -> dict[str, bool | None]:
     """Each recoverability property at ``world`` (None: the bounded search did not decide)."""
-    actions = alphabet(setup, versions)
+    actions = alphabet(setup, versions, variant)
     return {
         prop: recoverable(setup, world, variant, prop, lambda s, w: actions)
         for prop in RECOVERABILITY

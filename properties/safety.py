@@ -31,10 +31,19 @@ def suspended_gate(
     variant: Variant, spec: DeviceSpec, before: DeviceState, request: Request, accepted: bool
 ) -> Violation | None:
     """suspended-gate: every Non-Critical SR the DSP accepts for a Suspended device is on the
-    variant's exception list, Command Variant and SMETS conditions included."""
-    if before.status != SUSPENDED or not accepted or lookup(request.srv).critical:
+    variant's exception list, Command Variant and SMETS conditions included, or is a
+    Non-Device Request the Suspended row says it does not gate."""
+    if before.status != SUSPENDED or not accepted:
         return None
-    for entry in variant.exceptions:
+    row = variant.e5[SUSPENDED]
+    request_entry = lookup(request.srv)
+    if request_entry.critical and row.admits == "critical":
+        return None
+    if request_entry.non_device and any(
+        r.srv == request.srv and not r.gated for r in row.non_device
+    ):
+        return None
+    for entry in row.exceptions:
         if entry.srv != request.srv:
             continue
         if entry.command_variant not in (None, request.command_variant):

@@ -1,9 +1,16 @@
-"""``smi-spec check``: run the explorer over variants and report verdicts and stories."""
+"""``smi-spec check``: run the explorer over variants and report verdicts and stories.
+
+Each variant is explored once per closed system (``properties.explorer.default_systems``:
+every CPL-listed device type and both Type 2 types), and each verdict is about one device
+type or pair type (its subject). The table shows a verdict per variant, split by subject
+where the subjects differ.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +18,32 @@ from rich.console import Console
 from rich.table import Table
 
 from model.errors import InputError
-from model.variant import load_variants
-from properties.explorer import Bounds, Exploration, explore
+from model.variant import Variant, load_variants
+from properties.explorer import Bounds, Exploration, PropertyResult, explore_all
 from properties.ids import PROPERTY_IDS
 from properties.narrate import story, write_itf
 
 
-def check(variant_ref: str, properties: list[str] | None, bounds: Bounds) -> list[Exploration]:
+@dataclass(frozen=True)
+class VariantCheck:
+    """One variant's explorations, one per closed system."""
+
+    variant: Variant
+    explorations: list[Exploration]
+
+    def results(self, property_id: str) -> list[tuple[Exploration, PropertyResult]]:
+        return [(e, p) for e in self.explorations for p in e.properties if p.id == property_id]
+
+    @property
+    def as_expected(self) -> bool:
+        return all(e.as_expected for e in self.explorations)
+
+    def verdict(self, property_id: str) -> str:
+        found = self.results(property_id)
+        return "violated" if any(p.verdict == "violated" for _, p in found) else "holds"
+
+
+def check(variant_ref: str, properties: list[str] | None, bounds: Bounds) -> list[VariantCheck]:
     """Explore each variant named by ``variant_ref`` (an id, a path, or ``all``)."""
     wanted = properties or list(PROPERTY_IDS)
     for property_id in wanted:
@@ -25,70 +51,114 @@ def check(variant_ref: str, properties: list[str] | None, bounds: Bounds) -> lis
             raise InputError(
                 f"unknown property {property_id!r}; expected one of {', '.join(PROPERTY_IDS)}"
             )
-    return [explore(v, bounds, wanted) for v in load_variants(variant_ref)]
+    return [VariantCheck(v, explore_all(v, bounds, wanted)) for v in load_variants(variant_ref)]
 
 
-def as_json(explorations: list[Exploration]) -> dict[str, Any]:
-    """The JSON report: ``{"variants": [{"variant", "states", "transitions", "seconds",
-    "properties": [{"id", "verdict", "expected", "trace"}]}]}`` plus the bounds and stories."""
+def _subject_json(e: Exploration, p: PropertyResult) -> dict[str, Any]:
+    told = story(e, p.id) or {}
     return {
-        "bounds": explorations[0].bounds.describe() if explorations else None,
+        "system": e.system.describe(),
+        "verdict": p.verdict,
+        "expected": p.expected,
+        "why": p.why,
+        "trace": told.get("steps", []),
+        "start": told.get("start"),
+    }
+
+
+def _property_json(c: VariantCheck, property_id: str) -> dict[str, Any]:
+    found = c.results(property_id)
+    by_subject = {p.subject or e.system.describe(): _subject_json(e, p) for e, p in found}
+    shown = next((s for s in by_subject.values() if s["verdict"] == "violated"), None)
+    shown = shown or next(iter(by_subject.values()), {})
+    return {
+        "id": property_id,
+        "verdict": c.verdict(property_id),
+        "expected": c.variant.expected(property_id),
+        "why": shown.get("why"),
+        "trace": shown.get("trace", []),
+        "start": shown.get("start"),
+        "by_subject": by_subject,
+    }
+
+
+def as_json(checks: list[VariantCheck]) -> dict[str, Any]:
+    """The JSON report: ``{"variants": [{"variant", "states", "transitions", "seconds",
+    "properties": [{"id", "verdict", "expected", "trace", "by_subject"}]}]}`` plus the
+    bounds and the systems explored."""
+    first = checks[0].explorations if checks else []
+    properties = [p.id for p in first[0].properties] if first else []
+    return {
+        "bounds": first[0].bounds.describe() if first else None,
+        "systems": [e.system.describe() for e in first],
         "variants": [
             {
-                "variant": e.variant.id,
-                "path": e.variant.path,
-                "states": e.states,
-                "transitions": e.transitions,
-                "seconds": round(e.seconds, 3),
-                "as_expected": e.as_expected,
-                "properties": [
-                    {
-                        "id": p.id,
-                        "verdict": p.verdict,
-                        "expected": p.expected,
-                        "why": p.why,
-                        "trace": (story(e, p.id) or {}).get("steps", []),
-                        "start": (story(e, p.id) or {}).get("start"),
-                    }
-                    for p in e.properties
-                ],
+                "variant": c.variant.id,
+                "path": c.variant.path,
+                "states": sum(e.states for e in c.explorations),
+                "transitions": sum(e.transitions for e in c.explorations),
+                "seconds": round(sum(e.seconds for e in c.explorations), 3),
+                "as_expected": c.as_expected,
+                "properties": [_property_json(c, pid) for pid in properties],
             }
-            for e in explorations
+            for c in checks
         ],
     }
 
 
-def show(console: Console, explorations: list[Exploration]) -> None:
+def _cell(c: VariantCheck, property_id: str) -> str:
+    found = c.results(property_id)
+    verdicts = {p.verdict for _, p in found}
+    unexpected = any(p.verdict != p.expected for _, p in found)
+    mark = " [bold yellow](unexpected)[/]" if unexpected else ""
+    if len(verdicts) <= 1:
+        verdict = verdicts.pop() if verdicts else "holds"
+        colour = "green" if verdict == "holds" else "red"
+        return f"[{colour}]{verdict}[/]{mark}"
+    violated = [p.subject or "" for _, p in found if p.verdict == "violated"]
+    held = [p.subject or "" for _, p in found if p.verdict == "holds"]
+    return f"[red]violated[/] {', '.join(violated)}\n[green]holds[/] {', '.join(held)}{mark}"
+
+
+def show(console: Console, checks: list[VariantCheck]) -> None:
     """The verdict table, then every counterexample as a numbered story."""
-    table = Table(title=f"smi-spec check ({explorations[0].bounds.describe()})")
+    first = checks[0].explorations
+    systems = "; ".join(e.system.describe() for e in first)
+    table = Table(title=f"smi-spec check ({first[0].bounds.describe()}; systems: {systems})")
     table.add_column("Property")
-    for e in explorations:
-        table.add_column(e.variant.id)
-    for index, result in enumerate(explorations[0].properties):
-        row = [result.id]
-        for e in explorations:
-            p = e.properties[index]
-            colour = "green" if p.verdict == "holds" else "red"
-            mark = "" if p.verdict == p.expected else " [bold yellow](unexpected)[/]"
-            row.append(f"[{colour}]{p.verdict}[/]{mark}")
-        table.add_row(*row)
+    for c in checks:
+        table.add_column(c.variant.id)
+    for result in first[0].properties:
+        table.add_row(result.id, *[_cell(c, result.id) for c in checks])
     table.add_row(
         "[dim]states / transitions[/]",
-        *[f"[dim]{e.states:,} / {e.transitions:,}[/]" for e in explorations],
+        *[
+            f"[dim]{sum(e.states for e in c.explorations):,} / "
+            f"{sum(e.transitions for e in c.explorations):,}[/]"
+            for c in checks
+        ],
     )
-    table.add_row("[dim]seconds[/]", *[f"[dim]{e.seconds:.2f}[/]" for e in explorations])
+    table.add_row(
+        "[dim]seconds[/]",
+        *[f"[dim]{sum(e.seconds for e in c.explorations):.2f}[/]" for c in checks],
+    )
     console.print(table)
-    for e in explorations:
-        for p in e.properties:
-            told = story(e, p.id)
-            if told is None:
-                continue
-            expected = "expected" if p.verdict == p.expected else "NOT expected"
-            console.print(f"\n[bold]{e.variant.id}: {p.id} violated[/] ({expected})")
-            console.print(f"  start: {told['start']}")
-            for step in told["steps"]:
-                console.print(f"  {step['step']}. {step['text']}")
-            console.print(f"  why: {p.why}")
+    for c in checks:
+        for e in c.explorations:
+            for p in e.properties:
+                _show_story(console, e, p)
+
+
+def _show_story(console: Console, e: Exploration, p: PropertyResult) -> None:
+    told = story(e, p.id)
+    if told is None:
+        return
+    expected = "expected" if p.verdict == p.expected else "NOT expected"
+    console.print(f"\n[bold]{e.variant.id}: {p.id} violated for {p.subject}[/] ({expected})")
+    console.print(f"  start: {told['start']}")
+    for step in told["steps"]:
+        console.print(f"  {step['step']}. {step['text']}")
+    console.print(f"  why: {p.why}")
 
 
 def run_check(
@@ -99,17 +169,18 @@ def run_check(
     itf_dir: str | None,
     json_output: bool,
 ) -> bool:
-    explorations = check(variant_ref, properties, bounds)
+    checks = check(variant_ref, properties, bounds)
     if itf_dir is not None:
         directory = Path(itf_dir)
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            for e in explorations:
-                write_itf(e, directory)
+            for c in checks:
+                for e in c.explorations:
+                    write_itf(e, directory)
         except OSError as exc:
             raise InputError(f"cannot write ITF traces to {directory}: {exc}") from None
     if json_output:
-        sys.stdout.write(json.dumps(as_json(explorations), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(as_json(checks), indent=2, ensure_ascii=False) + "\n")
     else:
-        show(console, explorations)
-    return all(e.as_expected for e in explorations)
+        show(console, checks)
+    return all(c.as_expected for c in checks)

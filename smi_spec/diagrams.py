@@ -39,7 +39,6 @@ from statemachine.contrib.diagram.renderers.dot import DotRenderer, DotRendererC
 from transitions.extensions.diagrams import GraphMachine
 from transitions.extensions.diagrams_graphviz import Graph
 
-from model import device as dev
 from model import join_machine, status_chart
 from model.dsp import READ_DEVICE_LOG, Outcome, StepNotAllowed, step
 from model.errors import InputError
@@ -174,14 +173,6 @@ def _join_row(state: str, event: str, after: str) -> dict[str, Any] | None:
     return _join_rows().get((event, state, after))
 
 
-def _update_rule(variant: Variant, srv: str, code: str | None) -> str | None:
-    """The ``update_smi_on`` rule that applied to this response, as the DSP picks it."""
-    for rule in variant.update_smi_on:
-        if rule.applies(srv, code == dev.SUCCESS, "version"):
-            return str(rule)
-    return None
-
-
 def _cause(action: Action) -> str:
     if isinstance(action, Request):
         return f"SR{action.srv}"
@@ -226,9 +217,11 @@ def _edge(
     if machine == STATUS and row["trigger"].startswith("SMI firmware"):
         # Moved by an SMI firmware update: name the variant's rule that made it.
         assert isinstance(action, Request)
-        update = _update_rule(variant, action.srv, outcome.response_code)
-        cause = f"SR{action.srv} response ({update})"
-        rule = f"firmware.update_smi_on {update} ({variant.source_of('firmware.update_smi_on')})"
+        update = outcome.smi_update
+        source = (update and update.source) or variant.source_of("firmware.update_smi_on")
+        message = f"alert {update.message}" if update and update.kind == "alert" else "response"
+        cause = f"SR{action.srv} {message} ({update})"
+        rule = f"firmware.update_smi_on {update} ({source})"
     edge = Edge(
         machine, row["event"], row["source"], row["target"], cause, row["provenance"], row["why"]
     )

@@ -20,9 +20,11 @@ from typing import Any, Final
 
 from model.catalogue import catalogue
 from model.dsp import Decision, check_e5
+from model.rule_tables import UpdateRule
+from model.rulebook import table_rules
 from model.status_chart import STATUSES
 from model.variant import Exemption, Variant
-from properties.explorer import Bounds, Exploration, explore
+from properties.explorer import Bounds, Exploration, explore, explore_all
 from smi_spec.diagrams import JOIN, STATUS, edge_diff, of_machine, taken_edges
 
 COMMAND_VARIANTS: Final = tuple(range(1, 9))
@@ -30,6 +32,7 @@ SMETS: Final = (1, 2)
 ALL_CONDITIONS: Final = frozenset(product(COMMAND_VARIANTS, SMETS))
 
 _EXPLORED: dict[tuple[str, str], Exploration] = {}
+_EXPLORED_ALL: dict[tuple[str, str], list[Exploration]] = {}
 
 
 def exploration(variant: Variant) -> Exploration:
@@ -38,6 +41,14 @@ def exploration(variant: Variant) -> Exploration:
     if key not in _EXPLORED:
         _EXPLORED[key] = explore(variant, Bounds())
     return _EXPLORED[key]
+
+
+def explorations(variant: Variant) -> list[Exploration]:
+    """The variant explored in every default closed system (cached for this process)."""
+    key = (variant.path, variant.id)
+    if key not in _EXPLORED_ALL:
+        _EXPLORED_ALL[key] = explore_all(variant, Bounds())
+    return _EXPLORED_ALL[key]
 
 
 # ---------------------------------------------------------------------------------------
@@ -100,27 +111,27 @@ def rule_changes(a: Variant, b: Variant) -> list[dict[str, Any]]:
                 }
             )
     key = "firmware.update_smi_on"
-    old_rules = [str(r) for r in a.update_smi_on]
-    new_rules = [str(r) for r in b.update_smi_on]
-    for rule in new_rules:
-        if rule not in old_rules:
+    old_rules = {str(r): r for r in a.update_smi_on}
+    new_rules = {str(r): r for r in b.update_smi_on}
+    for text, rule in new_rules.items():
+        if text not in old_rules:
             changes.append(
                 {
                     "key": key,
                     "change": "added",
                     "from": None,
-                    "to": rule,
+                    "to": text,
                     "text": f"the DSP updates the SMI firmware version from {_rule_text(rule)}",
-                    "source": b.source_of(key),
+                    "source": rule.source or b.source_of(key),
                 }
             )
-    for rule in old_rules:
-        if rule not in new_rules:
+    for text, rule in old_rules.items():
+        if text not in new_rules:
             changes.append(
                 {
                     "key": key,
                     "change": "removed",
-                    "from": rule,
+                    "from": text,
                     "to": None,
                     "text": "the DSP no longer updates the SMI firmware version from "
                     f"{_rule_text(rule)}",
@@ -148,14 +159,62 @@ def rule_changes(a: Variant, b: Variant) -> list[dict[str, Any]]:
                 "source": b.source_of(key),
             }
         )
+    return changes + table_row_changes(a, b)
+
+
+#: Rule tables compared row by row through ``model.rulebook`` (the keys above are compared
+#: with their own wording).
+_ROW_TABLES: Final = (
+    "applicability",
+    "firmware.routes",
+    "cpl.",
+    "e5.",
+    "suspended.non_device",
+    "suspended.critical_life_cycle",
+)
+
+
+def table_row_changes(a: Variant, b: Variant) -> list[dict[str, Any]]:
+    """Rows of the newer tables (applicability, routes, CPL, other E5 rows, Non-Device
+    gating) that differ, each with the source of the row that now stands."""
+    before = {r["rule"]: r for r in table_rules(a) if r["rule"].startswith(_ROW_TABLES)}
+    after = {r["rule"]: r for r in table_rules(b) if r["rule"].startswith(_ROW_TABLES)}
+    changes = []
+    for rule in dict.fromkeys([*before, *after]):
+        old, new = before.get(rule), after.get(rule)
+        if old is not None and new is not None and old["says"] == new["says"]:
+            continue
+        change = "added" if old is None else "removed" if new is None else "changed"
+        text = (
+            f"{old['says']} → {new['says']}"
+            if old is not None and new is not None
+            else (new or old or {})["says"]
+        )
+        changes.append(
+            {
+                "key": rule,
+                "change": change,
+                "from": old and old["says"],
+                "to": new and new["says"],
+                "text": text,
+                "source": (new or old or {})["provenance"],
+            }
+        )
     return changes
 
 
-def _rule_text(rule: str) -> str:
-    srv, kind = rule.split(":")
-    if kind == "success":
-        return f"an SR{srv} response reporting success"
-    return f"any SR{srv} response carrying a firmware version"
+def _rule_text(rule: UpdateRule) -> str:
+    if rule.kind == "alert":
+        text = f"a device alert {rule.message} carrying a firmware version"
+    elif rule.kind == "success":
+        text = f"an SR{rule.message} response reporting success"
+    else:
+        text = f"any SR{rule.message} response carrying a firmware version"
+    if rule.statuses is not None:
+        text += " while " + " or ".join(sorted(rule.statuses))
+    if rule.device_types is not None:
+        text += " for " + ", ".join(sorted(rule.device_types))
+    return text
 
 
 # ---------------------------------------------------------------------------------------
@@ -256,23 +315,29 @@ def transition_changes(a: Variant, b: Variant) -> dict[str, list[dict[str, Any]]
     return result
 
 
+def _results(v: Variant) -> dict[tuple[str, str], Any]:
+    return {(p.id, p.subject or ""): p for e in explorations(v) for p in e.properties}
+
+
 def verdict_changes(a: Variant, b: Variant) -> list[dict[str, Any]]:
-    """Properties whose verdict differs, with what ``b`` expects."""
-    before, after = exploration(a), exploration(b)
+    """Properties whose verdict differs, per device type or pair type, with what ``b``
+    expects."""
+    before, after = _results(a), _results(b)
     items = []
-    for result in after.properties:
-        old = before.result(result.id).verdict
-        if old == result.verdict:
+    for (property_id, subject), result in after.items():
+        old = before.get((property_id, subject))
+        if old is None or old.verdict == result.verdict:
             continue
         items.append(
             {
                 "property": result.id,
-                "from": old,
+                "subject": subject,
+                "from": old.verdict,
                 "to": result.verdict,
                 "expected": result.expected,
                 "as_expected": result.verdict == result.expected,
                 "why": result.why,
-                "text": f"{result.id}: {old} → {result.verdict}",
+                "text": f"{result.id} for {subject}: {old.verdict} → {result.verdict}",
                 "source": ",".join(b.sources) or "assumption",
             }
         )
@@ -282,9 +347,15 @@ def verdict_changes(a: Variant, b: Variant) -> list[dict[str, Any]]:
 def unexpected(*variants: Variant) -> list[dict[str, str]]:
     """Verdicts not as the variants' ``[expect]`` tables say (exit code 1)."""
     return [
-        {"variant": v.id, "property": p.id, "verdict": p.verdict, "expected": p.expected}
+        {
+            "variant": v.id,
+            "property": p.id,
+            "subject": p.subject or "",
+            "verdict": p.verdict,
+            "expected": p.expected,
+        }
         for v in variants
-        for p in exploration(v).properties
+        for p in _results(v).values()
         if p.verdict != p.expected
     ]
 

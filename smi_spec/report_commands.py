@@ -136,7 +136,7 @@ def show_diff(d: dict[str, Any]) -> None:
             [
                 [
                     v["property"],
-                    f"{v['from']} → {v['to']}",
+                    f"{v['from']} → {v['to']} for {v['subject']}",
                     v["expected"] + ("" if v["as_expected"] else " [bold yellow](unexpected)[/]"),
                     v["source"],
                 ]
