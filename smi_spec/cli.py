@@ -15,12 +15,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from model.access import authorise
 from model.catalogue import catalogue as load_catalogue
-from model.dsp import check_e5
+from model.catalogue import lookup
 from model.errors import InputError
 from model.scenario import load_scenario, run
 from model.status_chart import STATUSES
 from model.variant import BUILTIN, load_variant
+from model.world import DEVICE_TYPES
 
 app = typer.Typer(
     help="An executable, checkable specification of the DSP's Smart Metering Inventory rules.",
@@ -108,23 +110,33 @@ def rules_command(
     source: Annotated[
         str | None, typer.Option(help="only rules with this provenance, e.g. assumption")
     ] = None,
+    variant: Annotated[str, typer.Option(help="variant id or path to a .toml file")] = "baseline",
     format: FormatOption = Format.text,
 ) -> None:
-    """Every transition of both machines with its provenance, read from the machines."""
+    """Every rule with its provenance: each transition of both machines, read from the
+    machines, and every row of every table of the variant."""
     from model import join_machine, status_chart
+    from model.provenance import TAGS
+    from model.rulebook import table_rules
 
-    rows = [{"machine": "device status", **r} for r in status_chart.describe_transitions()]
-    rows += [{"machine": "join", **r} for r in join_machine.describe_transitions()]
+    if source is not None and source not in TAGS:
+        raise InputError(f"unknown provenance tag {source!r}; expected one of {', '.join(TAGS)}")
+    machine_rows = [{"machine": "device status", **r} for r in status_chart.describe_transitions()]
+    machine_rows += [{"machine": "join", **r} for r in join_machine.describe_transitions()]
+    for r in machine_rows:
+        r["rule"] = f"{r['machine']}: {r['event']} {r['source']} -> {r['target']}"
+    rows = machine_rows + table_rules(load_variant(variant))
     if source is not None:
-        rows = [r for r in rows if r["provenance"] == source]
+        rows = [r for r in rows if source in r["provenance"].split(",")]
     if format is Format.json:
         emit_json(rows)
         return
-    table = Table(title="Rules of the two machines, with their sources")
-    for column in ("Machine", "Event", "From", "To", "Source", "Why"):
-        table.add_column(column)
+    table = Table(title="Rules of the two machines and the variant's tables, with their sources")
+    for column in ("Rule", "Says", "Source", "Why"):
+        table.add_column(column, overflow="fold")
     for r in rows:
-        table.add_row(r["machine"], r["event"], r["source"], r["target"], r["provenance"], r["why"])
+        says = r.get("says") or f"{r['event']}: {r['source']} -> {r['target']}"
+        table.add_row(r["rule"], says, r["provenance"], r["why"])
     console.print(table)
 
 
@@ -133,18 +145,29 @@ def explain_command(
     srv: Annotated[str, typer.Argument(help="Service Reference Variant, e.g. 11.2")],
     variant: Annotated[str, typer.Option(help="variant id or path to a .toml file")] = "baseline",
     status: Annotated[str, typer.Option(help="SMI status of the Business Target")] = "suspended",
+    device_type: Annotated[
+        str | None,
+        typer.Option("--device-type", help="device type of the Business Target, e.g. PPMID"),
+    ] = None,
     command_variant: Annotated[int, typer.Option(min=1, max=8, help="DUIS Command Variant")] = 1,
     smets: Annotated[int, typer.Option(min=1, max=2, help="SMETS version of the device")] = 2,
     format: FormatOption = Format.text,
 ) -> None:
-    """The DSP's check E5 decision for one SR on a device in one status."""
+    """The DSP's access decision for one SR: applicability to the device type, then check
+    E5 for a device in one status. The answer names the table row that decided it."""
     if status not in STATUSES:
         raise InputError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+    if device_type is not None and device_type not in DEVICE_TYPES:
+        raise InputError(
+            f"unknown device type {device_type!r}; expected one of {', '.join(DEVICE_TYPES)}"
+        )
     rules = load_variant(variant)
-    decision = check_e5(rules, srv, status, command_variant, smets)
+    lookup(srv)
+    decision = authorise(rules, srv, status, device_type, command_variant, smets)
     document = {
         "srv": srv,
         "status": status,
+        "device_type": device_type,
         "variant": rules.id,
         "command_variant": command_variant,
         "smets": smets,
@@ -160,8 +183,9 @@ def explain_command(
     verdict = (
         "[green]accepted[/]" if decision.accepted else f"[red]rejected {decision.response_code}[/]"
     )
+    target = f"a {status} {device_type}" if device_type else f"a {status} device"
     console.print(
-        f"SR{srv} to a {status} device (Command Variant {command_variant}, SMETS{smets}) "
+        f"SR{srv} to {target} (Command Variant {command_variant}, SMETS{smets}) "
         f"under {rules.id}: {verdict}"
     )
     console.print(f"  rule   {decision.rule.id}: {decision.rule.text}")

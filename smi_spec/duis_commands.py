@@ -15,12 +15,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from model.access import authorise
 from model.catalogue import lookup
-from model.dsp import check_e5
 from model.duis import DuisError, DuisMessage, DuisRequest, read_message
 from model.errors import InputError
 from model.status_chart import STATUSES
 from model.variant import Variant, load_variant
+from model.world import DEVICE_TYPES
 from smi_spec.cli import Format, FormatOption, app, console, emit_json
 
 
@@ -40,8 +41,10 @@ def classify_message(
     variant: Variant,
     statuses: tuple[str, ...],
     smets: int,
+    device_type: str | None = None,
 ) -> dict[str, Any]:
-    """One file's record: what it is and, for a request, check E5's decision per status."""
+    """One file's record: what it is and, for a request, the DSP's decision per status
+    (applicability to ``device_type`` where given, then check E5), naming the row."""
     if not isinstance(message, DuisRequest):
         entry = lookup(message.srv) if message.srv else None
         return {
@@ -59,7 +62,9 @@ def classify_message(
     entry = message.entry
     decisions = {}
     for status in statuses:
-        decision = check_e5(variant, message.srv, status, message.command_variant, smets)
+        decision = authorise(
+            variant, message.srv, status, device_type, message.command_variant, smets
+        )
         decisions[status] = {
             "accepted": decision.accepted,
             "response_code": decision.response_code,
@@ -80,6 +85,7 @@ def classify_message(
         "device_ids": list(message.device_ids),
         "other_device": message.other_device_id,
         "body": message.body,
+        "device_type": device_type,
         "decisions": decisions,
     }
 
@@ -129,12 +135,21 @@ def classify_command(
         str | None, typer.Option(help="one SMI status (default: every status)")
     ] = None,
     smets: Annotated[int, typer.Option(min=1, max=2, help="SMETS version of the device")] = 2,
+    device_type: Annotated[
+        str | None,
+        typer.Option("--device-type", help="device type of the target, e.g. PPMID"),
+    ] = None,
     format: FormatOption = Format.text,
 ) -> None:
-    """What each DUIS message is, and the DSP's check E5 decision for a device in each SMI
-    status. Responses are reported as responses (kind "response"), without decisions."""
+    """What each DUIS message is, and the DSP's decision for a device in each SMI status:
+    applicability to --device-type where given, then check E5, each naming its table row.
+    Responses are reported as responses (kind "response"), without decisions."""
     if status is not None and status not in STATUSES:
         raise InputError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+    if device_type is not None and device_type not in DEVICE_TYPES:
+        raise InputError(
+            f"unknown device type {device_type!r}; expected one of {', '.join(DEVICE_TYPES)}"
+        )
     rules = load_variant(variant)
     statuses = (status,) if status else STATUSES
     records = []
@@ -146,7 +161,7 @@ def classify_command(
             failed += 1
             print(error_line(str(exc)), file=sys.stderr)
             continue
-        records.append(classify_message(file, message, rules, statuses, smets))
+        records.append(classify_message(file, message, rules, statuses, smets, device_type))
     if format is Format.json:
         emit_json(records)
     elif records:

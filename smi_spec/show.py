@@ -21,7 +21,9 @@ def describe_step(step: dict[str, Any]) -> str:
         if step.get("command_variant", 1) != 1:
             text += f", Command Variant {step['command_variant']}"
         if step.get("lose_response"):
-            text += " [response will be lost]"
+            text += " (response will be lost)"
+        if step.get("lose_alert"):
+            text += " (alert will be lost)"
         return text
     if "cpl_remove" in step:
         return f"DCC removes {step['cpl_remove']} from the CPL"
@@ -66,7 +68,13 @@ def show_run(console: Console, report: dict[str, Any]) -> None:
             dsp = f"accepted, {record['response_code'] or 'response lost'}"
         else:
             dsp = f"[red]rejected {record['response_code']}[/]"
-        row = [str(number), describe_step(record["step"]), dsp, "; ".join(record["effects"])]
+        happened = list(record["effects"])
+        if record.get("rule"):
+            rule = record["rule"]
+            happened.append(f"rule {rule['id']} ({rule['source']})")
+        if record.get("alerts"):
+            happened.append("alerts: " + ", ".join(record["alerts"]))
+        row = [str(number), describe_step(record["step"]), dsp, "; ".join(happened)]
         row += [_device_cell(record["devices"][d]) for d in devices]
         if report["start"]["joins"]:
             row.append(
