@@ -15,6 +15,8 @@ SRVS = st.sampled_from(sorted(catalogue()))
 CVS = st.integers(min_value=1, max_value=8)
 SMETS = st.sampled_from([1, 2])
 BASELINE_EXCEPTIONS = {"11.1", "6.23"}
+#: Non-Device Requests the baseline's Suspended row does not gate (each an assumption).
+UNGATED = {"8.2", "8.3", "8.4", "5.2", "5.3"}
 
 
 def test_done_when_explain_11_2_suspended() -> None:
@@ -52,7 +54,10 @@ def test_baseline_rejects_every_other_non_critical_srv_with_e51(
     decision = check_e5(load_variant("baseline"), srv, "suspended", cv, smets)
     entry = catalogue()[srv]
     expected = (
-        entry.critical or srv in BASELINE_EXCEPTIONS or (srv == "2.2" and cv == 2 and smets == 1)
+        entry.critical
+        or srv in BASELINE_EXCEPTIONS
+        or (srv == "2.2" and cv == 2 and smets == 1)
+        or (entry.non_device and srv in UNGATED)
     )
     assert decision.accepted == expected
     if not expected:

@@ -32,10 +32,14 @@ MP105_EXCEPTIONS: dict[str, tuple[int | None, int | None]] = {
 }
 
 
+UNGATED_NON_DEVICE = {"8.2", "8.3", "8.4", "5.2", "5.3"}
+
+
 def expected_suspended_mp105(critical: bool, srv: str, command_variant: int, smets: int):
     """Check E5 for a Suspended device under mp105, computed from the matrix's criticality
-    and the exception list alone: (accepted, response code)."""
-    if critical:
+    and the exception list alone, and the Non-Device Requests the Suspended row does not gate
+    (each an assumption of baseline.toml): (accepted, response code)."""
+    if critical or srv in UNGATED_NON_DEVICE:
         return True, None
     if srv in MP105_EXCEPTIONS:
         cv, version = MP105_EXCEPTIONS[srv]

@@ -115,10 +115,11 @@ def test_restore_edges_carry_the_variants_update_rules() -> None:
     assert not any(
         "SR11.2" in line for line in edge_lines(baseline, "suspended", "operational_history")
     )
-    # SR8.3 is Non-Critical and not exempt: no variant's DSP decommissions a Suspended device.
+    # SR8.3 is a Non-Device Request the Suspended row does not gate (an assumption of
+    # baseline.toml): every variant's DSP decommissions a Suspended device.
     for dot in (mp105, baseline):
         (line,) = edge_lines(dot, "suspended", "decommissioned")
-        assert "never taken" in line and "style=dotted" in line
+        assert "never taken" not in line and "SR8.3" in line
 
 
 def test_unjoin_from_device_only_is_taken_only_without_validation() -> None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from model.catalogue import catalogue
 from model.dsp import check_e5
 from model.status_chart import STATUSES
-from model.variant import Exemption, load_variant
+from model.variant import Exemption, Variant, load_variant
 from smi_spec.diff import ALL_CONDITIONS, conditions, e5_changes
 from tests.conftest import ROOT, assert_one_line_error, cli, cli_json
 
@@ -38,9 +38,14 @@ def test_baseline_to_mp105() -> None:
     assert (sr112["from"], sr112["to"]) == ("rejected E51", "accepted")
     assert sr112["conditions"]["all"] and sr112["source"] == "seed:MP105"
     assert len(d["check_e5"]) == 1
-    verdict = one(d["verdicts"], property="firmware-recoverable")
-    assert (verdict["from"], verdict["to"], verdict["as_expected"]) == ("violated", "holds", True)
-    assert len(d["verdicts"]) == 1
+    for meter in ("ESME", "GSME"):
+        verdict = one(d["verdicts"], property="firmware-recoverable", subject=meter)
+        assert (verdict["from"], verdict["to"], verdict["as_expected"]) == (
+            "violated",
+            "holds",
+            True,
+        )
+    assert len(d["verdicts"]) == 2  # PPMIDs and HCALCSs stay stranded (DP105)
     restore = [t for t in d["transitions"]["added"] if t["event"] == "restore_prior_status"]
     assert {t["cause"] for t in restore} == {
         "SR11.2 response (11.2:with-version)",
@@ -56,10 +61,9 @@ def test_mp105_to_mp178() -> None:
     assert (validation["from"], validation["to"], validation["change"]) == (True, False, "removed")
     assert "E080801" in validation["text"] and validation["source"] == "seed:MP178"
     assert d["check_e5"] == []
-    assert {(v["property"], v["from"], v["to"]) for v in d["verdicts"]} == {
-        ("join-recoverable", "violated", "holds"),
-        ("unjoin-validated", "holds", "violated"),
-    }
+    assert {(v["property"], v["subject"], v["from"], v["to"]) for v in d["verdicts"]} == {
+        ("join-recoverable", pair, "violated", "holds") for pair in ("ESME-CAD", "GSME-IHD")
+    } | {("unjoin-validated", pair, "holds", "violated") for pair in ("ESME-CAD", "GSME-IHD")}
     added = {(t["event"], t["from_state"], t["to_state"]) for t in d["transitions"]["added"]}
     removed = {(t["event"], t["from_state"], t["to_state"]) for t in d["transitions"]["removed"]}
     assert ("unjoin_applied", "device_only", "unjoined") in added
@@ -81,13 +85,19 @@ def write(tmp_path: Path, name: str, body: str) -> str:
     return str(path)
 
 
-EXCEPTIONS_WITHOUT_SR11_2 = """[suspended]
+#: What mp105 expects besides: PPMIDs and HCALCSs stay stranded (DP105).
+PPMID_HCALCS = '[expect.firmware-recoverable]\nPPMID = "violated"\nHCALCS = "violated"\n'
+
+EXCEPTIONS_WITHOUT_SR11_2 = (
+    """[suspended]
 exceptions = [
   { srv = "11.1" }, { srv = "6.23" }, { srv = "2.2", command_variant = 2, smets = 1 },
 ]
 [expect]
 join-recoverable = "violated"
 """
+    + PPMID_HCALCS
+)
 
 
 def test_spec_author_example_dropping_sr11_2_keeps_firmware_recoverable(tmp_path: Path) -> None:
@@ -109,13 +119,15 @@ def test_spec_author_example_dropping_sr11_2_keeps_firmware_recoverable(tmp_path
 def test_spec_author_example_success_only_breaks_it_until_expected(tmp_path: Path) -> None:
     """docs/spec-author.md, example 2: SR11.2 accepted but no longer updating the SMI
     breaks firmware-recoverable: exit code 1 until [expect] says so."""
-    body = '[firmware]\nupdate_smi_on = ["11.3:success"]\n[expect]\njoin-recoverable = "violated"\n'
-    variant = write(tmp_path, "success-only", body)
+    rules = (
+        '[firmware]\nupdate_smi_on = ["11.3:success"]\n[expect]\njoin-recoverable = "violated"\n'
+    )
+    variant = write(tmp_path, "success-only", rules + PPMID_HCALCS)
     result = cli("diff", "mp105", variant)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "unexpected" in result.stdout
     d = cli_json("diff", "mp105", variant)
-    verdict = one(d["verdicts"], property="firmware-recoverable")
+    verdict = one(d["verdicts"], property="firmware-recoverable", subject="ESME")
     assert (verdict["to"], verdict["expected"], verdict["as_expected"]) == (
         "violated",
         "holds",
@@ -125,14 +137,16 @@ def test_spec_author_example_success_only_breaks_it_until_expected(tmp_path: Pat
         {
             "variant": "success-only",
             "property": "firmware-recoverable",
+            "subject": meter,
             "verdict": "violated",
             "expected": "holds",
         }
+        for meter in ("ESME", "GSME")
     ]
     fixed = write(
         tmp_path,
         "success-only-expected",
-        body + 'firmware-recoverable = "violated"\n',
+        rules + 'firmware-recoverable = "violated"\n',
     )
     assert cli("diff", "mp105", fixed, "--format", "json").returncode == 0
 
@@ -182,14 +196,24 @@ entries = st.builds(
 )
 
 
+def with_suspended_row(
+    base: Variant, exceptions: tuple[Exemption, ...], allow_critical: bool
+) -> Variant:
+    """``base`` with its Suspended row's exception list and Critical rule replaced."""
+    row = replace(
+        base.e5["suspended"], exceptions=exceptions, admits="critical" if allow_critical else "none"
+    )
+    return replace(base, e5={**base.e5, "suspended": row})
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.lists(entries, max_size=4), st.lists(entries, max_size=4), st.booleans())
 def test_e5_changes_match_check_e5_everywhere(
     left: list[Exemption], right: list[Exemption], allow_critical: bool
 ) -> None:
     base = load_variant("baseline")
-    a = replace(base, exceptions=tuple(left))
-    b = replace(base, exceptions=tuple(right), allow_critical=allow_critical)
+    a = with_suspended_row(base, tuple(left), True)
+    b = with_suspended_row(base, tuple(right), allow_critical)
     reported = {}
     for change in e5_changes(a, b):
         when = change["conditions"]

@@ -142,15 +142,18 @@ def test_a_counterexample_replays_as_a_scenario(tmp_path: Path) -> None:
 
 
 def test_itf_traces_are_written_for_each_violation(tmp_path: Path) -> None:
-    assert cli("check", "--itf", str(tmp_path)).returncode == 0
-    written = sorted(p.name for p in tmp_path.iterdir())
-    assert written == [
-        "baseline-firmware-recoverable.itf.json",
-        "baseline-join-recoverable.itf.json",
-        "mp105-join-recoverable.itf.json",
-        "mp178-unjoin-validated.itf.json",
-    ]
-    doc = json.loads((tmp_path / "baseline-join-recoverable.itf.json").read_text())
+    result = cli("check", "--itf", str(tmp_path), "--format", "json")
+    assert result.returncode == 0
+    violated = {
+        f"{v['variant']}-{p['id']}-{subject}.itf.json"
+        for v in json.loads(result.stdout)["variants"]
+        for p in v["properties"]
+        for subject, s in p["by_subject"].items()
+        if s["verdict"] == "violated"
+    }
+    assert "baseline-join-recoverable-ESME-CAD.itf.json" in violated
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(violated)
+    doc = json.loads((tmp_path / "baseline-join-recoverable-ESME-CAD.itf.json").read_text())
     assert doc["vars"] == ["action", "cpl", "devices", "joins"]
     assert doc["states"][0]["action"] == "init" and len(doc["states"]) == 2
     assert doc["states"][-1]["joins"]["#map"][0][1] == "device_only"

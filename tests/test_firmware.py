@@ -118,8 +118,10 @@ def test_images_off_the_cpl_are_not_distributed() -> None:
 
 def test_11_2_applies_to_meters_only() -> None:
     setup = Setup((DeviceSpec("ppmid1", "PPMID"),))
-    with pytest.raises(StepNotAllowed, match="ESME and GSME"):
-        step(setup, world(), Request("11.2", 0), load_variant("mp105"), LIVE)
+    after, outcome = step(setup, world(), Request("11.2", 0), load_variant("mp105"), LIVE)
+    assert after == world() and outcome.accepted is False and outcome.rule is not None
+    assert (outcome.rule.id, outcome.rule.source) == ("applicability[11.2]", "seed:MP105")
+    assert "ESME, GSME" in outcome.rule.text
 
 
 def _final(report: dict, device: str) -> dict:
@@ -161,5 +163,7 @@ def test_a_cpl_change_names_its_own_rule() -> None:
     rules = load_variant("baseline")
     _, removal = step(ESME, world(), CplChange("F1", False), rules, LIVE)
     _, addition = step(ESME, world(cpl=("F2",)), CplChange("F1", True), rules, LIVE)
-    assert (removal.rule.id, removal.rule.source) == ("cpl.remove", "seed:MP105")
-    assert (addition.rule.id, addition.rule.source) == ("cpl.add", "assumption")
+    assert removal.rule.id == "cpl.removal_suspends"
+    assert removal.rule.source == "seed:MP105,assumption"
+    assert (addition.rule.id, addition.rule.source) == ("cpl.relisting_restores", "assumption")
+    assert removal.alerts == ("DeviceSuspended esme1",)

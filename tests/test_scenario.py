@@ -64,8 +64,8 @@ BAD = {
         ["step 1", "unknown SRV '99.9'"],
     ),
     "not allowed": (
-        {"devices": DEVICES, "steps": [{"sr": "11.2", "target": "cad1"}]},
-        ["step 1", "ESME and GSME only"],
+        {"devices": DEVICES, "steps": [{"sr": "11.3", "target": "esme1", "lose_alert": True}]},
+        ["step 1", "sends no device alert to lose"],
     ),
     "image off cpl": (
         {

@@ -43,7 +43,9 @@ def test_join_machine_and_its_table_agree(start: str, events: list[str]) -> None
         assert pair.state == state
 
 
-WORLD = universe(Bounds(meters=1, cads=1, versions=3, max_lost=3, dcc_events=True))
+WORLD = universe(
+    Bounds(meters=1, cads=1, versions=3, max_lost=3, dcc_events=True), load_variant("mp105")
+)
 
 
 @settings(max_examples=100)
