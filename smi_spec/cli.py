@@ -6,7 +6,6 @@ input or usage. Bad input is one line on stderr, never a traceback.
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from typing import Annotated, Any
@@ -21,6 +20,7 @@ from model.errors import InputError
 from model.scenario import load_scenario, run
 from model.status_chart import STATUSES
 from model.variant import BUILTIN, load_variant
+from smi_spec.plain import error_line, plain, styled
 
 app = typer.Typer(
     help="An executable, checkable specification of the DSP's Smart Metering Inventory rules.",
@@ -40,7 +40,9 @@ FormatOption = Annotated[Format, typer.Option("--format", help="text for people,
 
 
 def emit_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    from smi_spec.jsonout import dumps
+
+    sys.stdout.write(dumps(document) + "\n")
 
 
 @app.command("catalogue")
@@ -99,7 +101,8 @@ def variants_command(format: FormatOption = Format.text) -> None:
         table.add_column(column)
     for v in variants:
         violated = ", ".join(p for p, verdict in v.expect.items() if verdict == "violated")
-        table.add_row(v.id, v.title, v.extends or "", v.effective or "", violated)
+        cells = (v.id, v.title, v.extends or "", v.effective or "", violated)
+        table.add_row(*(plain(cell) for cell in cells))
     console.print(table)
 
 
@@ -124,7 +127,8 @@ def rules_command(
     for column in ("Machine", "Event", "From", "To", "Source", "Why"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r["machine"], r["event"], r["source"], r["target"], r["provenance"], r["why"])
+        cells = (r["machine"], r["event"], r["source"], r["target"], r["provenance"], r["why"])
+        table.add_row(*(plain(cell) for cell in cells))
     console.print(table)
 
 
@@ -157,15 +161,21 @@ def explain_command(
     if format is Format.json:
         emit_json(document)
         return
-    verdict = (
-        "[green]accepted[/]" if decision.accepted else f"[red]rejected {decision.response_code}[/]"
-    )
+    verdict = "[green]accepted[/]" if decision.accepted else "[red]rejected {code}[/]"
     console.print(
-        f"SR{srv} to a {status} device (Command Variant {command_variant}, SMETS{smets}) "
-        f"under {rules.id}: {verdict}"
+        styled(
+            "SR{srv} to a {status} device (Command Variant {cv}, SMETS{smets}) under {id}: "
+            + verdict,
+            srv=srv,
+            status=status,
+            cv=command_variant,
+            smets=smets,
+            id=rules.id,
+            code=decision.response_code,
+        )
     )
-    console.print(f"  rule   {decision.rule.id}: {decision.rule.text}")
-    console.print(f"  source {decision.rule.source}")
+    console.print(plain(f"  rule   {decision.rule.id}: {decision.rule.text}"))
+    console.print(plain(f"  source {decision.rule.source}"))
 
 
 @app.command("run")
@@ -259,7 +269,7 @@ def main() -> None:
     try:
         app()
     except InputError as exc:
-        print(f"smi-spec: error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         sys.exit(2)
     except BrokenPipeError:
         sys.exit(0)

@@ -13,9 +13,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from model.variant import BUILTIN, Variant, load_variant
 from smi_spec.cli import Format, FormatOption, app, console, emit_json
+from smi_spec.plain import plain, styled
 
 VariantsOption = Annotated[
     list[str] | None,
@@ -50,10 +52,12 @@ def diagrams_command(
     changed = [r for r in records if r["changed"]]
     for r in records:
         mark = "removed" if r.get("removed") else ("written" if r["changed"] else "unchanged")
-        console.print(f"  {mark:9} {r['file']}")
+        console.print(plain(f"  {mark:9} {r['file']}"))
     console.print(
-        f"{len(records)} files in {out}, {len(changed)} changed "
-        f"({time.perf_counter() - started:.1f} s)"
+        plain(
+            f"{len(records)} files in {out}, {len(changed)} changed "
+            f"({time.perf_counter() - started:.1f} s)"
+        )
     )
 
 
@@ -81,20 +85,21 @@ def diff_command(
     raise typer.Exit(1 if document["unexpected"] else 0)
 
 
-def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
-    table = Table(title=title, title_justify="left", show_lines=False)
+def _table(title: str, columns: list[str], rows: list[list[str | Text]]) -> Table:
+    """A table whose text cells are plain text (user text is never markup)."""
+    table = Table(title=plain(title), title_justify="left", show_lines=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(plain(column), overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(cell if isinstance(cell, Text) else plain(cell) for cell in row))
     return table
 
 
 def show_diff(d: dict[str, Any]) -> None:
     """The diff for people: one table per kind of change."""
     a, b = d["from"]["id"], d["to"]["id"]
-    console.print(f"[bold]{a} → {b}[/]  ({d['to']['title']})")
-    sections: list[tuple[str, list[str], list[list[str]]]] = [
+    console.print(styled("[bold]{a} → {b}[/]  ({title})", a=a, b=b, title=d["to"]["title"]))
+    sections: list[tuple[str, list[str], list[list[str | Text]]]] = [
         (
             "Rules",
             ["Key", "Change", "What", "Source"],
@@ -137,7 +142,8 @@ def show_diff(d: dict[str, Any]) -> None:
                 [
                     v["property"],
                     f"{v['from']} → {v['to']}",
-                    v["expected"] + ("" if v["as_expected"] else " [bold yellow](unexpected)[/]"),
+                    plain(v["expected"])
+                    + plain("" if v["as_expected"] else " (unexpected)", "bold yellow"),
                     v["source"],
                 ]
                 for v in d["verdicts"]
@@ -148,12 +154,15 @@ def show_diff(d: dict[str, Any]) -> None:
         if rows:
             console.print(_table(title, columns, rows))
         else:
-            console.print(f"[dim]{title}: no change[/]")
+            console.print(plain(f"{title}: no change", "dim"))
     for u in d["unexpected"]:
-        console.print(
-            f"[bold yellow]unexpected:[/] {u['variant']}: {u['property']} {u['verdict']} "
-            f"(expected {u['expected']})"
-        )
+        console.print(unexpected_line(u))
+
+
+def unexpected_line(u: dict[str, Any]) -> Text:
+    return plain("unexpected:", "bold yellow") + plain(
+        f" {u['variant']}: {u['property']} {u['verdict']} (expected {u['expected']})"
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -179,14 +188,13 @@ def report_command(
         emit_json({**result, "seconds": round(seconds, 2)})
     else:
         console.print(
-            f"Report written to {result['index']} ({len(result['pages'])} pages, "
-            f"{len(result['diagrams'])} diagrams, {seconds:.1f} s)"
+            plain(
+                f"Report written to {result['index']} ({len(result['pages'])} pages, "
+                f"{len(result['diagrams'])} diagrams, {seconds:.1f} s)"
+            )
         )
         for u in result["unexpected"]:
-            console.print(
-                f"[bold yellow]unexpected:[/] {u['variant']}: {u['property']} {u['verdict']} "
-                f"(expected {u['expected']})"
-            )
+            console.print(unexpected_line(u))
     raise typer.Exit(1 if result["unexpected"] else 0)
 
 
