@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,10 @@ from model.errors import InputError
 from model.variant import load_variants
 from properties.explorer import Bounds, Exploration, explore
 from properties.ids import PROPERTY_IDS
-from properties.narrate import story, write_itf
+from properties.narrate import itf, story
+from smi_spec.jsonout import dumps
+from smi_spec.outputs import inside, remove_temporaries, slug, write_file
+from smi_spec.plain import plain, styled
 
 
 def check(variant_ref: str, properties: list[str] | None, bounds: Bounds) -> list[Exploration]:
@@ -58,12 +60,48 @@ def as_json(explorations: list[Exploration]) -> dict[str, Any]:
     }
 
 
+ITF_SUFFIX = ".itf.json"
+
+
+def itf_name(exploration: Exploration, property_id: str) -> str:
+    """``<variant>-<property>.itf.json``, the variant part a slug of its id (never the id)."""
+    return f"{slug(exploration.variant.id)}-{slug(property_id)}{ITF_SUFFIX}"
+
+
+def write_traces(directory: Path, explorations: list[Exploration]) -> list[Path]:
+    """Write one ITF trace per counterexample into ``directory`` (created if need be), each
+    through a temporary and a rename; leftovers of a killed run go first. Every name is
+    checked to lie inside ``directory``; two traces to one name are an input error."""
+    documents: dict[str, dict[str, Any]] = {}
+    for e in explorations:
+        for result in e.properties:
+            document = itf(e, result.id)
+            if document is None:
+                continue
+            name = itf_name(e, result.id)
+            if name in documents:
+                raise InputError(f"two ITF traces would be written to {name!r}: rename a variant")
+            inside(directory, name)
+            documents[name] = document
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        remove_temporaries(directory, ITF_SUFFIX)
+        return [
+            write_file(directory, name, (dumps(document) + "\n").encode("utf-8"))
+            for name, document in documents.items()
+        ]
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise InputError(f"--itf {directory}: cannot write ITF traces: {reason}") from None
+
+
 def show(console: Console, explorations: list[Exploration]) -> None:
-    """The verdict table, then every counterexample as a numbered story."""
+    """The verdict table, then every counterexample as a numbered story; user text (ids,
+    titles) as plain text (``smi_spec.plain``)."""
     table = Table(title=f"smi-spec check ({explorations[0].bounds.describe()})")
     table.add_column("Property")
     for e in explorations:
-        table.add_column(e.variant.id)
+        table.add_column(plain(e.variant.id))
     for index, result in enumerate(explorations[0].properties):
         row = [result.id]
         for e in explorations:
@@ -84,11 +122,14 @@ def show(console: Console, explorations: list[Exploration]) -> None:
             if told is None:
                 continue
             expected = "expected" if p.verdict == p.expected else "NOT expected"
-            console.print(f"\n[bold]{e.variant.id}: {p.id} violated[/] ({expected})")
-            console.print(f"  start: {told['start']}")
+            console.print()
+            console.print(
+                styled("[bold]{id}: {p} violated[/] ({x})", id=e.variant.id, p=p.id, x=expected)
+            )
+            console.print(plain(f"  start: {told['start']}"))
             for step in told["steps"]:
-                console.print(f"  {step['step']}. {step['text']}")
-            console.print(f"  why: {p.why}")
+                console.print(plain(f"  {step['step']}. {step['text']}"))
+            console.print(plain(f"  why: {p.why}"))
 
 
 def run_check(
@@ -101,15 +142,9 @@ def run_check(
 ) -> bool:
     explorations = check(variant_ref, properties, bounds)
     if itf_dir is not None:
-        directory = Path(itf_dir)
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            for e in explorations:
-                write_itf(e, directory)
-        except OSError as exc:
-            raise InputError(f"cannot write ITF traces to {directory}: {exc}") from None
+        write_traces(Path(itf_dir), explorations)
     if json_output:
-        sys.stdout.write(json.dumps(as_json(explorations), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(dumps(as_json(explorations)) + "\n")
     else:
         show(console, explorations)
     return all(e.as_expected for e in explorations)
