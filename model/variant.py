@@ -26,6 +26,9 @@ from model.provenance import TAGS
 from properties.ids import PROPERTY_IDS, VERDICTS
 
 BUILTIN: Final = ("baseline", "mp105", "mp178")
+#: A variant id: it names files (diagrams, ITF traces, report pages), so only these characters
+#: (docs/formats.md); a file may not take a built-in id.
+ID_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 UpdateKind = Literal["success", "with-version"]
 
@@ -357,6 +360,14 @@ def _merged(
 @cache
 def _load(path: Path) -> Variant:
     tables, top, key_sources, where = _merged(path, ())
+    if not ID_PATTERN.fullmatch(top["id"]):
+        raise where.error(
+            None,
+            "id",
+            f"{top['id'][:80]!r}: 1 to 64 of a-z 0-9 . _ - starting with a letter or digit",
+        )
+    if top["id"] in BUILTIN and path != _builtin_path(top["id"]).resolve():
+        raise where.error(None, "id", f"{top['id']!r} is a built-in variant's id; choose another")
     for name, keys in _TABLES.items():
         for key, (_, required) in keys.items():
             if key != "source" and key not in tables.get(name, {}):
