@@ -7,6 +7,7 @@ Each test names the hole it closes (docs/reviewer.md, "Untrusted variant files")
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import json
 import os
@@ -526,6 +527,7 @@ def test_json_output_never_holds_nan_or_infinity(
         dumps({"a": [1.0, float("nan")]})
     with pytest.raises(InputError, match="NaN or Infinity"):
         dumps({"a": float("-inf")})
+    assert json.loads(dumps({"note": dt.date(2024, 1, 2)})) == {"note": "2024-01-02"}
     log = (ROOT / "docs/replay/mp105-story.jsonl").read_text().splitlines()
     log[1] = '{"cpl_remove": "F1", "note": NaN}'
     (tmp_path / "messages").symlink_to(ROOT / "docs/replay/messages")
