@@ -236,6 +236,10 @@ def _eui64_map(path: str, line: int, raw: Any, inventory: dict[str, Any]) -> dic
             raise _fail(
                 path, line, f"inventory: eui64: {key} names no device of the inventory ({value!r})"
             )
+        if key.upper() in mapping:
+            raise _fail(
+                path, line, f"inventory: eui64: {key} is given twice (EUI-64s ignore letter case)"
+            )
         mapping[key.upper()] = value
     return mapping
 

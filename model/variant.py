@@ -46,8 +46,9 @@ from properties.ids import PROPERTY_IDS, VERDICTS
 __all__ = ["BUILTIN", "Exemption", "UpdateRule", "Variant", "load_variant", "load_variants"]
 
 BUILTIN: Final = ("baseline", "mp105", "mp178")
-#: What a variant id may hold: it names output files, so no path separators or markup.
-ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+#: A variant id: it names files (diagrams, ITF traces, report pages), so only these characters
+#: (docs/formats.md); a file may not take a built-in id.
+ID_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 READ_FIRMWARE: Final = "11.2"
 
 
@@ -532,16 +533,16 @@ def _expect(m: Merged) -> dict[str, str | dict[str, str]]:
 
 
 def _check_id(top: Mapping[str, Any], where: Locator, path: Path) -> str:
-    variant_id = top["id"]
+    variant_id = str(top["id"])
     if not ID_PATTERN.fullmatch(variant_id):
         raise where.error(
             None,
             "id",
-            "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+            f"{variant_id[:80]!r}: 1 to 64 of a-z 0-9 . _ - starting with a letter or digit",
         )
     if variant_id in BUILTIN and path.resolve() != _builtin_path(variant_id).resolve():
-        raise where.error(None, "id", f"{variant_id!r} is a built-in variant's id: choose another")
-    return str(variant_id)
+        raise where.error(None, "id", f"{variant_id!r} is a built-in variant's id; choose another")
+    return variant_id
 
 
 @cache
@@ -554,6 +555,7 @@ def _load(path: Path) -> Variant:
     is_baseline = path == _builtin_path("baseline").resolve()
     defaults = None if is_baseline else _baseline_tables()
     m = merged(path, (), resolve, PROPERTY_IDS, defaults)
+    variant_id = _check_id(m.top, m.where, path)
     for name in ("suspended", "firmware", "joins"):
         if not m.tables.get(name):
             raise m.where.error(None, name, "missing table (and not inherited through extends)")
@@ -571,7 +573,7 @@ def _load(path: Path) -> Variant:
         )
     effective = m.top.get("effective")
     return Variant(
-        id=_check_id(m.top, m.where, path),
+        id=variant_id,
         title=m.top.get("title", m.top["id"]),
         path=str(path),
         extends=m.top.get("extends"),

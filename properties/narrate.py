@@ -7,8 +7,6 @@ the very state the explorer reached, or the tables and the live machines disagre
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from model.catalogue import lookup
@@ -246,19 +244,3 @@ def itf(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
         "vars": ["action", "cpl", "devices", "joins"],
         "states": states,
     }
-
-
-def write_itf(exploration: Exploration, directory: Path) -> list[Path]:
-    """Write one ``<variant>-<property>.itf.json`` per violated property."""
-    written = []
-    for result in exploration.properties:
-        document = itf(exploration, result.id)
-        if document is None:
-            continue
-        suffix = f"-{result.subject}" if result.subject else ""
-        path = directory / f"{exploration.variant.id}-{result.id}{suffix}.itf.json"
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        temporary.replace(path)
-        written.append(path)
-    return written

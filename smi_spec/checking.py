@@ -8,7 +8,6 @@ where the subjects differ.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +18,12 @@ from rich.table import Table
 
 from model.errors import InputError
 from model.variant import Variant, load_variants
-from properties.explorer import Bounds, Exploration, PropertyResult, explore_all
+from properties.explorer import Bounds, Exploration, PropertyResult, System, explore_all
 from properties.ids import PROPERTY_IDS
-from properties.narrate import story, write_itf
+from properties.narrate import itf, story
+from smi_spec.jsonout import dumps
+from smi_spec.outputs import inside, remove_temporaries, slug, write_file
+from smi_spec.plain import plain, styled
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,12 @@ class VariantCheck:
         return "violated" if any(p.verdict == "violated" for _, p in found) else "holds"
 
 
-def check(variant_ref: str, properties: list[str] | None, bounds: Bounds) -> list[VariantCheck]:
+def check(
+    variant_ref: str,
+    properties: list[str] | None,
+    bounds: Bounds,
+    systems: tuple[System, ...] | None = None,
+) -> list[VariantCheck]:
     """Explore each variant named by ``variant_ref`` (an id, a path, or ``all``)."""
     wanted = properties or list(PROPERTY_IDS)
     for property_id in wanted:
@@ -51,7 +58,9 @@ def check(variant_ref: str, properties: list[str] | None, bounds: Bounds) -> lis
             raise InputError(
                 f"unknown property {property_id!r}; expected one of {', '.join(PROPERTY_IDS)}"
             )
-    return [VariantCheck(v, explore_all(v, bounds, wanted)) for v in load_variants(variant_ref)]
+    return [
+        VariantCheck(v, explore_all(v, bounds, wanted, systems)) for v in load_variants(variant_ref)
+    ]
 
 
 def _subject_json(e: Exploration, p: PropertyResult) -> dict[str, Any]:
@@ -106,6 +115,43 @@ def as_json(checks: list[VariantCheck]) -> dict[str, Any]:
     }
 
 
+ITF_SUFFIX = ".itf.json"
+
+
+def itf_name(exploration: Exploration, result: PropertyResult) -> str:
+    """``<variant>-<property>-<subject>.itf.json``, the variant part a slug of its id (never
+    the id)."""
+    subject = f"-{slug(result.subject)}" if result.subject else ""
+    return f"{slug(exploration.variant.id)}-{slug(result.id)}{subject}{ITF_SUFFIX}"
+
+
+def write_traces(directory: Path, explorations: list[Exploration]) -> list[Path]:
+    """Write one ITF trace per counterexample into ``directory`` (created if need be), each
+    through a temporary and a rename; leftovers of a killed run go first. Every name is
+    checked to lie inside ``directory``; two traces to one name are an input error."""
+    documents: dict[str, dict[str, Any]] = {}
+    for e in explorations:
+        for result in e.properties:
+            document = itf(e, result.id)
+            if document is None:
+                continue
+            name = itf_name(e, result)
+            if name in documents:
+                raise InputError(f"two ITF traces would be written to {name!r}: rename a variant")
+            inside(directory, name)
+            documents[name] = document
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        remove_temporaries(directory, ITF_SUFFIX)
+        return [
+            write_file(directory, name, (dumps(document) + "\n").encode("utf-8"))
+            for name, document in documents.items()
+        ]
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise InputError(f"--itf {directory}: cannot write ITF traces: {reason}") from None
+
+
 def _cell(c: VariantCheck, property_id: str) -> str:
     found = c.results(property_id)
     verdicts = {p.verdict for _, p in found}
@@ -121,13 +167,14 @@ def _cell(c: VariantCheck, property_id: str) -> str:
 
 
 def show(console: Console, checks: list[VariantCheck]) -> None:
-    """The verdict table, then every counterexample as a numbered story."""
+    """The verdict table, then every counterexample as a numbered story; user text (ids,
+    titles) as plain text (``smi_spec.plain``)."""
     first = checks[0].explorations
     systems = "; ".join(e.system.describe() for e in first)
     table = Table(title=f"smi-spec check ({first[0].bounds.describe()}; systems: {systems})")
     table.add_column("Property")
     for c in checks:
-        table.add_column(c.variant.id)
+        table.add_column(plain(c.variant.id))
     for result in first[0].properties:
         table.add_row(result.id, *[_cell(c, result.id) for c in checks])
     table.add_row(
@@ -154,11 +201,20 @@ def _show_story(console: Console, e: Exploration, p: PropertyResult) -> None:
     if told is None:
         return
     expected = "expected" if p.verdict == p.expected else "NOT expected"
-    console.print(f"\n[bold]{e.variant.id}: {p.id} violated for {p.subject}[/] ({expected})")
-    console.print(f"  start: {told['start']}")
+    console.print()
+    console.print(
+        styled(
+            "[bold]{id}: {p} violated for {s}[/] ({x})",
+            id=e.variant.id,
+            p=p.id,
+            s=p.subject or "",
+            x=expected,
+        )
+    )
+    console.print(plain(f"  start: {told['start']}"))
     for step in told["steps"]:
-        console.print(f"  {step['step']}. {step['text']}")
-    console.print(f"  why: {p.why}")
+        console.print(plain(f"  {step['step']}. {step['text']}"))
+    console.print(plain(f"  why: {p.why}"))
 
 
 def run_check(
@@ -168,19 +224,13 @@ def run_check(
     bounds: Bounds,
     itf_dir: str | None,
     json_output: bool,
+    systems: tuple[System, ...] | None = None,
 ) -> bool:
-    checks = check(variant_ref, properties, bounds)
+    checks = check(variant_ref, properties, bounds, systems)
     if itf_dir is not None:
-        directory = Path(itf_dir)
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            for c in checks:
-                for e in c.explorations:
-                    write_itf(e, directory)
-        except OSError as exc:
-            raise InputError(f"cannot write ITF traces to {directory}: {exc}") from None
+        write_traces(Path(itf_dir), [e for c in checks for e in c.explorations])
     if json_output:
-        sys.stdout.write(json.dumps(as_json(checks), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(dumps(as_json(checks)) + "\n")
     else:
         show(console, checks)
     return all(c.as_expected for c in checks)

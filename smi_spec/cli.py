@@ -6,7 +6,6 @@ input or usage. Bad input is one line on stderr, never a traceback.
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from typing import Annotated, Any
@@ -23,6 +22,7 @@ from model.scenario import load_scenario, run
 from model.status_chart import STATUSES
 from model.variant import BUILTIN, load_variant
 from model.world import DEVICE_TYPES
+from smi_spec.plain import error_line, plain, styled
 
 app = typer.Typer(
     help="An executable, checkable specification of the DSP's Smart Metering Inventory rules.",
@@ -42,7 +42,9 @@ FormatOption = Annotated[Format, typer.Option("--format", help="text for people,
 
 
 def emit_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    from smi_spec.jsonout import dumps
+
+    sys.stdout.write(dumps(document) + "\n")
 
 
 @app.command("catalogue")
@@ -101,7 +103,8 @@ def variants_command(format: FormatOption = Format.text) -> None:
         table.add_column(column)
     for v in variants:
         violated = ", ".join(p for p, verdict in v.expect.items() if verdict == "violated")
-        table.add_row(v.id, v.title, v.extends or "", v.effective or "", violated)
+        cells = (v.id, v.title, v.extends or "", v.effective or "", violated)
+        table.add_row(*(plain(cell) for cell in cells))
     console.print(table)
 
 
@@ -136,7 +139,8 @@ def rules_command(
         table.add_column(column, overflow="fold")
     for r in rows:
         says = r.get("says") or f"{r['event']}: {r['source']} -> {r['target']}"
-        table.add_row(r["rule"], says, r["provenance"], r["why"])
+        cells = (r["rule"], says, r["provenance"], r["why"])
+        table.add_row(*(plain(cell) for cell in cells))
     console.print(table)
 
 
@@ -180,16 +184,22 @@ def explain_command(
     if format is Format.json:
         emit_json(document)
         return
-    verdict = (
-        "[green]accepted[/]" if decision.accepted else f"[red]rejected {decision.response_code}[/]"
-    )
-    target = f"a {status} {device_type}" if device_type else f"a {status} device"
+    verdict = "[green]accepted[/]" if decision.accepted else "[red]rejected {code}[/]"
     console.print(
-        f"SR{srv} to {target} (Command Variant {command_variant}, SMETS{smets}) "
-        f"under {rules.id}: {verdict}"
+        styled(
+            "SR{srv} to a {status} {type} (Command Variant {cv}, SMETS{smets}) under {id}: "
+            + verdict,
+            srv=srv,
+            status=status,
+            type=device_type or "device",
+            cv=command_variant,
+            smets=smets,
+            id=rules.id,
+            code=decision.response_code,
+        )
     )
-    console.print(f"  rule   {decision.rule.id}: {decision.rule.text}")
-    console.print(f"  source {decision.rule.source}")
+    console.print(plain(f"  rule   {decision.rule.id}: {decision.rule.text}"))
+    console.print(plain(f"  source {decision.rule.source}"))
 
 
 @app.command("run")
@@ -228,17 +238,43 @@ def check_command(
     itf: Annotated[
         str | None, typer.Option(help="write each counterexample as ITF JSON here")
     ] = None,
+    devices: Annotated[
+        str | None,
+        typer.Option(
+            help="the closed system, e.g. ESME=8,GSME=1,PPMID=1,HCALCS=1,CAD=2 (Type 2 counts "
+            "per meter), checked one component at a time"
+        ),
+    ] = None,
     format: FormatOption = Format.text,
 ) -> None:
     """Exhaustive check: every property of every variant, with shortest counterexamples.
 
-    Exit code 0 when every verdict is as the variant's [expect] table says, 1 otherwise.
+    By default every device type in its own closed system; with --devices, the mix given,
+    checked compositionally (each device type and join pair type once). Exit code 0 when
+    every verdict is as the variant's \\[expect] table says, 1 otherwise.
     """
     from properties.explorer import Bounds
     from smi_spec.checking import run_check
 
+    systems = None
+    if devices is not None:
+        from properties.compose import DeviceMix
+
+        systems = DeviceMix.parse(devices).components()
+        meters = cads = 1
+    from smi_spec.progress import shown_progress
+
     bounds = Bounds(meters, cads, versions, max_lost, dcc_events)
-    ok = run_check(console, variant, property, bounds, itf, json_output=format is Format.json)
+    with shown_progress("check", enabled=format is Format.text):
+        ok = run_check(
+            console,
+            variant,
+            property,
+            bounds,
+            itf,
+            json_output=format is Format.json,
+            systems=systems,
+        )
     raise typer.Exit(0 if ok else 1)
 
 
@@ -283,7 +319,7 @@ def main() -> None:
     try:
         app()
     except InputError as exc:
-        print(f"smi-spec: error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         sys.exit(2)
     except BrokenPipeError:
         sys.exit(0)

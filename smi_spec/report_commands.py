@@ -13,9 +13,12 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from model.variant import BUILTIN, Variant, load_variant
 from smi_spec.cli import Format, FormatOption, app, console, emit_json
+from smi_spec.plain import plain, styled
+from smi_spec.progress import shown_progress
 
 VariantsOption = Annotated[
     list[str] | None,
@@ -43,17 +46,20 @@ def diagrams_command(
     from smi_spec.diagrams import diagram_set, write_diagrams
 
     started = time.perf_counter()
-    records = write_diagrams(Path(out), diagram_set(_variants(variant)))
+    with shown_progress("diagrams", enabled=format is Format.text):
+        records = write_diagrams(Path(out), diagram_set(_variants(variant)))
     if format is Format.json:
         emit_json({"out": out, "files": records})
         return
     changed = [r for r in records if r["changed"]]
     for r in records:
         mark = "removed" if r.get("removed") else ("written" if r["changed"] else "unchanged")
-        console.print(f"  {mark:9} {r['file']}")
+        console.print(plain(f"  {mark:9} {r['file']}"))
     console.print(
-        f"{len(records)} files in {out}, {len(changed)} changed "
-        f"({time.perf_counter() - started:.1f} s)"
+        plain(
+            f"{len(records)} files in {out}, {len(changed)} changed "
+            f"({time.perf_counter() - started:.1f} s)"
+        )
     )
 
 
@@ -73,7 +79,8 @@ def diff_command(
     """
     from smi_spec.diff import variant_diff
 
-    document = variant_diff(load_variant(a), load_variant(b))
+    with shown_progress("diff", enabled=format is Format.text):
+        document = variant_diff(load_variant(a), load_variant(b))
     if format is Format.json:
         emit_json(document)
     else:
@@ -81,20 +88,21 @@ def diff_command(
     raise typer.Exit(1 if document["unexpected"] else 0)
 
 
-def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
-    table = Table(title=title, title_justify="left", show_lines=False)
+def _table(title: str, columns: list[str], rows: list[list[str | Text]]) -> Table:
+    """A table whose text cells are plain text (user text is never markup)."""
+    table = Table(title=plain(title), title_justify="left", show_lines=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(plain(column), overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(cell if isinstance(cell, Text) else plain(cell) for cell in row))
     return table
 
 
 def show_diff(d: dict[str, Any]) -> None:
     """The diff for people: one table per kind of change."""
     a, b = d["from"]["id"], d["to"]["id"]
-    console.print(f"[bold]{a} → {b}[/]  ({d['to']['title']})")
-    sections: list[tuple[str, list[str], list[list[str]]]] = [
+    console.print(styled("[bold]{a} → {b}[/]  ({title})", a=a, b=b, title=d["to"]["title"]))
+    sections: list[tuple[str, list[str], list[list[str | Text]]]] = [
         (
             "Rules",
             ["Key", "Change", "What", "Source"],
@@ -137,7 +145,8 @@ def show_diff(d: dict[str, Any]) -> None:
                 [
                     v["property"],
                     f"{v['from']} → {v['to']} for {v['subject']}",
-                    v["expected"] + ("" if v["as_expected"] else " [bold yellow](unexpected)[/]"),
+                    plain(v["expected"])
+                    + plain("" if v["as_expected"] else " (unexpected)", "bold yellow"),
                     v["source"],
                 ]
                 for v in d["verdicts"]
@@ -148,12 +157,15 @@ def show_diff(d: dict[str, Any]) -> None:
         if rows:
             console.print(_table(title, columns, rows))
         else:
-            console.print(f"[dim]{title}: no change[/]")
+            console.print(plain(f"{title}: no change", "dim"))
     for u in d["unexpected"]:
-        console.print(
-            f"[bold yellow]unexpected:[/] {u['variant']}: {u['property']} {u['verdict']} "
-            f"(expected {u['expected']})"
-        )
+        console.print(unexpected_line(u))
+
+
+def unexpected_line(u: dict[str, Any]) -> Text:
+    return plain("unexpected:", "bold yellow") + plain(
+        f" {u['variant']}: {u['property']} {u['verdict']} (expected {u['expected']})"
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -173,20 +185,20 @@ def report_command(
     from smi_spec.report import build_report
 
     started = time.perf_counter()
-    result = build_report(Path(out), _variants(variant))
+    with shown_progress("report", enabled=format is Format.text):
+        result = build_report(Path(out), _variants(variant))
     seconds = time.perf_counter() - started
     if format is Format.json:
         emit_json({**result, "seconds": round(seconds, 2)})
     else:
         console.print(
-            f"Report written to {result['index']} ({len(result['pages'])} pages, "
-            f"{len(result['diagrams'])} diagrams, {seconds:.1f} s)"
+            plain(
+                f"Report written to {result['index']} ({len(result['pages'])} pages, "
+                f"{len(result['diagrams'])} diagrams, {seconds:.1f} s)"
+            )
         )
         for u in result["unexpected"]:
-            console.print(
-                f"[bold yellow]unexpected:[/] {u['variant']}: {u['property']} {u['verdict']} "
-                f"(expected {u['expected']})"
-            )
+            console.print(unexpected_line(u))
     raise typer.Exit(1 if result["unexpected"] else 0)
 
 

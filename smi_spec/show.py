@@ -6,6 +6,9 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from smi_spec.plain import plain
 
 
 def describe_step(step: dict[str, Any]) -> str:
@@ -37,57 +40,65 @@ def describe_step(step: dict[str, Any]) -> str:
     return str(step)
 
 
-def _device_cell(view: dict[str, Any]) -> str:
+def _device_cell(view: dict[str, Any]) -> Text:
     status = view["status"]
     if view["prior_status"]:
         status += f" (prior {view['prior_status']})"
-    firmware = ""
+    cell = plain(status)
     if view["smi_firmware"] or view["device_firmware"]:
         firmware = f" SMI {view['smi_firmware']} / device {view['device_firmware']}"
-        if view["smi_firmware"] != view["device_firmware"]:
-            firmware = f"[bold red]{firmware}[/]"
-    return status + firmware
+        mismatch = view["smi_firmware"] != view["device_firmware"]
+        cell += plain(firmware, "bold red" if mismatch else "")
+    return cell
+
+
+def _joins_cell(joins: list[dict[str, Any]]) -> Text:
+    cell = Text()
+    for number, j in enumerate(joins):
+        if number:
+            cell += "\n"
+        smi, device = "yes" if j["smi"] else "no", "yes" if j["device"] else "no"
+        cell += plain(f"{j['target']}-{j['other']}: {smi} / {device}")
+        if j["smi"] != j["device"]:
+            cell += plain(" out of sync", "bold red")
+    return cell
 
 
 def show_run(console: Console, report: dict[str, Any]) -> None:
-    """The step-by-step table of ``smi-spec run``."""
-    table = Table(title=f"{report['scenario']} under {report['variant']}", show_lines=True)
+    """The step-by-step table of ``smi-spec run``; user text (ids, names, notes) plain."""
+    table = Table(title=plain(f"{report['scenario']} under {report['variant']}"), show_lines=True)
     table.add_column("#", justify="right")
     table.add_column("Step")
     table.add_column("DSP")
     table.add_column("What happened")
     devices = list(report["start"]["devices"])
     for device in devices:
-        table.add_column(device)
+        table.add_column(plain(device))
     if report["start"]["joins"]:
         table.add_column("Joins (SMI / device)")
     for number, record in enumerate(report["steps"], 1):
         if record["accepted"] is None:
-            dsp = ""
+            dsp = plain("")
         elif record["accepted"]:
-            dsp = f"accepted, {record['response_code'] or 'response lost'}"
+            dsp = plain(f"accepted, {record['response_code'] or 'response lost'}")
         else:
-            dsp = f"[red]rejected {record['response_code']}[/]"
+            dsp = plain(f"rejected {record['response_code']}", "red")
         happened = list(record["effects"])
         if record.get("rule"):
             rule = record["rule"]
             happened.append(f"rule {rule['id']} ({rule['source']})")
         if record.get("alerts"):
             happened.append("alerts: " + ", ".join(record["alerts"]))
-        row = [str(number), describe_step(record["step"]), dsp, "; ".join(happened)]
+        row = [plain(number), plain(describe_step(record["step"])), dsp]
+        row.append(plain("; ".join(happened)))
         row += [_device_cell(record["devices"][d]) for d in devices]
         if report["start"]["joins"]:
-            row.append(
-                "\n".join(
-                    f"{j['target']}-{j['other']}: {'yes' if j['smi'] else 'no'} / "
-                    f"{'yes' if j['device'] else 'no'}"
-                    + ("" if j["smi"] == j["device"] else " [bold red]out of sync[/]")
-                    for j in record["joins"]
-                )
-            )
+            row.append(_joins_cell(record["joins"]))
         table.add_row(*row)
     console.print(table)
     console.print(
-        f"Manual SMI corrections: {report['manual_fixes']} "
-        f"(about £{report['manual_fix_cost_gbp']:,})"
+        plain(
+            f"Manual SMI corrections: {report['manual_fixes']} "
+            f"(about £{report['manual_fix_cost_gbp']:,})"
+        )
     )

@@ -145,15 +145,15 @@ def test_itf_traces_are_written_for_each_violation(tmp_path: Path) -> None:
     result = cli("check", "--itf", str(tmp_path), "--format", "json")
     assert result.returncode == 0
     violated = {
-        f"{v['variant']}-{p['id']}-{subject}.itf.json"
+        f"{v['variant']}-{p['id']}-{subject.lower()}.itf.json"
         for v in json.loads(result.stdout)["variants"]
         for p in v["properties"]
         for subject, s in p["by_subject"].items()
         if s["verdict"] == "violated"
     }
-    assert "baseline-join-recoverable-ESME-CAD.itf.json" in violated
+    assert "baseline-join-recoverable-esme-cad.itf.json" in violated
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(violated)
-    doc = json.loads((tmp_path / "baseline-join-recoverable-ESME-CAD.itf.json").read_text())
+    doc = json.loads((tmp_path / "baseline-join-recoverable-esme-cad.itf.json").read_text())
     assert doc["vars"] == ["action", "cpl", "devices", "joins"]
     assert doc["states"][0]["action"] == "init" and len(doc["states"]) == 2
     assert doc["states"][-1]["joins"]["#map"][0][1] == "device_only"
