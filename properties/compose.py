@@ -1,0 +1,88 @@
+"""Compositional checking: each device and each join pair against the CPL and the DCC.
+
+Every property is a property of one device (the safety properties on a device,
+``firmware-recoverable``) or of one join pair (``join-recoverable``, ``unjoin-validated``),
+and devices interact only through the CPL and their join pairs. So a closed system of many
+devices is checked one component at a time: a Business Target type with one Other Device
+type (the pair and both its devices), or a CPL-listed type alone. The cost grows with the
+number of distinct components, not with the product of the devices' states; identical
+devices (same type; compliance is explored inside the component) are one component, which
+is the symmetry reduction the product would need.
+
+Why this is exact for these properties, and the differential test that guards it, are in
+docs/properties.md ("Compositional checking").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from model.catalogue import applicability
+from model.device_types import cpl_listed_types, device_types, type_2_types
+from model.errors import InputError
+from properties.explorer import System
+
+#: How many devices of one type ``--devices`` accepts: compositional checking does not care,
+#: but a scenario of this size is what the counts are for.
+MAX_PER_TYPE: Final = 10_000
+_ITEM: Final = re.compile(r"\s*([A-Za-z0-9]+)\s*=\s*([0-9]{1,6})\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceMix:
+    """What the closed system holds: devices per type. A Type 2 count (IHD, CAD) is per
+    Business Target: ``ESME=8,CAD=2`` is eight meters, each joined to two CADs."""
+
+    counts: Mapping[str, int]
+
+    @classmethod
+    def parse(cls, text: str) -> DeviceMix:
+        """``ESME=2,GSME=1,PPMID=1,HCALCS=1,CAD=2``; an input error names what is wrong."""
+        counts: dict[str, int] = {}
+        for item in text.split(","):
+            found = _ITEM.fullmatch(item)
+            if found is None:
+                raise InputError(f"--devices: {item.strip()[:40]!r} is not TYPE=COUNT")
+            kind, count = found.group(1).upper(), int(found.group(2))
+            if kind not in device_types():
+                known = ", ".join(device_types())
+                raise InputError(f"--devices: unknown device type {kind!r} (known: {known})")
+            if kind in counts:
+                raise InputError(f"--devices: {kind} is given twice")
+            if count > MAX_PER_TYPE:
+                raise InputError(f"--devices: at most {MAX_PER_TYPE:,} devices of one type")
+            counts[kind] = count
+        mix = cls(counts)
+        if not mix.components():
+            raise InputError("--devices: no CPL-listed device (ESME, GSME, PPMID, HCALCS) to check")
+        return mix
+
+    def components(self) -> tuple[System, ...]:
+        """The distinct components: each Business Target type present with each Other Device
+        type present, and each CPL-listed type with no pair on its own."""
+        present = [t for t, n in self.counts.items() if n > 0]
+        join_targets = applicability()["8.7.2"].device_types
+        targets = [t for t in cpl_listed_types() if t in present and t in join_targets]
+        others = [t for t in type_2_types() if t in present]
+        systems = [System(t, o) for t in targets for o in others]
+        paired = {s.target for s in systems}
+        systems += [System(t) for t in cpl_listed_types() if t in present and t not in paired]
+        return tuple(systems)
+
+    def describe(self) -> str:
+        parts = []
+        for kind, count in self.counts.items():
+            each = " per Business Target" if kind in type_2_types() else ""
+            parts.append(f"{count} {kind}{each}")
+        return ", ".join(parts)
+
+    def devices(self) -> int:
+        """How many devices the closed system holds."""
+        targets = sum(n for t, n in self.counts.items() if t not in type_2_types())
+        join_targets = applicability()["8.7.2"].device_types
+        meters = sum(n for t, n in self.counts.items() if t in join_targets)
+        others = sum(n for t, n in self.counts.items() if t in type_2_types())
+        return targets + meters * others
