@@ -46,6 +46,7 @@ from properties.ids import (
     PROPERTY_IDS,
     UNJOIN_VALIDATED,
 )
+from properties.progress import reporter_for
 from properties.recoverability import firmware_good_device, is_recovery_action, join_good_pair
 from properties.tables import compiled
 
@@ -315,6 +316,7 @@ def _explore(
     system: System,
 ) -> Exploration:
     started = time.perf_counter()
+    progress = progress or reporter_for(f"{variant.id}, {system.describe()}")
     wanted = tuple(p for p in properties if system.other or p not in PAIR_PROPERTIES)
     world_of = universe(bounds, variant, system)
     machines = compiled()
