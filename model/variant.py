@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -20,12 +19,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from model import inputs
 from model.catalogue import catalogue
-from model.errors import VariantError
+from model.errors import InputError, VariantError
+from model.inputs import check_name
 from model.provenance import TAGS
 from properties.ids import PROPERTY_IDS, VERDICTS
 
 BUILTIN: Final = ("baseline", "mp105", "mp178")
+#: The longest ``extends`` chain (assumption: real variants extend one or two others).
+MAX_EXTENDS: Final = 16
 
 UpdateKind = Literal["success", "with-version"]
 
@@ -174,25 +177,28 @@ def resolve(ref: str, relative_to: Path | None = None) -> Path:
     """The file a variant reference names: a built-in id, or a path to a TOML file."""
     if ref in BUILTIN:
         return _builtin_path(ref)
+    check_name(ref)
     path = Path(ref)
     if relative_to is not None and not path.is_absolute():
         path = relative_to / path
-    if path.suffix != ".toml" or not path.is_file():
+    if path.suffix != ".toml":
         raise VariantError(
             f"unknown variant {ref!r}: not one of {', '.join(BUILTIN)} and not a .toml file"
         )
+    if not path.exists():
+        raise VariantError(f"{path}: cannot read the variant file: no such file")
     return path
 
 
 def _read(path: Path) -> tuple[dict[str, Any], _Locator]:
+    """Read through the input boundary: a regular file, size-capped, bounded when parsed."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VariantError(f"{path}: cannot read the variant file: {exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise VariantError(f"{path}: not valid TOML: {exc}") from None
+        text = inputs.read_text(path, inputs.MAX_VARIANT_BYTES)
+        data = inputs.parse_toml(text, str(path), dates=True)
+    except VariantError:
+        raise
+    except InputError as exc:
+        raise VariantError(str(exc)) from None
     return data, _Locator(str(path), text)
 
 
@@ -326,6 +332,9 @@ def _merged(
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str], _Locator]:
     """The merged tables, the top-level keys and the per-key provenance of ``path``."""
     resolved = path.resolve()
+    if len(chain) >= MAX_EXTENDS:
+        data, where = _read(path)
+        raise where.error(None, "extends", f"a chain of more than {MAX_EXTENDS} variants")
     if resolved in chain:
         cycle = " -> ".join(str(p) for p in (*chain, resolved))
         data, where = _read(path)

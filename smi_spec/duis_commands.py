@@ -8,12 +8,15 @@ the others.
 
 from __future__ import annotations
 
+import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from model.catalogue import lookup
 from model.dsp import check_e5
@@ -21,7 +24,9 @@ from model.duis import DuisError, DuisMessage, DuisRequest, read_message
 from model.errors import InputError
 from model.status_chart import STATUSES
 from model.variant import Variant, load_variant
+from properties.replay import Replay
 from smi_spec.cli import Format, FormatOption, app, console, emit_json
+from smi_spec.jsonstream import write_streamed
 
 
 def error_line(message: str) -> str:
@@ -181,14 +186,13 @@ def _describe_event(record: dict[str, Any]) -> str:
     return f"event {raw.get('event')} {raw.get('target')}"
 
 
-def _model_cell(record: dict[str, Any]) -> str:
+def _model_cell(record: dict[str, Any]) -> Text:
     model = record.get("model")
     if model is None or model["accepted"] is None:
-        return ""
+        return Text("")
     if not model["accepted"]:
-        return f"[red]rejected {model['response_code']}[/]"
-    code = model["response_code"] or "response lost"
-    return f"accepted, {code}"
+        return Text(f"rejected {model['response_code']}", style="red")
+    return Text(f"accepted, {model['response_code'] or 'response lost'}")
 
 
 def _logged_cell(record: dict[str, Any]) -> str:
@@ -203,68 +207,107 @@ def _logged_cell(record: dict[str, Any]) -> str:
     return text
 
 
-def _notes_cell(record: dict[str, Any]) -> str:
+def _notes(record: dict[str, Any]) -> list[Text]:
     notes = []
     if record.get("agrees") is False:
-        notes.append(f"[red]disagrees: {record['disagreement']}[/]")
-    notes += [f"[red]{v['property']} violated: {v['why']}[/]" for v in record.get("violations", [])]
+        notes.append(Text(f"disagrees: {record['disagreement']}", style="red"))
     notes += [
-        f"[bold red]point of no return: {prop}[/]" for prop in record.get("point_of_no_return", [])
+        Text(f"{v['property']} violated: {v['why']}", style="red")
+        for v in record.get("violations", [])
     ]
-    return "\n".join(notes)
+    notes += [
+        Text(f"point of no return: {prop}", style="bold red")
+        for prop in record.get("point_of_no_return", [])
+    ]
+    return notes
 
 
-def show_replay(report: dict[str, Any]) -> None:
-    table = Table(title=f"replay of {report['log']} under {report['variant']}")
-    for column in ("Line", "Event", "Model", "Logged", "Notes"):
-        table.add_column(column, overflow="fold")
-    for record in report["events"]:
-        table.add_row(
-            str(record["line"]),
-            _describe_event(record),
-            _model_cell(record),
-            _logged_cell(record),
-            _notes_cell(record),
-        )
-    console.print(table)
-    for prop, line in report["points_of_no_return"].items():
-        console.print(
-            f"[bold red]{prop}[/]: after line {line} the device and the SMI part ways and, "
+def _event_line(record: dict[str, Any]) -> Text:
+    """One event as one line (then its notes, indented), printed as soon as it is replayed.
+    User text is plain text, never markup."""
+    line = Text(f"line {record['line']}: ")
+    line.append(_describe_event(record))
+    model = _model_cell(record)
+    if model:
+        line.append("; model: ")
+        line.append(model)
+    logged = _logged_cell(record)
+    if logged:
+        line.append(f"; logged: {logged}")
+    for note in _notes(record):
+        line.append("\n    ")
+        line.append(note)
+    return line
+
+
+def show_summary(run: Replay, summary: dict[str, Any]) -> None:
+    for prop, line in summary["points_of_no_return"].items():
+        text = Text(prop, style="bold red")
+        text.append(
+            f": after line {line} the device and the SMI part ways and, "
             "with no further faults and no manual correction, never meet again"
         )
-    for item in report["violated"]:
-        said = " (as the variant's \\[expect] table says)"
-        expected = said if item["expected_by_variant"] else ""
-        console.print(f"violated: {item['property']}, first at line {item['first_line']}{expected}")
-    count = len(report["disagreements"])
-    if count:
-        console.print(f"[red]{count} logged outcome(s) the model disagrees with[/]")
+        console.print(text)
+    for item in summary["violated"]:
+        said = " (as the variant's [expect] table says)" if item["expected_by_variant"] else ""
+        console.print(
+            Text(f"violated: {item['property']}, first at line {item['first_line']}{said}")
+        )
+    if run.disagreement_count:
+        console.print(
+            Text(f"{run.disagreement_count} logged outcome(s) the model disagrees with", "red")
+        )
     console.print(
-        "[green]the log replays clean[/]"
-        if report["clean"]
-        else "[red]the log does not replay clean[/]"
+        Text("the log replays clean", "green")
+        if summary["clean"]
+        else Text("the log does not replay clean", "red")
     )
+
+
+class ReplayFormat(StrEnum):
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
 
 
 def replay_command(
     log: Annotated[str, typer.Argument(help="message log (JSON Lines, docs/replay.md)")],
     variant: Annotated[str | None, typer.Option(help="override the inventory's variant")] = None,
-    format: FormatOption = Format.text,
+    format: Annotated[
+        ReplayFormat,
+        typer.Option(
+            "--format",
+            help="text for people; json: one report; jsonl: one record a line as replayed",
+        ),
+    ] = ReplayFormat.text,
 ) -> None:
     """Replay a DUIS message log against the model: does the model agree with each logged
     outcome, which properties break, and where the device and the SMI part ways for good.
+    The log is read and reported one event at a time.
 
-    Exit code 0 when the log replays clean, 1 otherwise, 2 for bad input."""
+    Exit code 0 when every verdict is as the variant's \\[expect] table says (the model
+    agrees with every logged outcome and only expected properties are violated), 1
+    otherwise, 2 for bad input."""
     from model.message_log import load_log
-    from properties.replay import replay
 
     loaded = load_log(log)
-    report = replay(loaded, loaded.variant(variant))
-    if format is Format.json:
-        emit_json(report)
+    run = Replay(loaded, loaded.variant(variant), full_views=format is not ReplayFormat.jsonl)
+    if format is ReplayFormat.json:
+        head = {"log": loaded.path, "variant": run.variant.id, "start": run.start()}
+        write_streamed(sys.stdout, head, "events", run.records(), run.summary)
+    elif format is ReplayFormat.jsonl:
+        start = {"log": loaded.path, "variant": run.variant.id, "start": run.start()}
+        sys.stdout.write(json.dumps(start, ensure_ascii=False) + "\n")
+        for record in run.records():
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        summary = {**run.summary(), "disagreements": run.disagreement_count}
+        sys.stdout.write(json.dumps({"summary": summary}, ensure_ascii=False) + "\n")
     else:
-        show_replay(report)
-    raise typer.Exit(0 if report["clean"] else 1)
+        console.print(Text(f"replay of {loaded.path} under {run.variant.id}", style="bold"))
+        for record in run.records():
+            console.print(_event_line(record))
+        show_summary(run, run.summary())
+    raise typer.Exit(0 if run.as_expected() else 1)
 
 
 app.command("replay")(replay_command)
