@@ -342,18 +342,26 @@ def manual_fixes(scenario: Scenario) -> int:
     return sum(isinstance(action, ManualFix) for _, action in scenario.steps)
 
 
+def run_streamed(
+    scenario: Scenario, variant: Variant, machines: Machines = LIVE
+) -> tuple[dict[str, Any], Iterator[dict[str, Any]], dict[str, Any]]:
+    """The report of design.md in three parts: what comes before the steps, the steps (one
+    at a time, as they run) and what comes after them."""
+    fixes = manual_fixes(scenario)
+    head = {
+        "variant": variant.id,
+        "scenario": scenario.path,
+        "start": views(scenario.setup, scenario.start),
+    }
+    tail = {"manual_fixes": fixes, "manual_fix_cost_gbp": fixes * MANUAL_FIX_COST_GBP}
+    return head, run_steps(scenario, variant, machines), tail
+
+
 def run(
     scenario: Scenario, variant: Variant | None = None, machines: Machines = LIVE
 ) -> dict[str, Any]:
     """Run every step and return the report of design.md (plus each step's rule and effects)."""
-    variant = variant or load_variant(scenario.variant_ref)
-    records = list(run_steps(scenario, variant, machines))
-    fixes = manual_fixes(scenario)
-    return {
-        "variant": variant.id,
-        "scenario": scenario.path,
-        "start": views(scenario.setup, scenario.start),
-        "steps": records,
-        "manual_fixes": fixes,
-        "manual_fix_cost_gbp": fixes * MANUAL_FIX_COST_GBP,
-    }
+    head, steps, tail = run_streamed(
+        scenario, variant or load_variant(scenario.variant_ref), machines
+    )
+    return {**head, "steps": list(steps), **tail}

@@ -18,7 +18,7 @@ from rich.table import Table
 from model.catalogue import catalogue as load_catalogue
 from model.dsp import check_e5
 from model.errors import InputError
-from model.scenario import load_scenario, run
+from model.scenario import load_scenario, run, run_streamed
 from model.status_chart import STATUSES
 from model.variant import BUILTIN, load_variant
 
@@ -176,10 +176,14 @@ def run_command(
 ) -> None:
     """Run a scenario step by step and show the SMI and device views after each step."""
     loaded = load_scenario(scenario)
-    report = run(loaded, load_variant(variant or loaded.variant_ref))
+    rules = load_variant(variant or loaded.variant_ref)
     if format is Format.json:
-        emit_json(report)
+        from smi_spec.jsonstream import write_streamed
+
+        head, steps, tail = run_streamed(loaded, rules)
+        write_streamed(sys.stdout, head, "steps", steps, lambda: tail)
         return
+    report = run(loaded, rules)
     from smi_spec.show import show_run
 
     show_run(console, report)
@@ -190,7 +194,9 @@ import smi_spec.duis_commands  # noqa: E402  (registers classify, replay)
 
 @app.command("check")
 def check_command(
-    variant: Annotated[str, typer.Option(help="variant id, path to a .toml file, or all")] = "all",
+    variant: Annotated[
+        list[str] | None, typer.Option(help="variant id, path to a .toml file, or all")
+    ] = None,
     property: Annotated[
         list[str] | None, typer.Option("--property", help="check only this property (repeatable)")
     ] = None,
@@ -210,11 +216,16 @@ def check_command(
 
     Exit code 0 when every verdict is as the variant's [expect] table says, 1 otherwise.
     """
+    from properties.budget import require_fits
     from properties.explorer import Bounds
     from smi_spec.checking import run_check
 
+    if variant is not None and len(variant) > 1:
+        raise InputError(f"--variant given {len(variant)} times: give one variant, or all")
     bounds = Bounds(meters, cads, versions, max_lost, dcc_events)
-    ok = run_check(console, variant, property, bounds, itf, json_output=format is Format.json)
+    require_fits(bounds)
+    ref = variant[0] if variant else "all"
+    ok = run_check(console, ref, property, bounds, itf, json_output=format is Format.json)
     raise typer.Exit(0 if ok else 1)
 
 
