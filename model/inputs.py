@@ -169,11 +169,14 @@ def _check_string(text: str, path: tuple[str | int, ...]) -> None:
             raise _Refused(f"{_where(path)}: a lone surrogate (not a Unicode character)") from None
 
 
+_DECODER: Final = json.JSONDecoder(parse_int=_parse_int, parse_constant=_parse_constant)
+
+
 def parse_json(text: str, where: str) -> Any:
     """A JSON value from ``text``, bounded as :func:`check_value` says; ``where`` names the
     file (and line) in the error."""
     try:
-        value = json.loads(text, parse_int=_parse_int, parse_constant=_parse_constant)
+        value = _DECODER.decode(text)
         check_value(value)
     except json.JSONDecodeError as exc:
         raise InputError(f"{where}: not valid JSON: {exc.msg} (column {exc.colno})") from None

@@ -33,7 +33,7 @@ from model.variant import Variant, load_variant
 #: Events held while the oldest request waits for its response line (assumption: a DSP
 #: answers within minutes, far fewer events than this in any real log). Past it, that
 #: request is stepped with no outcome logged, and a late response is an error.
-MAX_IN_FLIGHT: Final = 100_000
+MAX_IN_FLIGHT: Final = 10_000
 
 _INVENTORY_KEYS: Final = frozenset({"variant", "title", "description", "cpl", "devices", "joins"})
 _EUI64: Final = re.compile(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}")

@@ -288,26 +288,36 @@ def resolve_fix(setup: Setup, raw: dict[str, Any], action: Action) -> Action:
 # Running
 
 
+def device_view(spec: DeviceSpec, state: DeviceState) -> dict[str, Any]:
+    """One device's SMI and device view, as design.md reports it."""
+    return {
+        "status": state.status,
+        "prior_status": state.prior,
+        "smi_firmware": state.smi_firmware,
+        "device_firmware": state.firmware,
+        "compliant": spec.compliant,
+    }
+
+
+def join_view(setup: Setup, pair: PairSpec, state: str) -> dict[str, Any]:
+    """One join's SMI and device view, as design.md reports it."""
+    return {
+        "target": setup.devices[pair.target].id,
+        "other": setup.devices[pair.other].id,
+        "smi": join_machine.STATES[state].smi,
+        "device": join_machine.STATES[state].device,
+    }
+
+
 def views(setup: Setup, world: World) -> dict[str, Any]:
     """The SMI and device views of every device and join, as design.md reports them."""
     return {
         "devices": {
-            spec.id: {
-                "status": state.status,
-                "prior_status": state.prior,
-                "smi_firmware": state.smi_firmware,
-                "device_firmware": state.firmware,
-                "compliant": spec.compliant,
-            }
+            spec.id: device_view(spec, state)
             for spec, state in zip(setup.devices, world.devices, strict=True)
         },
         "joins": [
-            {
-                "target": setup.devices[pair.target].id,
-                "other": setup.devices[pair.other].id,
-                "smi": join_machine.STATES[state].smi,
-                "device": join_machine.STATES[state].device,
-            }
+            join_view(setup, pair, state)
             for pair, state in zip(setup.pairs, world.joins, strict=True)
         ],
     }

@@ -1,6 +1,7 @@
 """Replaying a DUIS message log against the model (format: docs/replay.md).
 
-Each event steps the closed system through the one DSP (:func:`model.dsp.step`). For a
+Each event steps the closed system through the one DSP (:func:`model.dsp.step`), over the
+tables compiled from the live machines (:mod:`properties.tables`, as the explorer). For a
 request, what the model says the DSP does (accept or reject, and the response) is compared
 with what the log says happened. After every event the safety properties are checked on the
 transition, and the recoverability properties on the state reached: the first event after
@@ -16,15 +17,23 @@ from typing import Any
 
 from model.dsp import ACTIVATE_FIRMWARE, READ_FIRMWARE, Outcome, step
 from model.errors import ScenarioError
-from model.machines import LIVE
 from model.message_log import Event, LogError, Logged, MessageLog, events, scenario_step
-from model.scenario import pair_named, parse_action, resolve_fix, views, with_pair
+from model.scenario import (
+    device_view,
+    join_view,
+    pair_named,
+    parse_action,
+    resolve_fix,
+    views,
+    with_pair,
+)
 from model.variant import Variant
 from model.world import Action, Setup, World
 from properties.alphabet import alphabet
 from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE
 from properties.recoverability import recoverable
 from properties.safety import violations
+from properties.tables import compiled
 
 RECOVERABILITY = (FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE)
 
@@ -90,7 +99,7 @@ def recoverability(
     """Each recoverability property at ``world`` (None: the bounded search did not decide)."""
     actions = alphabet(setup, versions)
     return {
-        prop: recoverable(setup, world, variant, prop, lambda s, w: actions)
+        prop: recoverable(setup, world, variant, prop, lambda s, w: actions, compiled())
         for prop in RECOVERABILITY
     }
 
@@ -121,12 +130,14 @@ class _Recoverability:
 
     def __init__(self, variant: Variant) -> None:
         self.variant = variant
-        self.cache: dict[tuple[Setup, World, tuple[str, ...]], dict[str, bool | None]] = {}
+        # Within one replay the devices are fixed and pairs only added: the number of pairs
+        # identifies the setup (and is cheaper to hash than the setup).
+        self.cache: dict[tuple[int, World, tuple[str, ...]], dict[str, bool | None]] = {}
 
     def __call__(
         self, setup: Setup, world: World, versions: tuple[str, ...]
     ) -> dict[str, bool | None]:
-        key = (setup, world, versions)
+        key = (len(setup.pairs), world, versions)
         found = self.cache.get(key)
         if found is None:
             if len(self.cache) >= self.LIMIT:
@@ -206,7 +217,7 @@ class Replay:
         action = self._action(event)
         before = self.world
         try:
-            self.world, outcome = step(self.setup, before, action, self.variant, LIVE)
+            self.world, outcome = step(self.setup, before, action, self.variant, compiled())
         except ScenarioError as exc:
             raise LogError(f"{self.log.path}: line {event.line}: {exc}") from None
         found = violations(self.setup, self.variant, before, action, self.world, outcome)
@@ -280,18 +291,19 @@ class Replay:
 
 def changed_views(setup: Setup, before: World, after: World) -> dict[str, Any]:
     """The views of the devices and joins one step changed (a join first named is new)."""
-    full = views(setup, after)
-    devices = {
-        spec.id: full["devices"][spec.id]
-        for spec, old, new in zip(setup.devices, before.devices, after.devices, strict=True)
-        if old != new
+    old_joins = len(before.joins)
+    return {
+        "devices": {
+            spec.id: device_view(spec, new)
+            for spec, old, new in zip(setup.devices, before.devices, after.devices, strict=True)
+            if old != new
+        },
+        "joins": [
+            join_view(setup, pair, state)
+            for n, (pair, state) in enumerate(zip(setup.pairs, after.joins, strict=True))
+            if n >= old_joins or before.joins[n] != state
+        ],
     }
-    joins = [
-        view
-        for number, view in enumerate(full["joins"])
-        if number >= len(before.joins) or before.joins[number] != after.joins[number]
-    ]
-    return {"devices": devices, "joins": joins}
 
 
 def replay(log: MessageLog, variant: Variant) -> dict[str, Any]:
