@@ -2,7 +2,9 @@
 
 Not a test. Writes the log to a temporary directory, then runs
 ``/usr/bin/time -v smi-spec replay LOG --format jsonl > /dev/null`` RUNS times on one core
-(``taskset -c 0`` where available) and prints the median and worst wall time and peak memory.
+(``taskset -c 0`` where available) and prints the median and worst wall time, CPU time
+(user + system: what the replay itself costs on a machine shared with other work) and peak
+memory.
 
     .venv/bin/python bench/replay_bench.py [--events 1000000] [--runs 3]
 
@@ -54,8 +56,7 @@ def events(count: int) -> Iterator[dict[str, object]]:
             },
             {"cpl_remove": "F2"} if round_ % 2 else {"cpl_add": "F2"},
         ]
-        for event in cycle[: count - made]:
-            yield event
+        yield from cycle[: count - made]
         made += len(cycle)
         round_ += 1
 
@@ -67,8 +68,8 @@ def write_log(path: Path, count: int) -> None:
             out.write(json.dumps(event) + "\n")
 
 
-def measure(log: Path) -> tuple[float, int]:
-    """(wall seconds, peak resident kB) of one replay."""
+def measure(log: Path) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds (user + system), peak resident kB) of one replay."""
     command = ["/usr/bin/time", "-v", sys.executable, "-m", "smi_spec", "replay", str(log)]
     command += ["--format", "jsonl"]
     if shutil.which("taskset"):
@@ -78,9 +79,11 @@ def measure(log: Path) -> tuple[float, int]:
         raise SystemExit(result.stderr)
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", result.stderr)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
-    assert wall and rss, result.stderr
+    cpu = re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", result.stderr)
+    assert wall and rss and len(cpu) == 2, result.stderr
     hours, minutes, seconds = wall.groups()
-    return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds), int(rss.group(1))
+    elapsed = int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+    return elapsed, sum(map(float, cpu)), int(rss.group(1))
 
 
 def main() -> None:
@@ -93,10 +96,12 @@ def main() -> None:
         write_log(log, args.events)
         size = log.stat().st_size
         runs = [measure(log) for _ in range(args.runs)]
-    walls = [w for w, _ in runs]
-    peaks = [r / 1024 for _, r in runs]
+    walls = [w for w, _, _ in runs]
+    cpus = [c for _, c, _ in runs]
+    peaks = [r / 1024 for _, _, r in runs]
     print(f"{args.events:,} events, {size / 1024**2:.0f} MiB log, {args.runs} runs")
     print(f"wall: median {statistics.median(walls):.1f} s, worst {max(walls):.1f} s")
+    print(f"CPU (user + system): median {statistics.median(cpus):.1f} s, worst {max(cpus):.1f} s")
     print(f"peak memory: median {statistics.median(peaks):.0f} MB, worst {max(peaks):.0f} MB")
 
 

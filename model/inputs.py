@@ -121,9 +121,16 @@ def _parse_constant(text: str) -> float:
     raise _Refused(f"{text} is not a number JSON allows")
 
 
-def _where(path: tuple[str | int, ...]) -> str:
+_Trail = tuple[Any, str | int] | None  # (parent trail, key): built cheaply, read on error
+
+
+def _where(trail: _Trail) -> str:
+    parts: list[str | int] = []
+    while trail is not None:
+        trail, key = trail
+        parts.append(key)
     text = ""
-    for part in path:
+    for part in reversed(parts):
         text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else part)
     return text or "top level"
 
@@ -132,41 +139,41 @@ def check_value(value: Any, dates: bool = False) -> None:
     """Bound a parsed document without recursion: depth, integer width, strings without NUL
     or lone surrogates; TOML dates and times only where ``dates`` allows them. Raises
     :class:`_Refused` naming where in the document the problem is."""
-    stack: list[tuple[Any, int, tuple[str | int, ...]]] = [(value, 0, ())]
+    stack: list[tuple[Any, int, _Trail]] = [(value, 0, None)]
     while stack:
-        item, depth, path = stack.pop()
-        if isinstance(item, dict):
+        item, depth, trail = stack.pop()
+        if isinstance(item, str):
+            _check_string(item, trail)
+        elif isinstance(item, dict):
             if depth >= MAX_DEPTH:
                 raise _Refused(f"nested deeper than {MAX_DEPTH} levels")
             for key, child in item.items():
-                _check_string(key, path)
-                stack.append((child, depth + 1, (*path, key)))
+                _check_string(key, trail)
+                stack.append((child, depth + 1, (trail, key)))
         elif isinstance(item, list):
             if depth >= MAX_DEPTH:
                 raise _Refused(f"nested deeper than {MAX_DEPTH} levels")
-            stack.extend((child, depth + 1, (*path, n)) for n, child in enumerate(item))
-        elif isinstance(item, str):
-            _check_string(item, path)
-        elif isinstance(item, bool) or item is None:
+            stack.extend((child, depth + 1, (trail, n)) for n, child in enumerate(item))
+        elif item is None or isinstance(item, bool):
             continue
         elif isinstance(item, int):
             if abs(item) >= 10**MAX_INT_DIGITS:
-                raise _Refused(f"{_where(path)}: an integer wider than {MAX_INT_DIGITS} digits")
+                raise _Refused(f"{_where(trail)}: an integer wider than {MAX_INT_DIGITS} digits")
         elif isinstance(item, float):
             if item != item or item in (float("inf"), float("-inf")):
-                raise _Refused(f"{_where(path)}: not a finite number")
+                raise _Refused(f"{_where(trail)}: not a finite number")
         elif isinstance(item, dt.date | dt.time) and not dates:
-            raise _Refused(f"{_where(path)}: a TOML date or time where text is expected")
+            raise _Refused(f"{_where(trail)}: a TOML date or time where text is expected")
 
 
-def _check_string(text: str, path: tuple[str | int, ...]) -> None:
+def _check_string(text: str, trail: _Trail) -> None:
     if "\x00" in text:
-        raise _Refused(f"{_where(path)}: a NUL character is not allowed")
+        raise _Refused(f"{_where(trail)}: a NUL character is not allowed")
     if not text.isascii():
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
-            raise _Refused(f"{_where(path)}: a lone surrogate (not a Unicode character)") from None
+            raise _Refused(f"{_where(trail)}: a lone surrogate (not a Unicode character)") from None
 
 
 _DECODER: Final = json.JSONDecoder(parse_int=_parse_int, parse_constant=_parse_constant)

@@ -32,7 +32,7 @@ from model.world import Action, Setup, World
 from properties.alphabet import alphabet
 from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE
 from properties.recoverability import recoverable
-from properties.safety import violations
+from properties.safety import Violation, violations
 from properties.tables import compiled
 
 RECOVERABILITY = (FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE)
@@ -177,13 +177,14 @@ class Replay:
         begin = self.log.inventory
         self.setup, self.world = begin.setup, begin.start
         self.versions = _world_versions(self.world)
+        self.sorted_versions = tuple(sorted(self.versions))
         self.check = _Recoverability(self.variant)
-        self.start_recoverable = self.check(self.setup, self.world, self._versions())
+        self.transitions: dict[
+            tuple[int, World, Action], tuple[World, Outcome, list[Violation]]
+        ] = {}
+        self.start_recoverable = self.check(self.setup, self.world, self.sorted_versions)
         self.no_return = {p: 1 for p, ok in self.start_recoverable.items() if ok is False}
         self.first_violation = dict(self.no_return)
-
-    def _versions(self) -> tuple[str, ...]:
-        return tuple(sorted(self.versions))
 
     def start(self) -> dict[str, Any]:
         return {
@@ -193,7 +194,9 @@ class Replay:
 
     def records(self) -> Iterator[dict[str, Any]]:
         for event in events(self.log):
-            self.versions.update(event.versions)
+            if not self.versions.issuperset(event.versions):
+                self.versions.update(event.versions)
+                self.sorted_versions = tuple(sorted(self.versions))
             record: dict[str, Any] = {"line": event.line, "kind": event.kind, "event": event.raw}
             if event.kind in ("response", "response_lost"):
                 record["paired_with"] = event.paired_with
@@ -217,11 +220,10 @@ class Replay:
         action = self._action(event)
         before = self.world
         try:
-            self.world, outcome = step(self.setup, before, action, self.variant, compiled())
+            self.world, outcome, found = self._transition(before, action)
         except ScenarioError as exc:
             raise LogError(f"{self.log.path}: line {event.line}: {exc}") from None
-        found = violations(self.setup, self.variant, before, action, self.world, outcome)
-        now = self.check(self.setup, self.world, self._versions())
+        now = self.check(self.setup, self.world, self.sorted_versions)
         parts = []
         for prop, ok in now.items():
             if ok is False and prop not in self.no_return:
@@ -247,6 +249,19 @@ class Replay:
             record.update(views(self.setup, self.world))
         else:
             record.update(changed_views(self.setup, before, self.world))
+
+    def _transition(self, before: World, action: Action) -> tuple[World, Outcome, list[Violation]]:
+        """One step of the DSP and the safety properties it breaks, memoised per (state,
+        action): the step is a function of them (the variant and devices are fixed)."""
+        key = (len(self.setup.pairs), before, action)
+        found = self.transitions.get(key)
+        if found is None:
+            after, outcome = step(self.setup, before, action, self.variant, compiled())
+            broken = violations(self.setup, self.variant, before, action, after, outcome)
+            if len(self.transitions) >= _Recoverability.LIMIT:
+                self.transitions.clear()
+            found = self.transitions[key] = (after, outcome, broken)
+        return found
 
     def _compare(self, event: Event, outcome: Outcome, record: dict[str, Any]) -> None:
         index = self.setup.index(event.device or "")
@@ -281,7 +296,7 @@ class Replay:
     def summary(self) -> dict[str, Any]:
         """What follows the events in the report of docs/replay.md."""
         return {
-            "versions": self._versions(),
+            "versions": list(self.sorted_versions),
             "disagreements": self.disagreements,
             "violated": self.violated(),
             "points_of_no_return": self.no_return,
