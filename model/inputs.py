@@ -42,9 +42,14 @@ class Unreadable(InputError):
 
 
 def check_name(name: str) -> None:
-    """A file name or id may not hold a NUL (the OS cannot open it; Python would raise)."""
+    """A file name may not hold a NUL or an unencodable character (the OS cannot open it;
+    Python would raise)."""
     if "\x00" in name:
         raise InputError(f"{name!r}: a NUL character is not allowed in a file name")
+    try:
+        os.fsencode(name)
+    except UnicodeEncodeError:
+        raise InputError(f"{name!r}: not a file name this system can encode") from None
 
 
 @contextmanager
