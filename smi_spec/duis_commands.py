@@ -12,7 +12,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -24,9 +24,11 @@ from model.duis import DuisError, DuisMessage, DuisRequest, read_message
 from model.errors import InputError
 from model.status_chart import STATUSES
 from model.variant import Variant, load_variant
-from properties.replay import Replay
 from smi_spec.cli import Format, FormatOption, app, console, emit_json
 from smi_spec.jsonstream import write_streamed
+
+if TYPE_CHECKING:
+    from properties.replay import Replay
 
 
 def error_line(message: str) -> str:
@@ -289,6 +291,7 @@ def replay_command(
     agrees with every logged outcome and only expected properties are violated), 1
     otherwise, 2 for bad input."""
     from model.message_log import load_log
+    from properties.replay import Replay
 
     loaded = load_log(log)
     run = Replay(loaded, loaded.variant(variant), full_views=format is not ReplayFormat.jsonl)

@@ -265,3 +265,11 @@ def test_replay_jsonl_is_one_record_a_line_between_a_start_and_a_summary() -> No
     assert lines[0]["variant"] == "mp105" and "start" in lines[0]
     assert [r["line"] for r in lines[1:-1]] == [2, 3, 4, 5, 6, 7]
     assert lines[-1]["summary"]["clean"] is True and lines[-1]["summary"]["disagreements"] == 0
+
+
+def test_run_json_is_streamed_and_is_the_same_document_as_the_whole_report() -> None:
+    from model.scenario import run
+    from tests.conftest import SCENARIOS, cli_json
+
+    for path in sorted(SCENARIOS.glob("*.json"))[:3]:
+        assert cli_json("run", str(path)) == json.loads(json.dumps(run(load_scenario(str(path)))))
