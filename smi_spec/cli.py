@@ -18,7 +18,7 @@ from rich.table import Table
 from model.catalogue import catalogue as load_catalogue
 from model.dsp import check_e5
 from model.errors import InputError
-from model.scenario import load_scenario, run, run_streamed
+from model.scenario import load_scenario, run_streamed
 from model.status_chart import STATUSES
 from model.variant import BUILTIN, load_variant
 
@@ -176,14 +176,13 @@ def run_command(
 ) -> None:
     """Run a scenario step by step and show the SMI and device views after each step."""
     loaded = load_scenario(scenario)
-    rules = load_variant(variant or loaded.variant_ref)
+    head, steps, tail = run_streamed(loaded, load_variant(variant or loaded.variant_ref))
     if format is Format.json:
         from smi_spec.jsonstream import write_streamed
 
-        head, steps, tail = run_streamed(loaded, rules)
         write_streamed(sys.stdout, head, "steps", steps, lambda: tail)
         return
-    report = run(loaded, rules)
+    report = {**head, "steps": steps, **tail}  # steps: consumed once, one at a time
     from smi_spec.show import show_run
 
     show_run(console, report)
