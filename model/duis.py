@@ -23,7 +23,6 @@ import io
 import json
 import os
 import re
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -34,6 +33,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
+from model import inputs
 from model.catalogue import ServiceRequest, lookup
 from model.errors import InputError
 
@@ -182,25 +182,15 @@ def body_srvs() -> dict[str, tuple[str, ...]]:
 
 
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """The bytes of a message file, refusing anything larger than :data:`MAX_BYTES` before it
-    is read, and reading at most MAX_BYTES + 1 bytes (a file may grow, or lie about its size)."""
-    name = os.fspath(path)
+    """The bytes of a message file, through the input boundary (:mod:`model.inputs`): a
+    regular file only, refused if larger than :data:`MAX_BYTES` before it is read, and read
+    at most MAX_BYTES + 1 bytes (a file may grow, or lie about its size)."""
     try:
-        info = os.stat(name)
-        if not stat.S_ISREG(info.st_mode):
-            raise UnreadableError(f"{name}: not a regular file")
-        if info.st_size > MAX_BYTES:
-            raise TooLargeError(
-                f"{name}: too large ({info.st_size} bytes; a DUIS message is at most "
-                f"{MAX_BYTES} bytes here)"
-            )
-        with open(name, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise UnreadableError(f"{name}: cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_BYTES:
-        raise TooLargeError(f"{name}: too large (more than {MAX_BYTES} bytes)")
-    return data
+        return inputs.read_bytes(path, MAX_BYTES)
+    except inputs.TooLarge as exc:
+        raise TooLargeError(str(exc)) from None
+    except InputError as exc:
+        raise UnreadableError(str(exc)) from None
 
 
 def read_message(path: str | os.PathLike[str]) -> DuisMessage:

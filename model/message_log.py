@@ -1,35 +1,41 @@
-"""DUIS message logs (JSON Lines, format in docs/replay.md): loading and validation.
+"""DUIS message logs (JSON Lines, format in docs/replay.md): reading, streamed.
 
 Line 1 is the starting inventory, a scenario document without steps plus an optional
 ``eui64`` map from EUI-64 to device id. Each later line is one event: a DUIS request (a file
 read with :mod:`model.duis`, or inline), a response or a lost response paired with an
 earlier request, a CPL change, a manual SMI fix or a DCC status event.
 
-The inventory and the events are validated by :func:`model.scenario.load_scenario` itself:
-the log is turned into a scenario document (each request with its logged fate, response
-lost or not) and loaded, so the two formats cannot drift apart. Every problem is an
-InputError naming the log file and the line.
+The log is read one line at a time through the input boundary (:mod:`model.inputs`): a
+regular file only, each line capped, bounded in depth, integers and text. The inventory is
+validated by the scenario loader's own functions, so the two formats cannot drift apart.
+Responses find their request through an index (linear time), and only the events after the
+oldest request still waiting for its outcome are held: memory grows with the requests in
+flight, never with the length of the log. Every problem is an InputError naming the log file
+and the line.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import tempfile
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from model import inputs
 from model.dsp import JOIN_SRVS, UNJOIN_SRVS, UPDATE_FIRMWARE
 from model.duis import DuisError, RequestId, read_request, read_response
 from model.errors import InputError, ScenarioError
-from model.scenario import Scenario, load_scenario
+from model.scenario import Start, parse_start
 from model.variant import Variant, load_variant
-from model.world import Action, Setup, World
 
-#: The largest log accepted (assumption: bounds memory; a log of a million events fits).
-MAX_LOG_BYTES: Final = 64 * 1024 * 1024
+#: Events held while the oldest request waits for its response line (assumption: a DSP
+#: answers within minutes, far fewer events than this in any real log). Past it, that
+#: request is stepped with no outcome logged, and a late response is an error.
+MAX_IN_FLIGHT: Final = 10_000
 
+_INVENTORY_KEYS: Final = frozenset({"variant", "title", "description", "cpl", "devices", "joins"})
 _EUI64: Final = re.compile(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}")
 _KINDS: Final = (
     "request",
@@ -102,24 +108,28 @@ class Event:
     paired_with: int | None = None
     step: int | None = None
     versions: tuple[str, ...] = field(default_factory=tuple)
+    waiting: bool = False
 
     @property
     def is_request(self) -> bool:
         return self.kind in ("request", "inline")
 
 
-@dataclass(frozen=True)
+@dataclass
 class MessageLog:
-    """A loaded log: its setup and start (as a scenario), and each event with its action."""
+    """A log whose inventory has been read: its setup and start, and the lines still to read
+    (consumed once, by :func:`events`)."""
 
     path: str
-    variant_ref: str
-    setup: Setup
-    start: World
-    events: tuple[Event, ...]
-    actions: tuple[Action | None, ...]
-    versions: tuple[str, ...]
+    base: Path
+    inventory: Start
+    eui64: dict[str, str]
+    lines: Iterator[tuple[int, str]]
     inventory_line: int = 1
+
+    @property
+    def variant_ref(self) -> str:
+        return self.inventory.variant_ref
 
     def variant(self, override: str | None = None) -> Variant:
         """The variant to replay under: ``override``, else the inventory's."""
@@ -135,84 +145,65 @@ def _fail(path: str, line: int, message: str) -> LogError:
     return LogError(f"{path}: line {line}: {message}")
 
 
+def read_lines(file: str) -> Iterator[tuple[int, str]]:
+    """The log's non-blank lines with their numbers, read one at a time (each at most
+    :data:`model.inputs.MAX_LOG_LINE_BYTES`); the file is a regular file or refused."""
+    cap = inputs.MAX_LOG_LINE_BYTES
+    with inputs.open_regular(file) as handle:
+        for number, data in enumerate(iter(lambda: handle.readline(cap + 1), b""), 1):
+            if len(data) > cap and not data.endswith(b"\n"):
+                raise _fail(file, number, f"longer than {cap} bytes")
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _fail(file, number, "not UTF-8 text") from None
+            if text.strip():
+                yield number, text
+
+
 def load_log(file: str) -> MessageLog:
-    """Read, validate and resolve a message log; raises LogError naming file and line."""
-    path = Path(file)
-    name = str(path)
-    lines = _read_lines(path)
-    numbered = [(n, text) for n, text in enumerate(lines, 1) if text.strip()]
-    if not numbered:
+    """Open a log and read its inventory; the events are read as they are replayed."""
+    return open_log(file, Path(file).parent, read_lines(file))
+
+
+def open_log(name: str, base: Path, lines: Iterable[tuple[int, str]]) -> MessageLog:
+    """A log from numbered lines (a file, a pipe, a generator); reads only the inventory.
+    Relative paths in the log (variant, DUIS files) are relative to ``base``."""
+    source = iter(lines)
+    first = next(source, None)
+    if first is None:
         raise LogError(f'{name}: empty log: line 1 must be {{"inventory": {{...}}}}')
-    documents = [(n, _json(name, n, text)) for n, text in numbered]
-    first_line, first = documents[0]
-    if set(first) - {"note"} != {"inventory"} or not isinstance(first["inventory"], dict):
+    first_line, text = first
+    document = _json(name, first_line, text)
+    if set(document) - {"note"} != {"inventory"} or not isinstance(document["inventory"], dict):
         raise _fail(name, first_line, 'the first line must be {"inventory": {...}}')
-    inventory = dict(first["inventory"])
+    inventory = dict(document["inventory"])
     if "steps" in inventory:
         raise _fail(name, first_line, "inventory: has no steps; events follow, one a line")
     eui64 = _eui64_map(name, first_line, inventory.pop("eui64", {}), inventory)
-    variant = inventory.get("variant", "baseline")
-    if isinstance(variant, str) and variant.endswith(".toml") and not Path(variant).is_absolute():
-        inventory["variant"] = str((path.parent / variant).resolve())
-    events = [_event(name, path.parent, n, raw, eui64) for n, raw in documents[1:]]
-    _pair_responses(name, events)
-    steps: list[dict[str, Any]] = []
-    for event in events:
-        if event.kind in ("response", "response_lost"):
-            continue
-        event.step = len(steps)
-        steps.append(_scenario_step(event))
-    scenario = _load_as_scenario(name, first_line, {**inventory, "steps": steps}, events)
-    actions: list[Action | None] = [None] * len(events)
-    for index, event in enumerate(events):
-        if event.step is not None:
-            actions[index] = scenario.steps[event.step][1]
-    versions = {v for v in scenario.start.cpl}
-    for state in scenario.start.devices:
-        versions |= {v for v in (state.firmware, state.smi_firmware, state.image) if v}
-    for event in events:
-        versions |= set(event.versions)
-    return MessageLog(
-        name,
-        scenario.variant_ref,
-        scenario.setup,
-        scenario.start,
-        tuple(events),
-        tuple(actions),
-        tuple(sorted(versions)),
-        first_line,
-    )
-
-
-def _read_lines(path: Path) -> list[str]:
     try:
-        if not path.is_file():
-            raise LogError(f"{path}: cannot read: not a regular file")
-        if path.stat().st_size > MAX_LOG_BYTES:
-            raise LogError(f"{path}: too large (more than {MAX_LOG_BYTES} bytes)")
-        with path.open("rb") as handle:
-            data = handle.read(MAX_LOG_BYTES + 1)
-    except OSError as exc:
-        raise LogError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_LOG_BYTES:
-        raise LogError(f"{path}: too large (more than {MAX_LOG_BYTES} bytes)")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise _fail(str(path), line, "not UTF-8 text") from None
-    return text.splitlines()
+        start = parse_start(name, inventory, base, _INVENTORY_KEYS)
+    except InputError as exc:
+        rest = str(exc).removeprefix(f"{name}: ")
+        raise _fail(name, first_line, f"inventory: {rest}") from None
+    return MessageLog(name, base, start, eui64, source, first_line)
 
 
 def _json(path: str, line: int, text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-        raise _fail(path, line, f"not a JSON object: {reason}") from None
+    value = inputs.parse_json(text, f"{path}: line {line}")
     if not isinstance(value, dict):
         raise _fail(path, line, "not a JSON object")
     return value
+
+
+def events(log: MessageLog) -> Iterator[Event]:
+    """Each event after the inventory, validated, in log order, once its request's outcome
+    is known (see :class:`_Pairing`)."""
+    pairing = _Pairing(log.path)
+    for number, text in log.lines:
+        event = _event(log.path, log.base, number, _json(log.path, number, text), log.eui64)
+        yield from pairing.add(event)
+    yield from pairing.finish()
 
 
 def _eui64_map(path: str, line: int, raw: Any, inventory: dict[str, Any]) -> dict[str, str]:
@@ -433,45 +424,85 @@ def _response_lost(event: Event) -> None:
     event.logged = LOST
 
 
-def _pair_responses(path: str, events: list[Event]) -> None:
-    """Give each response line to the latest earlier request still without an outcome: the
-    same RequestID for a response file, else the same SRV and device (assumption)."""
-    for index, event in enumerate(events):
-        if event.kind not in ("response", "response_lost"):
-            continue
-        assert event.logged is not None
-        match = None
-        for earlier in reversed(events[:index]):
-            if not earlier.is_request or earlier.logged is not None:
-                continue
+class _Pairing:
+    """Gives each response line to the latest earlier request still without an outcome: the
+    same RequestID for a response file, else the same SRV and device (assumption). Both are
+    looked up in an index, so pairing is linear in the log. Events are released in log order
+    as soon as no earlier request is still waiting; a request waiting for more than
+    :data:`MAX_IN_FLIGHT` events is released with no outcome logged."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.held: deque[Event] = deque()
+        self.by_id: dict[RequestId, dict[int, Event]] = {}
+        self.by_key: dict[tuple[str | None, str | None], dict[int, Event]] = {}
+
+    def add(self, event: Event) -> Iterator[Event]:
+        if event.kind in ("response", "response_lost"):
+            self._pair(event)
+        elif event.is_request and event.logged is None:
             if event.request_id is not None:
-                if earlier.request_id == event.request_id:
-                    match = earlier
-                    break
-            elif (earlier.srv, earlier.device) == (event.srv, event.device):
-                match = earlier
-                break
-        if match is None:
+                self.by_id.setdefault(event.request_id, {})[event.line] = event
+            self.by_key.setdefault((event.srv, event.device), {})[event.line] = event
+            event.waiting = True
+        self.held.append(event)
+        if len(self.held) > MAX_IN_FLIGHT:
+            self._forget(self.held[0])
+        return self._release()
+
+    def finish(self) -> Iterator[Event]:
+        for event in self.held:
+            event.waiting = False
+        return self._release()
+
+    def _release(self) -> Iterator[Event]:
+        while self.held and not self.held[0].waiting:
+            yield self.held.popleft()
+
+    def _forget(self, request: Event) -> None:
+        if request.waiting:
+            request.waiting = False
+            if request.request_id is not None:
+                _drop(self.by_id, request.request_id, request.line)
+            _drop(self.by_key, (request.srv, request.device), request.line)
+
+    def _pair(self, event: Event) -> None:
+        assert event.logged is not None
+        if event.request_id is not None:
+            candidates = self.by_id.get(event.request_id)
+        else:
+            candidates = self.by_key.get((event.srv, event.device))
+        if not candidates:
             what = (
                 f"RequestID {event.request_id}"
                 if event.request_id is not None
                 else f"SR{event.srv} to {event.device}"
             )
             raise _fail(
-                path,
+                self.path,
                 event.line,
                 f"this response ({what}) answers no earlier request still waiting for its outcome",
             )
+        match = candidates[next(reversed(candidates))]
         if event.srv is not None and match.srv != event.srv:
             raise _fail(
-                path,
+                self.path,
                 event.line,
                 f"this response is for SR{event.srv}, but its request (line {match.line}) "
                 f"is SR{match.srv}",
             )
+        self._forget(match)
         match.logged = Logged(**{**_fields(event.logged), "line": event.line})
+        match.versions = (*match.versions, *event.versions)
         event.paired_with = match.line
         event.device = match.device
+
+
+def _drop(index: dict[Any, dict[int, Event]], key: Any, line: int) -> None:
+    entries = index[key]
+    del entries[line]
+    if not entries:
+        del index[key]
 
 
 def _fields(logged: Logged) -> dict[str, Any]:
@@ -483,7 +514,8 @@ def _fields(logged: Logged) -> dict[str, Any]:
     }
 
 
-def _scenario_step(event: Event) -> dict[str, Any]:
+def scenario_step(event: Event) -> dict[str, Any]:
+    """The event as a scenario step (not for a response line, which steps nothing)."""
     if not event.is_request:
         return {k: v for k, v in event.raw.items() if k != "note"}
     step: dict[str, Any] = {"sr": event.srv, "target": event.device}
@@ -496,25 +528,3 @@ def _scenario_step(event: Event) -> dict[str, Any]:
     if event.logged is not None and event.logged.lost:
         step["lose_response"] = True
     return step
-
-
-def _load_as_scenario(
-    path: str, first_line: int, document: dict[str, Any], events: list[Event]
-) -> Scenario:
-    with tempfile.TemporaryDirectory(prefix="smi-spec-replay-") as directory:
-        temp = Path(directory) / "log.json"
-        temp.write_text(json.dumps(document), encoding="utf-8")
-        try:
-            return load_scenario(str(temp))
-        except InputError as exc:
-            raise LogError(_relocate(str(exc), str(temp), path, first_line, events)) from None
-
-
-def _relocate(message: str, temp: str, path: str, first_line: int, events: list[Event]) -> str:
-    """Turn the scenario loader's 'TEMP: step N: ...' into 'LOG: line L: ...'."""
-    lines = {e.step + 1: e.line for e in events if e.step is not None}
-    found = re.match(rf"{re.escape(temp)}: step (\d+): (.*)", message, re.DOTALL)
-    if found and int(found.group(1)) in lines:
-        return f"{path}: line {lines[int(found.group(1))]}: {found.group(2)}"
-    rest = message.removeprefix(f"{temp}: ")
-    return f"{path}: line {first_line}: inventory: {rest}"

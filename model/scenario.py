@@ -8,13 +8,12 @@ every join.
 
 from __future__ import annotations
 
-import json
-import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from model import dsp, join_machine
+from model import dsp, inputs, join_machine
 from model.catalogue import lookup
 from model.errors import InputError, ScenarioError
 from model.machines import LIVE, Machines
@@ -35,7 +34,14 @@ from model.world import (
     World,
 )
 
-_SCENARIO_KEYS: Final = {"variant", "title", "description", "cpl", "devices", "joins", "steps"}
+_SCENARIO_KEYS: Final = frozenset(
+    {"variant", "title", "description", "cpl", "devices", "joins", "steps"}
+)
+#: Caps on a scenario (or a log's inventory), assumption: far above any story or test rig,
+#: and low enough that one step's views stay small (docs/formats.md).
+MAX_DEVICES: Final = 1_000
+MAX_PAIRS: Final = 1_000
+MAX_STEPS: Final = 10_000
 _DEVICE_KEYS: Final = {
     "id",
     "type",
@@ -75,37 +81,42 @@ def _fail(path: str, where: str, message: str) -> ScenarioError:
 
 
 def read_document(path: Path) -> dict[str, Any]:
-    """Read a JSON or TOML document (by suffix; JSON otherwise) into a dict."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
-    try:
-        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        kind = "TOML" if path.suffix == ".toml" else "JSON"
-        raise InputError(f"{path}: not valid {kind}: {exc}") from None
+    """Read a JSON or TOML document (by suffix; JSON otherwise) into a dict, through the
+    input boundary (:mod:`model.inputs`: regular file, size cap, depth, integers, text)."""
+    data = inputs.read_document(path, inputs.MAX_SCENARIO_BYTES)
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected an object at the top level")
     return data
 
 
-def load_scenario(file: str) -> Scenario:
-    """Load and validate a scenario file; raises ScenarioError with the file and the step."""
-    path = Path(file)
-    data = read_document(path)
-    name = str(path)
-    unknown = set(data) - _SCENARIO_KEYS
+def _capped(path: str, where: str, items: list[Any], cap: int, what: str) -> None:
+    if len(items) > cap:
+        raise _fail(path, where, f"{len(items)} {what}; at most {cap} (docs/formats.md)")
+
+
+@dataclass(frozen=True)
+class Start:
+    """A scenario's (or a log inventory's) variant reference, setup and starting world."""
+
+    variant_ref: str
+    setup: Setup
+    start: World
+
+
+def parse_start(name: str, data: dict[str, Any], base: Path, keys: frozenset[str]) -> Start:
+    """Validate everything but the steps: variant, CPL, devices, initial joins."""
+    unknown = set(data) - keys
     if unknown:
         raise _fail(name, "top level", f"unknown key {sorted(unknown)[0]!r}")
     variant_ref = data.get("variant", "baseline")
     if not isinstance(variant_ref, str):
         raise _fail(name, "variant", "must be a variant id or a path to a .toml file")
     if variant_ref.endswith(".toml"):
-        variant_ref = str(resolve(variant_ref, relative_to=path.parent))
+        variant_ref = str(resolve(variant_ref, relative_to=base))
     devices = data.get("devices")
     if not isinstance(devices, list) or not devices:
         raise _fail(name, "devices", "must be a non-empty list of devices")
+    _capped(name, "devices", devices, MAX_DEVICES, "devices")
     specs, states = zip(*(_device(name, n, d) for n, d in enumerate(devices, 1)), strict=True)
     ids = [s.id for s in specs]
     if len(set(ids)) != len(ids):
@@ -113,25 +124,45 @@ def load_scenario(file: str) -> Scenario:
     cpl = data.get("cpl", sorted({s.smi_firmware for s in states if s.smi_firmware}))
     if not isinstance(cpl, list) or not all(isinstance(v, str) for v in cpl):
         raise _fail(name, "cpl", "must be a list of firmware versions")
+    setup = Setup(tuple(specs))
+    raw_joins = data.get("joins", [])
+    if isinstance(raw_joins, list):
+        _capped(name, "joins", raw_joins, MAX_PAIRS, "join pairs")
+    initial = _initial_joins(name, setup, raw_joins)
+    setup = Setup(tuple(specs), tuple(initial))
+    return Start(variant_ref, setup, World(frozenset(cpl), tuple(states), tuple(initial.values())))
+
+
+def with_pair(setup: Setup, world: World, pair: PairSpec) -> tuple[Setup, World]:
+    """Add a join pair, first named by a step, in its initial state."""
+    if len(setup.pairs) >= MAX_PAIRS:
+        raise ScenarioError(f"more than {MAX_PAIRS} join pairs (docs/formats.md)")
+    joins = (*world.joins, join_machine.INITIAL)
+    return Setup(setup.devices, (*setup.pairs, pair)), World(world.cpl, world.devices, joins)
+
+
+def load_scenario(file: str) -> Scenario:
+    """Load and validate a scenario file; raises ScenarioError with the file and the step."""
+    path = Path(file)
+    data = read_document(path)
+    name = str(path)
+    begin = parse_start(name, data, path.parent, _SCENARIO_KEYS)
     raw_steps = data.get("steps", [])
     if not isinstance(raw_steps, list):
         raise _fail(name, "steps", "must be a list")
-    setup = Setup(tuple(specs))
-    initial_joins = _initial_joins(name, setup, data.get("joins", []))
-    pairs = list(initial_joins)
+    _capped(name, "steps", raw_steps, MAX_STEPS, "steps")
+    setup, start = begin.setup, begin.start
     steps = []
     for number, raw in enumerate(raw_steps, 1):
-        action = _action(name, number, setup, raw)
-        pair = _pair_named(action, raw, setup)
-        if pair is not None and pair not in pairs:
-            pairs.append(pair)
-        steps.append((raw, action))
-    setup = Setup(tuple(specs), tuple(pairs))
-    # Actions were built against a setup without pairs; rebuild manual fixes by pair index.
-    steps = [(raw, _resolve_fix(setup, raw, action)) for raw, action in steps]
-    joins = tuple(initial_joins.get(p, join_machine.INITIAL) for p in pairs)
-    start = World(frozenset(cpl), tuple(states), joins)
-    return Scenario(name, variant_ref, setup, start, tuple(steps))
+        action = parse_action(name, f"step {number}", setup, raw)
+        pair = pair_named(action, raw, setup)
+        if pair is not None and pair not in setup.pairs:
+            try:
+                setup, start = with_pair(setup, start, pair)
+            except ScenarioError as exc:
+                raise _fail(name, f"step {number}", str(exc)) from None
+        steps.append((raw, resolve_fix(setup, raw, action)))
+    return Scenario(name, begin.variant_ref, setup, start, tuple(steps))
 
 
 def _device(path: str, number: int, raw: Any) -> tuple[DeviceSpec, DeviceState]:
@@ -197,8 +228,8 @@ def _initial_joins(path: str, setup: Setup, raw: Any) -> dict[PairSpec, str]:
     return joins
 
 
-def _action(path: str, number: int, setup: Setup, raw: Any) -> Action:
-    where = f"step {number}"
+def parse_action(path: str, where: str, setup: Setup, raw: Any) -> Action:
+    """One step as an action; a manual fix's pair index is set by :func:`resolve_fix`."""
     if not isinstance(raw, dict):
         raise _fail(path, where, "must be an object")
     try:
@@ -247,7 +278,7 @@ def _action(path: str, number: int, setup: Setup, raw: Any) -> Action:
     )
 
 
-def _pair_named(action: Action, raw: dict[str, Any], setup: Setup) -> PairSpec | None:
+def pair_named(action: Action, raw: dict[str, Any], setup: Setup) -> PairSpec | None:
     if isinstance(action, Request) and action.other is not None:
         return PairSpec(action.target, action.other)
     if isinstance(action, ManualFix):
@@ -256,7 +287,7 @@ def _pair_named(action: Action, raw: dict[str, Any], setup: Setup) -> PairSpec |
     return None
 
 
-def _resolve_fix(setup: Setup, raw: dict[str, Any], action: Action) -> Action:
+def resolve_fix(setup: Setup, raw: dict[str, Any], action: Action) -> Action:
     if isinstance(action, ManualFix):
         fix = raw["manual_smi_fix"]
         return ManualFix(setup.pair_index(setup.index(fix["target"]), setup.index(fix["other"])))
@@ -267,65 +298,91 @@ def _resolve_fix(setup: Setup, raw: dict[str, Any], action: Action) -> Action:
 # Running
 
 
+def device_view(spec: DeviceSpec, state: DeviceState) -> dict[str, Any]:
+    """One device's SMI and device view, as design.md reports it."""
+    return {
+        "status": state.status,
+        "prior_status": state.prior,
+        "smi_firmware": state.smi_firmware,
+        "device_firmware": state.firmware,
+        "compliant": spec.compliant,
+    }
+
+
+def join_view(setup: Setup, pair: PairSpec, state: str) -> dict[str, Any]:
+    """One join's SMI and device view, as design.md reports it."""
+    return {
+        "target": setup.devices[pair.target].id,
+        "other": setup.devices[pair.other].id,
+        "smi": join_machine.STATES[state].smi,
+        "device": join_machine.STATES[state].device,
+    }
+
+
 def views(setup: Setup, world: World) -> dict[str, Any]:
     """The SMI and device views of every device and join, as design.md reports them."""
     return {
         "devices": {
-            spec.id: {
-                "status": state.status,
-                "prior_status": state.prior,
-                "smi_firmware": state.smi_firmware,
-                "device_firmware": state.firmware,
-                "compliant": spec.compliant,
-            }
+            spec.id: device_view(spec, state)
             for spec, state in zip(setup.devices, world.devices, strict=True)
         },
         "joins": [
-            {
-                "target": setup.devices[pair.target].id,
-                "other": setup.devices[pair.other].id,
-                "smi": join_machine.STATES[state].smi,
-                "device": join_machine.STATES[state].device,
-            }
+            join_view(setup, pair, state)
             for pair, state in zip(setup.pairs, world.joins, strict=True)
         ],
     }
+
+
+def run_steps(
+    scenario: Scenario, variant: Variant, machines: Machines = LIVE
+) -> Iterator[dict[str, Any]]:
+    """Each step's record of design.md, one at a time: only the world of the current step is
+    held, so memory grows with the scenario, not with steps x pairs."""
+    world = scenario.start
+    for number, (raw, action) in enumerate(scenario.steps, 1):
+        try:
+            world, outcome = dsp.step(scenario.setup, world, action, variant, machines)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{scenario.path}: step {number}: {exc}") from None
+        rule = outcome.rule
+        yield {
+            "step": raw,
+            "accepted": outcome.accepted,
+            "response_code": outcome.response_code,
+            "rule": None
+            if rule is None
+            else {"id": rule.id, "text": rule.text, "source": rule.source},
+            "effects": list(outcome.effects),
+            "alerts": list(outcome.alerts),
+            **views(scenario.setup, world),
+        }
+
+
+def manual_fixes(scenario: Scenario) -> int:
+    """How many manual SMI corrections the scenario makes."""
+    return sum(isinstance(action, ManualFix) for _, action in scenario.steps)
+
+
+def run_streamed(
+    scenario: Scenario, variant: Variant, machines: Machines = LIVE
+) -> tuple[dict[str, Any], Iterator[dict[str, Any]], dict[str, Any]]:
+    """The report of design.md in three parts: what comes before the steps, the steps (one
+    at a time, as they run) and what comes after them."""
+    fixes = manual_fixes(scenario)
+    head = {
+        "variant": variant.id,
+        "scenario": scenario.path,
+        "start": views(scenario.setup, scenario.start),
+    }
+    tail = {"manual_fixes": fixes, "manual_fix_cost_gbp": fixes * MANUAL_FIX_COST_GBP}
+    return head, run_steps(scenario, variant, machines), tail
 
 
 def run(
     scenario: Scenario, variant: Variant | None = None, machines: Machines = LIVE
 ) -> dict[str, Any]:
     """Run every step and return the report of design.md (plus each step's rule and effects)."""
-    variant = variant or load_variant(scenario.variant_ref)
-    world = scenario.start
-    records = []
-    fixes = 0
-    for number, (raw, action) in enumerate(scenario.steps, 1):
-        try:
-            world, outcome = dsp.step(scenario.setup, world, action, variant, machines)
-        except ScenarioError as exc:
-            raise ScenarioError(f"{scenario.path}: step {number}: {exc}") from None
-        if isinstance(action, ManualFix):
-            fixes += 1
-        rule = outcome.rule
-        records.append(
-            {
-                "step": raw,
-                "accepted": outcome.accepted,
-                "response_code": outcome.response_code,
-                "rule": None
-                if rule is None
-                else {"id": rule.id, "text": rule.text, "source": rule.source},
-                "effects": list(outcome.effects),
-                "alerts": list(outcome.alerts),
-                **views(scenario.setup, world),
-            }
-        )
-    return {
-        "variant": variant.id,
-        "scenario": scenario.path,
-        "start": views(scenario.setup, scenario.start),
-        "steps": records,
-        "manual_fixes": fixes,
-        "manual_fix_cost_gbp": fixes * MANUAL_FIX_COST_GBP,
-    }
+    head, steps, tail = run_streamed(
+        scenario, variant or load_variant(scenario.variant_ref), machines
+    )
+    return {**head, "steps": list(steps), **tail}

@@ -27,6 +27,7 @@ from model.alerts import device_alerts
 from model.catalogue import Applicability, applicability, catalogue
 from model.device_types import cpl_listed_types, device_types
 from model.errors import VariantError
+from model.inputs import check_name
 from model.rule_tables import (
     ADMITS,
     ALERT_PREFIX,
@@ -128,6 +129,7 @@ def resolve(ref: str, relative_to: Path | None = None) -> Path:
     """The file a variant reference names: a built-in id, or a path to a TOML file."""
     if ref in BUILTIN:
         return _builtin_path(ref)
+    check_name(ref)
     path = Path(ref)
     if relative_to is not None and not path.is_absolute():
         path = relative_to / path
@@ -135,8 +137,8 @@ def resolve(ref: str, relative_to: Path | None = None) -> Path:
         raise VariantError(
             f"unknown variant {ref!r}: not one of {', '.join(BUILTIN)} and not a .toml file"
         )
-    if not path.is_file():
-        raise VariantError(f"{ref}: no such variant file")
+    if not path.exists():
+        raise VariantError(f"{path}: cannot read the variant file: no such file")
     return path
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from model.errors import VariantError
+from model import inputs
+from model.errors import InputError, VariantError
 from model.provenance import TAGS
 
 _SCALAR: Final = (str, bool, int, list, dict)
@@ -57,8 +57,9 @@ TOP: Final[dict[str, type | tuple[type, ...]]] = {
 }
 #: Tables whose rows (sub-tables) merge one by one through ``extends``.
 ROW_TABLES: Final = {"e5": None, "applicability": None, "firmware": "routes"}
-#: How many files an ``extends`` chain may hold before it is refused.
-MAX_EXTENDS: Final = 32
+#: How many files an ``extends`` chain may hold before it is refused (assumption: real
+#: variants extend one or two others).
+MAX_EXTENDS: Final = 16
 
 
 class Locator:
@@ -144,14 +145,14 @@ def check_tags(value: str, where: Locator, table: str | None, key: str) -> None:
 
 
 def read(path: Path) -> tuple[dict[str, Any], Locator]:
+    """Read through the input boundary: a regular file, size-capped, bounded when parsed."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VariantError(f"{path}: cannot read the variant file: {exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise VariantError(f"{path}: not valid TOML: {exc}") from None
+        text = inputs.read_text(path, inputs.MAX_VARIANT_BYTES)
+        data = inputs.parse_toml(text, str(path), dates=True)
+    except VariantError:
+        raise
+    except InputError as exc:
+        raise VariantError(str(exc)) from None
     return data, Locator(str(path), text)
 
 
@@ -236,7 +237,7 @@ def merged(
         cycle = " -> ".join(str(p) for p in (*chain, resolved))
         raise where.error(None, "extends", f"a cycle in extends: {cycle}")
     if len(chain) >= MAX_EXTENDS:
-        raise where.error(None, "extends", f"more than {MAX_EXTENDS} files in the extends chain")
+        raise where.error(None, "extends", f"a chain of more than {MAX_EXTENDS} variants")
     check_shape(data, where, property_ids)
     if "extends" in data:
         try:

@@ -16,14 +16,15 @@ docs/properties.md ("Compositional checking").
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Final
 
-from model.catalogue import applicability
+from model.catalogue import applicability, catalogue
 from model.device_types import cpl_listed_types, device_types, type_2_types
 from model.errors import InputError
-from properties.explorer import System
+from model.variant import Variant
+from properties.explorer import Bounds, Exploration, System, explore, subject_of, universe
 
 #: How many devices of one type ``--devices`` accepts: compositional checking does not care,
 #: but a scenario of this size is what the counts are for.
@@ -86,3 +87,76 @@ class DeviceMix:
         meters = sum(n for t, n in self.counts.items() if t in join_targets)
         others = sum(n for t, n in self.counts.items() if t in type_2_types())
         return targets + meters * others
+
+
+# ---------------------------------------------------------------------------------------
+# Device types the rules cannot tell apart
+
+
+def type_signature(variant: Variant, device_type: str) -> tuple[object, ...]:
+    """Everything the DSP and the alphabet read about a device type under ``variant``: its
+    CPL listing and Type 2 standing, its firmware route, the requests that apply to it, and
+    the update rules limited to some device types. Two types with equal signatures are
+    treated alike by every rule."""
+    facts = device_types()[device_type]
+    route = variant.route(device_type)
+    return (
+        facts.cpl_listed,
+        facts.type_2,
+        None if route is None else (route.deliver, route.activate, route.report),
+        frozenset(srv for srv in catalogue() if variant.applies(srv, device_type)[0]),
+        tuple(
+            None if rule.device_types is None else device_type in rule.device_types
+            for rule in variant.update_smi_on
+        ),
+    )
+
+
+def system_signature(variant: Variant, system: System) -> tuple[object, ...]:
+    other = None if system.other is None else type_signature(variant, system.other)
+    return (type_signature(variant, system.target), other)
+
+
+def explore_systems(
+    variant: Variant,
+    bounds: Bounds,
+    properties: Iterable[str],
+    systems: Iterable[System],
+) -> list[Exploration]:
+    """Explore each system once per class of systems the rules cannot tell apart (under the
+    built-in variants, an ESME with a CAD and a GSME with an IHD are one class); the others
+    are the same graph, told again with their own device types. A system whose alphabet
+    differs from its class's after all is explored on its own."""
+    wanted = tuple(properties)
+    explored: dict[tuple[object, ...], Exploration] = {}
+    results = []
+    for system in systems:
+        key = system_signature(variant, system)
+        first = explored.get(key)
+        if first is not None:
+            retold = _retold(first, system, variant, bounds)
+            if retold is not None:
+                results.append(retold)
+                continue
+        exploration = explore(variant, bounds, wanted, system=system)
+        explored.setdefault(key, exploration)
+        results.append(exploration)
+    return results
+
+
+def _retold(
+    first: Exploration, system: System, variant: Variant, bounds: Bounds
+) -> Exploration | None:
+    """``first``'s graph and verdicts, about ``system``'s device types."""
+    own = universe(bounds, variant, system)
+    if own.actions != first.universe.actions or len(own.starts) != len(first.universe.starts):
+        return None
+    properties = [
+        replace(
+            p,
+            subject=subject_of(system, p.id),
+            expected=variant.expected(p.id, subject_of(system, p.id)),
+        )
+        for p in first.properties
+    ]
+    return replace(first, universe=own, system=system, properties=properties, seconds=0.0)

@@ -1,6 +1,7 @@
 """Replaying a DUIS message log against the model (format: docs/replay.md).
 
-Each event steps the closed system through the one DSP (:func:`model.dsp.step`). For a
+Each event steps the closed system through the one DSP (:func:`model.dsp.step`), over the
+tables compiled from the live machines (:mod:`properties.tables`, as the explorer). For a
 request, what the model says the DSP does (accept or reject, and the response) is compared
 with what the log says happened. After every event the safety properties are checked on the
 transition, and the recoverability properties on the state reached: the first event after
@@ -10,20 +11,29 @@ further faults and no manual correction, never meet again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from model.dsp import ACTIVATE_FIRMWARE, READ_FIRMWARE, Outcome, step
 from model.errors import ScenarioError
-from model.machines import LIVE
-from model.message_log import Event, LogError, Logged, MessageLog
-from model.scenario import views
+from model.message_log import Event, LogError, Logged, MessageLog, events, scenario_step
+from model.scenario import (
+    device_view,
+    join_view,
+    pair_named,
+    parse_action,
+    resolve_fix,
+    views,
+    with_pair,
+)
 from model.variant import Variant
-from model.world import Setup, World
+from model.world import Action, Setup, World
 from properties.alphabet import alphabet
 from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE
 from properties.recoverability import recoverable
-from properties.safety import violations
+from properties.safety import Violation, violations
+from properties.tables import compiled
 
 RECOVERABILITY = (FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE)
 
@@ -89,7 +99,7 @@ def recoverability(
     """Each recoverability property at ``world`` (None: the bounded search did not decide)."""
     actions = alphabet(setup, versions, variant)
     return {
-        prop: recoverable(setup, world, variant, prop, lambda s, w: actions)
+        prop: recoverable(setup, world, variant, prop, lambda s, w: actions, compiled())
         for prop in RECOVERABILITY
     }
 
@@ -112,36 +122,117 @@ def _logged(logged: Logged | None) -> dict[str, Any] | None:
     return record
 
 
-def replay(log: MessageLog, variant: Variant) -> dict[str, Any]:
-    """Replay every event of ``log`` under ``variant``; the report of docs/replay.md."""
-    world = log.start
-    start_recoverable = recoverability(log.setup, world, variant, log.versions)
-    no_return: dict[str, int] = {prop: 1 for prop, ok in start_recoverable.items() if ok is False}
-    first_violation: dict[str, int] = dict(no_return)
-    records = []
-    disagreements = []
-    for event, action in zip(log.events, log.actions, strict=True):
-        record: dict[str, Any] = {"line": event.line, "kind": event.kind, "event": event.raw}
-        if action is None:
-            record["paired_with"] = event.paired_with
-            records.append(record)
-            continue
-        before = world
+class _Recoverability:
+    """The recoverability verdicts of a state, cached by state: a replay revisits the same
+    few states of a device many times. The cache is cleared when full, so it stays bounded."""
+
+    LIMIT = 65_536
+
+    def __init__(self, variant: Variant) -> None:
+        self.variant = variant
+        # Within one replay the devices are fixed and pairs only added: the number of pairs
+        # identifies the setup (and is cheaper to hash than the setup).
+        self.cache: dict[tuple[int, World, tuple[str, ...]], dict[str, bool | None]] = {}
+
+    def __call__(
+        self, setup: Setup, world: World, versions: tuple[str, ...]
+    ) -> dict[str, bool | None]:
+        key = (len(setup.pairs), world, versions)
+        found = self.cache.get(key)
+        if found is None:
+            if len(self.cache) >= self.LIMIT:
+                self.cache.clear()
+            found = self.cache[key] = recoverability(setup, world, self.variant, versions)
+        return dict(found)
+
+
+def _world_versions(world: World) -> set[str]:
+    versions = set(world.cpl)
+    for state in world.devices:
+        versions |= {v for v in (state.firmware, state.smi_firmware, state.image) if v}
+    return versions
+
+
+@dataclass
+class Replay:
+    """A replay in progress: :meth:`records` yields one record per event as the log is read;
+    afterwards :meth:`summary` has the disagreements, violations and points of no return.
+
+    ``full_views``: each record carries the SMI and device views of every device and join
+    (the ``--format json`` report); otherwise only of those the event changed (JSON Lines).
+    Versions are those named so far (the start's and each event's up to the current one):
+    a version no device has reached cannot change whether a device recovers."""
+
+    log: MessageLog
+    variant: Variant
+    full_views: bool = True
+    disagreements: list[dict[str, Any]] = field(default_factory=list)
+    disagreement_count: int = 0
+    no_return: dict[str, int] = field(default_factory=dict)
+    first_violation: dict[str, int] = field(default_factory=dict)
+    versions: set[str] = field(default_factory=set)
+    start_recoverable: dict[str, bool | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        begin = self.log.inventory
+        self.setup, self.world = begin.setup, begin.start
+        self.versions = _world_versions(self.world)
+        self.sorted_versions = tuple(sorted(self.versions))
+        self.check = _Recoverability(self.variant)
+        self.transitions: dict[
+            tuple[int, World, Action], tuple[World, Outcome, list[Violation]]
+        ] = {}
+        self.start_recoverable = self.check(self.setup, self.world, self.sorted_versions)
+        self.no_return = {p: 1 for p, ok in self.start_recoverable.items() if ok is False}
+        self.first_violation = dict(self.no_return)
+
+    def start(self) -> dict[str, Any]:
+        return {
+            **views(self.setup, self.log.inventory.start),
+            "recoverable": self.start_recoverable,
+        }
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        for event in events(self.log):
+            if not self.versions.issuperset(event.versions):
+                self.versions.update(event.versions)
+                self.sorted_versions = tuple(sorted(self.versions))
+            record: dict[str, Any] = {"line": event.line, "kind": event.kind, "event": event.raw}
+            if event.kind in ("response", "response_lost"):
+                record["paired_with"] = event.paired_with
+            else:
+                self._step(event, record)
+            yield record
+
+    def _action(self, event: Event) -> Action:
+        raw = scenario_step(event)
+        where = f"line {event.line}"
+        action = parse_action(self.log.path, where, self.setup, raw)
+        pair = pair_named(action, raw, self.setup)
+        if pair is not None and pair not in self.setup.pairs:
+            try:
+                self.setup, self.world = with_pair(self.setup, self.world, pair)
+            except ScenarioError as exc:
+                raise LogError(f"{self.log.path}: {where}: {exc}") from None
+        return resolve_fix(self.setup, raw, action)
+
+    def _step(self, event: Event, record: dict[str, Any]) -> None:
+        action = self._action(event)
+        before = self.world
         try:
-            world, outcome = step(log.setup, world, action, variant, LIVE)
+            self.world, outcome, found = self._transition(before, action)
         except ScenarioError as exc:
-            raise LogError(f"{log.path}: line {event.line}: {exc}") from None
-        found = violations(log.setup, variant, before, action, world, outcome)
-        now = recoverability(log.setup, world, variant, log.versions)
+            raise LogError(f"{self.log.path}: line {event.line}: {exc}") from None
+        now = self.check(self.setup, self.world, self.sorted_versions)
         parts = []
         for prop, ok in now.items():
-            if ok is False and prop not in no_return:
-                no_return[prop] = event.line
+            if ok is False and prop not in self.no_return:
+                self.no_return[prop] = event.line
                 parts.append(prop)
             if ok is False:
-                first_violation.setdefault(prop, event.line)
+                self.first_violation.setdefault(prop, event.line)
         for violation in found:
-            first_violation.setdefault(violation.property, event.line)
+            self.first_violation.setdefault(violation.property, event.line)
         record.update(_request_fields(event))
         record["model"] = {
             "accepted": outcome.accepted,
@@ -150,36 +241,100 @@ def replay(log: MessageLog, variant: Variant) -> dict[str, Any]:
             "effects": list(outcome.effects),
         }
         if event.is_request:
-            index = log.setup.index(event.device or "")
-            verdict = compare(event.logged, outcome, world.devices[index].firmware, event.srv or "")
-            record["logged"] = _logged(event.logged)
-            record["agrees"] = verdict.agrees
-            record["disagreement"] = verdict.why
-            if verdict.agrees is False:
-                disagreements.append({"line": event.line, "why": verdict.why})
+            self._compare(event, outcome, record)
         record["violations"] = [{"property": v.property, "why": v.why} for v in found]
         record["recoverable"] = now
         record["point_of_no_return"] = parts
-        record.update(views(log.setup, world))
-        records.append(record)
-    violated = [
-        {
-            "property": prop,
-            "first_line": line,
-            "expected_by_variant": variant.expected(prop) == "violated",
+        if self.full_views:
+            record.update(views(self.setup, self.world))
+        else:
+            record.update(changed_views(self.setup, before, self.world))
+
+    def _transition(self, before: World, action: Action) -> tuple[World, Outcome, list[Violation]]:
+        """One step of the DSP and the safety properties it breaks, memoised per (state,
+        action): the step is a function of them (the variant and devices are fixed)."""
+        key = (len(self.setup.pairs), before, action)
+        found = self.transitions.get(key)
+        if found is None:
+            after, outcome = step(self.setup, before, action, self.variant, compiled())
+            broken = violations(self.setup, self.variant, before, action, after, outcome)
+            if len(self.transitions) >= _Recoverability.LIMIT:
+                self.transitions.clear()
+            found = self.transitions[key] = (after, outcome, broken)
+        return found
+
+    def _compare(self, event: Event, outcome: Outcome, record: dict[str, Any]) -> None:
+        index = self.setup.index(event.device or "")
+        firmware = self.world.devices[index].firmware
+        verdict = compare(event.logged, outcome, firmware, event.srv or "")
+        record["logged"] = _logged(event.logged)
+        record["agrees"] = verdict.agrees
+        record["disagreement"] = verdict.why
+        if verdict.agrees is False:
+            self.disagreement_count += 1
+            if self.full_views:
+                self.disagreements.append({"line": event.line, "why": verdict.why})
+
+    def violated(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "property": prop,
+                "first_line": line,
+                "expected_by_variant": self.variant.expected(prop) == "violated",
+            }
+            for prop, line in sorted(self.first_violation.items(), key=lambda item: item[1])
+        ]
+
+    def as_expected(self) -> bool:
+        """The README's exit-code rule for a replay: the model agrees with every logged
+        outcome, and every property the log violates is one the variant's [expect] table
+        says is violated (one log is one path: not meeting an expected violation is fine)."""
+        return self.disagreement_count == 0 and all(
+            self.variant.expected(prop) == "violated" for prop in self.first_violation
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """What follows the events in the report of docs/replay.md."""
+        return {
+            "versions": list(self.sorted_versions),
+            "disagreements": self.disagreements,
+            "violated": self.violated(),
+            "points_of_no_return": self.no_return,
+            "clean": self.disagreement_count == 0 and not self.first_violation,
         }
-        for prop, line in sorted(first_violation.items(), key=lambda item: item[1])
-    ]
+
+
+def changed_views(setup: Setup, before: World, after: World) -> dict[str, Any]:
+    """The views of the devices and joins one step changed (a join first named is new)."""
+    old_joins = len(before.joins)
+    return {
+        "devices": {
+            spec.id: device_view(spec, new)
+            for spec, old, new in zip(setup.devices, before.devices, after.devices, strict=True)
+            if old != new
+        },
+        "joins": [
+            join_view(setup, pair, state)
+            for n, (pair, state) in enumerate(zip(setup.pairs, after.joins, strict=True))
+            if n >= old_joins or before.joins[n] != state
+        ],
+    }
+
+
+def replay(log: MessageLog, variant: Variant) -> dict[str, Any]:
+    """Replay every event of ``log`` under ``variant``; the whole report of docs/replay.md
+    (held in memory: for small logs and tests; the CLI streams :class:`Replay`)."""
+    run = Replay(log, variant)
+    start = run.start()
+    records = list(run.records())
+    summary = run.summary()
     return {
         "log": log.path,
         "variant": variant.id,
-        "versions": list(log.versions),
-        "start": {**views(log.setup, log.start), "recoverable": start_recoverable},
+        "versions": list(summary.pop("versions")),
+        "start": start,
         "events": records,
-        "disagreements": disagreements,
-        "violated": violated,
-        "points_of_no_return": no_return,
-        "clean": not disagreements and not violated,
+        **summary,
     }
 
 

@@ -18,7 +18,8 @@ from rich.table import Table
 
 from model.errors import InputError
 from model.variant import Variant, load_variants
-from properties.explorer import Bounds, Exploration, PropertyResult, System, explore_all
+from properties.compose import explore_systems
+from properties.explorer import Bounds, Exploration, PropertyResult, System, default_systems
 from properties.ids import PROPERTY_IDS
 from properties.narrate import itf, story
 from smi_spec.jsonout import dumps
@@ -58,8 +59,10 @@ def check(
             raise InputError(
                 f"unknown property {property_id!r}; expected one of {', '.join(PROPERTY_IDS)}"
             )
+    chosen = systems or default_systems()
     return [
-        VariantCheck(v, explore_all(v, bounds, wanted, systems)) for v in load_variants(variant_ref)
+        VariantCheck(v, explore_systems(v, bounds, wanted, chosen))
+        for v in load_variants(variant_ref)
     ]
 
 

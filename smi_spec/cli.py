@@ -18,7 +18,7 @@ from model.access import authorise
 from model.catalogue import catalogue as load_catalogue
 from model.catalogue import lookup
 from model.errors import InputError
-from model.scenario import load_scenario, run
+from model.scenario import load_scenario, run_streamed
 from model.status_chart import STATUSES
 from model.variant import BUILTIN, load_variant
 from model.world import DEVICE_TYPES
@@ -210,10 +210,13 @@ def run_command(
 ) -> None:
     """Run a scenario step by step and show the SMI and device views after each step."""
     loaded = load_scenario(scenario)
-    report = run(loaded, load_variant(variant or loaded.variant_ref))
+    head, steps, tail = run_streamed(loaded, load_variant(variant or loaded.variant_ref))
     if format is Format.json:
-        emit_json(report)
+        from smi_spec.jsonstream import write_streamed
+
+        write_streamed(sys.stdout, head, "steps", steps, lambda: tail)
         return
+    report = {**head, "steps": steps, **tail}  # steps: consumed once, one at a time
     from smi_spec.show import show_run
 
     show_run(console, report)
@@ -224,13 +227,17 @@ import smi_spec.duis_commands  # noqa: E402  (registers classify, replay)
 
 @app.command("check")
 def check_command(
-    variant: Annotated[str, typer.Option(help="variant id, path to a .toml file, or all")] = "all",
+    variant: Annotated[
+        list[str] | None, typer.Option(help="variant id, path to a .toml file, or all")
+    ] = None,
     property: Annotated[
         list[str] | None, typer.Option("--property", help="check only this property (repeatable)")
     ] = None,
     max_lost: Annotated[int, typer.Option(min=0, max=4, help="responses the network may lose")] = 1,
-    meters: Annotated[int, typer.Option(min=1, max=3, help="meters (ESME), compliant or not")] = 1,
-    cads: Annotated[int, typer.Option(min=0, max=3, help="CADs joined to every meter")] = 1,
+    meters: Annotated[
+        int, typer.Option(min=1, help="Business Target devices in each system, compliant or not")
+    ] = 1,
+    cads: Annotated[int, typer.Option(min=0, help="Other Devices joined to each of them")] = 1,
     versions: Annotated[int, typer.Option(min=1, max=4, help="firmware versions F1..Fn")] = 2,
     dcc_events: Annotated[
         bool, typer.Option("--dcc-events/--no-dcc-events", help="also DCC withdrawal and recovery")
@@ -245,6 +252,10 @@ def check_command(
             "per meter), checked one component at a time"
         ),
     ] = None,
+    max_states: Annotated[
+        int | None,
+        typer.Option(min=1, help="refuse bounds whose estimated state space is larger"),
+    ] = None,
     format: FormatOption = Format.text,
 ) -> None:
     """Exhaustive check: every property of every variant, with shortest counterexamples.
@@ -253,9 +264,12 @@ def check_command(
     checked compositionally (each device type and join pair type once). Exit code 0 when
     every verdict is as the variant's \\[expect] table says, 1 otherwise.
     """
+    from properties.budget import require_fits
     from properties.explorer import Bounds
     from smi_spec.checking import run_check
 
+    if variant is not None and len(variant) > 1:
+        raise InputError(f"--variant given {len(variant)} times: give one variant, or all")
     systems = None
     if devices is not None:
         from properties.compose import DeviceMix
@@ -265,10 +279,17 @@ def check_command(
     from smi_spec.progress import shown_progress
 
     bounds = Bounds(meters, cads, versions, max_lost, dcc_events)
+    states = require_fits(bounds)
+    if max_states is not None and states > max_states:
+        raise InputError(
+            f"these bounds ({bounds.describe()}) give about {states:,} states, more than "
+            f"--max-states {max_states:,}"
+        )
+    ref = variant[0] if variant else "all"
     with shown_progress("check", enabled=format is Format.text):
         ok = run_check(
             console,
-            variant,
+            ref,
             property,
             bounds,
             itf,

@@ -24,7 +24,9 @@ from model.rule_tables import UpdateRule
 from model.rulebook import table_rules
 from model.status_chart import STATUSES
 from model.variant import Exemption, Variant
-from properties.explorer import Bounds, Exploration, explore, explore_all
+from properties.compose import explore_systems
+from properties.explorer import Bounds, Exploration, default_systems, explore
+from properties.ids import PROPERTY_IDS
 from smi_spec.diagrams import JOIN, STATUS, edge_diff, of_machine, taken_edges
 
 COMMAND_VARIANTS: Final = tuple(range(1, 9))
@@ -47,7 +49,7 @@ def explorations(variant: Variant) -> list[Exploration]:
     """The variant explored in every default closed system (cached for this process)."""
     key = (variant.path, variant.id)
     if key not in _EXPLORED_ALL:
-        _EXPLORED_ALL[key] = explore_all(variant, Bounds())
+        _EXPLORED_ALL[key] = explore_systems(variant, Bounds(), PROPERTY_IDS, default_systems())
     return _EXPLORED_ALL[key]
 
 

@@ -8,9 +8,11 @@ the others.
 
 from __future__ import annotations
 
+import json
 import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -24,7 +26,12 @@ from model.status_chart import STATUSES
 from model.variant import Variant, load_variant
 from model.world import DEVICE_TYPES
 from smi_spec.cli import Format, FormatOption, app, console, emit_json
+from smi_spec.jsonstream import write_streamed
 from smi_spec.plain import error_line, plain
+
+if TYPE_CHECKING:
+    from properties.replay import Replay
+
 
 # ---------------------------------------------------------------------------------------
 # classify
@@ -209,7 +216,7 @@ def _logged_cell(record: dict[str, Any]) -> str:
     return text
 
 
-def _notes_cell(record: dict[str, Any]) -> Text:
+def _notes(record: dict[str, Any]) -> list[Text]:
     notes = []
     if record.get("agrees") is False:
         notes.append(plain(f"disagrees: {record['disagreement']}", "red"))
@@ -220,65 +227,96 @@ def _notes_cell(record: dict[str, Any]) -> Text:
         plain(f"point of no return: {prop}", "bold red")
         for prop in record.get("point_of_no_return", [])
     ]
-    return Text("\n").join(notes)
+    return notes
 
 
-def show_replay(report: dict[str, Any]) -> None:
-    table = Table(title=plain(f"replay of {report['log']} under {report['variant']}"))
-    for column in ("Line", "Event", "Model", "Logged", "Notes"):
-        table.add_column(column, overflow="fold")
-    for record in report["events"]:
-        table.add_row(
-            plain(record["line"]),
-            plain(_describe_event(record)),
-            _model_cell(record),
-            plain(_logged_cell(record)),
-            _notes_cell(record),
+def _event_line(record: dict[str, Any]) -> Text:
+    """One event as one line (then its notes, indented), printed as soon as it is replayed.
+    User text is plain text, never markup, control characters shown escaped."""
+    line = plain(f"line {record['line']}: ")
+    line.append(plain(_describe_event(record)))
+    model = _model_cell(record)
+    if model:
+        line.append("; model: ")
+        line.append(model)
+    logged = _logged_cell(record)
+    if logged:
+        line.append(plain(f"; logged: {logged}"))
+    for note in _notes(record):
+        line.append("\n    ")
+        line.append(note)
+    return line
+
+
+def show_summary(run: Replay, summary: dict[str, Any]) -> None:
+    for prop, line in summary["points_of_no_return"].items():
+        text = plain(prop, "bold red")
+        text.append(
+            f": after line {line} the device and the SMI part ways and, "
+            "with no further faults and no manual correction, never meet again"
         )
-    console.print(table)
-    for prop, line in report["points_of_no_return"].items():
+        console.print(text)
+    for item in summary["violated"]:
+        said = " (as the variant's [expect] table says)" if item["expected_by_variant"] else ""
         console.print(
-            plain(prop, "bold red")
-            + plain(
-                f": after line {line} the device and the SMI part ways and, "
-                "with no further faults and no manual correction, never meet again"
-            )
+            plain(f"violated: {item['property']}, first at line {item['first_line']}{said}")
         )
-    for item in report["violated"]:
-        said = " (as the variant's [expect] table says)"
-        expected = said if item["expected_by_variant"] else ""
+    if run.disagreement_count:
         console.print(
-            plain(f"violated: {item['property']}, first at line {item['first_line']}{expected}")
+            plain(f"{run.disagreement_count} logged outcome(s) the model disagrees with", "red")
         )
-    count = len(report["disagreements"])
-    if count:
-        console.print(plain(f"{count} logged outcome(s) the model disagrees with", "red"))
     console.print(
-        "[green]the log replays clean[/]"
-        if report["clean"]
-        else "[red]the log does not replay clean[/]"
+        Text("the log replays clean", "green")
+        if summary["clean"]
+        else Text("the log does not replay clean", "red")
     )
+
+
+class ReplayFormat(StrEnum):
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
 
 
 def replay_command(
     log: Annotated[str, typer.Argument(help="message log (JSON Lines, docs/replay.md)")],
     variant: Annotated[str | None, typer.Option(help="override the inventory's variant")] = None,
-    format: FormatOption = Format.text,
+    format: Annotated[
+        ReplayFormat,
+        typer.Option(
+            "--format",
+            help="text for people; json: one report; jsonl: one record a line as replayed",
+        ),
+    ] = ReplayFormat.text,
 ) -> None:
     """Replay a DUIS message log against the model: does the model agree with each logged
     outcome, which properties break, and where the device and the SMI part ways for good.
+    The log is read and reported one event at a time.
 
-    Exit code 0 when the log replays clean, 1 otherwise, 2 for bad input."""
+    Exit code 0 when every verdict is as the variant's \\[expect] table says (the model
+    agrees with every logged outcome and only expected properties are violated), 1
+    otherwise, 2 for bad input."""
     from model.message_log import load_log
-    from properties.replay import replay
+    from properties.replay import Replay
 
     loaded = load_log(log)
-    report = replay(loaded, loaded.variant(variant))
-    if format is Format.json:
-        emit_json(report)
+    run = Replay(loaded, loaded.variant(variant), full_views=format is not ReplayFormat.jsonl)
+    if format is ReplayFormat.json:
+        head = {"log": loaded.path, "variant": run.variant.id, "start": run.start()}
+        write_streamed(sys.stdout, head, "events", run.records(), run.summary)
+    elif format is ReplayFormat.jsonl:
+        start = {"log": loaded.path, "variant": run.variant.id, "start": run.start()}
+        sys.stdout.write(json.dumps(start, ensure_ascii=False) + "\n")
+        for record in run.records():
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        summary = {**run.summary(), "disagreements": run.disagreement_count}
+        sys.stdout.write(json.dumps({"summary": summary}, ensure_ascii=False) + "\n")
     else:
-        show_replay(report)
-    raise typer.Exit(0 if report["clean"] else 1)
+        console.print(Text(f"replay of {loaded.path} under {run.variant.id}", style="bold"))
+        for record in run.records():
+            console.print(_event_line(record))
+        show_summary(run, run.summary())
+    raise typer.Exit(0 if run.as_expected() else 1)
 
 
 app.command("replay")(replay_command)

@@ -11,6 +11,8 @@ from model.errors import InputError
 from model.variant import BUILTIN, load_variant
 from properties.compose import DeviceMix
 from properties.explorer import Bounds, System, explore
+from properties.ids import PROPERTY_IDS
+from tests.conftest import ROOT
 
 #: (system, product bounds): the product holds several devices of the component's types.
 FAST = [
@@ -77,3 +79,27 @@ def test_a_device_mix_is_checked_as_its_distinct_components() -> None:
 def test_a_bad_device_mix_is_an_input_error(text: str, fragment: str) -> None:
     with pytest.raises(InputError, match=fragment):
         DeviceMix.parse(text)
+
+
+VARIANT_FILES = [*BUILTIN, *(str(p) for p in sorted(ROOT.glob("docs/variants/*.toml")))]
+
+
+@pytest.mark.parametrize("variant_ref", VARIANT_FILES)
+def test_systems_the_rules_cannot_tell_apart_are_told_as_if_explored(variant_ref: str) -> None:
+    from properties.compose import explore_systems
+    from properties.explorer import default_systems
+    from properties.narrate import story
+
+    variant = load_variant(variant_ref)
+    shared = explore_systems(variant, Bounds(), PROPERTY_IDS, default_systems())
+    for told in shared:
+        own = explore(variant, Bounds(), system=told.system)
+        assert own.states == told.states
+        for mine, theirs in zip(own.properties, told.properties, strict=True):
+            assert (mine.id, mine.subject, mine.verdict, mine.expected) == (
+                theirs.id,
+                theirs.subject,
+                theirs.verdict,
+                theirs.expected,
+            )
+            assert story(own, mine.id) == story(told, theirs.id)

@@ -1,0 +1,279 @@
+"""Property-based robustness: hostile bytes and structures for every reader (DUIS XML,
+variant TOML, scenario JSON/TOML, log JSON Lines, command arguments). The only outcomes
+allowed are a result or the project's InputError of one line (issue 13). Readers are called
+in-process for speed; a few CLI runs check exit code 2 and one stderr line. Each test has a
+fixed example budget, so the suite runs in CI in a few seconds."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from model.duis import parse_message
+from model.errors import InputError
+from model.message_log import open_log
+from model.scenario import load_scenario, run
+from model.variant import load_variant
+from properties.replay import Replay
+from smi_spec.cli import app
+from tests.conftest import ROOT, assert_one_line_error, cli
+
+BUDGET = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+_names = itertools.count()
+
+#: Strings that broke readers or printers before: surrogates, NUL, markup, escapes, huge.
+HOSTILE_TEXT = st.sampled_from(
+    [
+        "esme1",
+        "cad1",
+        "F1",
+        "11.2",
+        "8.7.2",
+        "\ud800",
+        "\x00",
+        "[/bold]",
+        "[/]",
+        "\x1b[2J",
+        '"; a -> b [label="x"]; "',
+        "../../../../tmp/x",
+        "é" * 3,
+        "9" * 50,
+    ]
+)
+HOSTILE_NUMBER = st.sampled_from([0, 1, 2, 8, 9, -1, 10**30, 2**63, 1.5, float("1e308")])
+JSON_VALUE = st.recursive(
+    st.none() | st.booleans() | HOSTILE_NUMBER | HOSTILE_TEXT,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "type",
+                    "status",
+                    "firmware",
+                    "devices",
+                    "steps",
+                    "sr",
+                    "target",
+                    "other",
+                    "cpl",
+                    "joins",
+                    "variant",
+                    "note",
+                    "inline",
+                    "response",
+                    "logged",
+                    "accepted",
+                    "srv",
+                    "code",
+                    "event",
+                    "cpl_add",
+                    "manual_smi_fix",
+                ]
+            )
+            | HOSTILE_TEXT,
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+RAW_TEXT = st.one_of(
+    st.text(max_size=200),
+    st.builds(lambda n, s: "[" * n + s + "]" * n, st.integers(0, 3_000), st.text(max_size=5)),
+    st.builds(lambda n: '{"x": ' + "9" * n + "}", st.integers(1, 6_000)),
+    st.just('{"devices": [{"id": "\\ud800", "type": "ESME"}]}'),
+    st.just('{"devices": [{"id": "a\\u0000b", "type": "ESME"}]}'),
+)
+
+
+def _write(tmp_path: Path, suffix: str, data: bytes) -> Path:
+    path = tmp_path / f"input{next(_names)}{suffix}"
+    path.write_bytes(data)
+    return path
+
+
+def _one_line(error: InputError, name: str | None = None) -> None:
+    message = str(error)
+    assert "\n" not in message and message
+    if name is not None:
+        assert name in message, message
+    json.dumps(message)  # printable: no lone surrogate reaches stderr
+
+
+@BUDGET
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.builds(
+            lambda body, value: (
+                '<sr:Request xmlns:sr="http://www.dccinterface.co.uk/ServiceUserGateway">'
+                f"<sr:Header><sr:RequestID>{value}</sr:RequestID>"
+                f"<sr:ServiceReferenceVariant>{value}</sr:ServiceReferenceVariant></sr:Header>"
+                f"<sr:Body>{body}</sr:Body></sr:Request>"
+            ).encode("utf-8", "surrogatepass"),
+            st.builds(lambda n: "<a>" * n + "</a>" * n, st.integers(0, 200)),
+            HOSTILE_TEXT,
+        ),
+    )
+)
+def test_duis_xml_parses_or_is_an_input_error(data: bytes) -> None:
+    try:
+        parse_message(data, "message.xml")
+    except InputError as error:
+        _one_line(error, "message.xml")
+
+
+TOML_VALUE = st.one_of(
+    st.sampled_from(['"x"', "true", "1", "2024-01-01", "[]", "{}", '"E51"', "9" * 5000]),
+    st.builds(lambda n: "[" * n + "]" * n, st.integers(0, 2_000)),
+)
+
+
+@BUDGET
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.lists(
+            st.tuples(
+                st.sampled_from(
+                    [
+                        "id",
+                        "title",
+                        "extends",
+                        "effective",
+                        "sources",
+                        "[suspended]",
+                        "allow_critical",
+                        "reject_code",
+                        "exceptions",
+                        "[expect]",
+                        "firmware-recoverable",
+                        "[joins]",
+                        "unjoin_requires_smi_join",
+                    ]
+                ),
+                TOML_VALUE,
+            ),
+            max_size=6,
+        ).map(
+            lambda pairs: "\n".join(
+                key if key.startswith("[") else f"{key} = {value}" for key, value in pairs
+            )
+        ),
+    )
+)
+def test_variant_toml_loads_or_is_an_input_error(tmp_path: Path, text: str) -> None:
+    path = _write(tmp_path, ".toml", text.encode("utf-8", "surrogatepass"))
+    try:
+        load_variant(str(path))
+    except InputError as error:
+        _one_line(error, str(path))
+
+
+@BUDGET
+@given(st.one_of(JSON_VALUE.map(lambda v: json.dumps(v)), RAW_TEXT), st.booleans())
+def test_scenario_loads_and_runs_or_is_an_input_error(
+    tmp_path: Path, text: str, as_toml: bool
+) -> None:
+    suffix = ".toml" if as_toml else ".json"
+    path = _write(tmp_path, suffix, text.encode("utf-8", "surrogatepass"))
+    try:
+        report = run(load_scenario(str(path)))
+    except InputError as error:
+        _one_line(error, str(path))
+        return
+    json.dumps(report, ensure_ascii=False).encode("utf-8")
+
+
+INVENTORY = {
+    "inventory": {
+        "cpl": ["F1", "F2"],
+        "devices": [
+            {"id": "esme1", "type": "ESME", "firmware": "F1"},
+            {"id": "cad1", "type": "CAD"},
+        ],
+    }
+}
+
+
+@BUDGET
+@given(st.lists(st.one_of(JSON_VALUE.map(json.dumps), RAW_TEXT), max_size=6), st.booleans())
+def test_log_replays_or_is_an_input_error(
+    tmp_path: Path, lines: list[str], with_inventory: bool
+) -> None:
+    texts = ([json.dumps(INVENTORY)] if with_inventory else []) + lines
+    numbered = [(n, text) for n, text in enumerate(texts, 1) if text.strip()]
+    try:
+        log = open_log("log.jsonl", tmp_path, numbered)
+        replay = Replay(log, log.variant())
+        for record in replay.records():
+            json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except InputError as error:
+        _one_line(error, "log.jsonl")
+
+
+ARGUMENTS = st.lists(
+    st.sampled_from(
+        [
+            "--variant",
+            "--status",
+            "--format",
+            "json",
+            "jsonl",
+            "text",
+            "--smets",
+            "3",
+            "11.2",
+            "SR11.2",
+            "suspended",
+            "baseline",
+            "mp105",
+            "x.toml",
+            "\x00",
+            "\ud800",
+            "[/bold]",
+            "/dev/zero",
+            str(ROOT / "docs/scenarios/mp105-story-mp105.json"),
+            str(ROOT / "docs/replay/mp105-story.jsonl"),
+            "--command-variant",
+            "99",
+        ]
+    ),
+    max_size=5,
+)
+
+
+@BUDGET
+@given(st.sampled_from(["explain", "run", "replay", "classify", "variants"]), ARGUMENTS)
+def test_command_arguments_give_a_result_or_an_input_error(command: str, args: list[str]) -> None:
+    result = CliRunner().invoke(app, [command, *args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        assert isinstance(result.exception, InputError), repr(result.exception)
+        _one_line(result.exception)
+    assert result.exit_code in (0, 1, 2)
+
+
+def test_the_cli_says_each_hostile_file_in_one_line_with_exit_2(tmp_path: Path) -> None:
+    cases: list[tuple[str, str, Any]] = [
+        ("run", ".json", "[" * 50_000),
+        ("run", ".json", '{"devices": [{"id": "\\ud800", "type": "ESME"}]}'),
+        ("run", ".toml", "x = " + "9" * 5_000),
+        ("replay", ".jsonl", json.dumps(INVENTORY) + '\n{"cpl_add": "\\udc00"}\n'),
+        ("check", ".toml", 'id = "v"\nsources = ' + "[" * 3_000 + "]" * 3_000),
+    ]
+    for command, suffix, text in cases:
+        path = _write(tmp_path, suffix, text.encode())
+        args = ["--variant", str(path)] if command == "check" else [str(path)]
+        assert_one_line_error(cli(command, *args), str(path))
