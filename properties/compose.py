@@ -15,8 +15,10 @@ docs/properties.md ("Compositional checking").
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -160,3 +162,37 @@ def _retold(
         for p in first.properties
     ]
     return replace(first, universe=own, system=system, properties=properties, seconds=0.0)
+
+
+# ---------------------------------------------------------------------------------------
+# Both cores
+
+
+def _explore_one(
+    task: tuple[Variant, Bounds, tuple[str, ...], tuple[System, ...]],
+) -> list[Exploration]:
+    from properties.progress import REPORTER
+
+    REPORTER.set(None)  # one live display, in the parent
+    variant, bounds, wanted, systems = task
+    return explore_systems(variant, bounds, wanted, systems)
+
+
+def explore_variants(
+    variants: list[Variant],
+    bounds: Bounds,
+    properties: Iterable[str],
+    systems: Iterable[System],
+    jobs: int = 1,
+) -> list[list[Exploration]]:
+    """Each variant's explorations. Variants are independent: with ``jobs`` above 1 and more
+    than one variant they run in a pool of processes (forked, so nothing is imported
+    again); with ``jobs`` 1, one after the other in this process."""
+    wanted, chosen = tuple(properties), tuple(systems)
+    tasks = [(v, bounds, wanted, chosen) for v in variants]
+    workers = min(jobs, len(tasks))
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_explore_one(task) for task in tasks]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(_explore_one, tasks))

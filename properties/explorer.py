@@ -198,7 +198,7 @@ class Exploration:
     transitions: int
     seconds: float
     properties: list[PropertyResult] = field(default_factory=list)
-    decode: Callable[[int], tuple[int, World, int]] = lambda n: (0, World(frozenset(), ()), 0)
+    decode: Callable[[int], tuple[int, World, int]] = field(default=lambda n: _no_state(n))
 
     def result(self, property_id: str) -> PropertyResult:
         return next(p for p in self.properties if p.id == property_id)
@@ -206,6 +206,31 @@ class Exploration:
     @property
     def as_expected(self) -> bool:
         return all(p.verdict == p.expected for p in self.properties)
+
+
+def _no_state(n: int) -> tuple[int, World, int]:
+    return (0, World(frozenset(), ()), 0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Decoder:
+    """State number -> (setup, world, lost): plain data, so an exploration can be sent from
+    one process to another (the checks of several variants run on both cores)."""
+
+    layout: _Layout
+    keys: list[int]
+    devices: list[Any]
+    cpls: list[Any]
+    joins: list[str]
+
+    def __call__(self, n: int) -> tuple[int, World, int]:
+        setup_index, cpl, devices, joins, lost = self.layout.unpack(self.keys[n])
+        world = World(
+            self.cpls[cpl],
+            tuple(self.devices[d] for d in devices),
+            tuple(self.joins[j] for j in joins),
+        )
+        return setup_index, world, lost
 
 
 class _Interner:
@@ -565,7 +590,7 @@ def _explore(
         index += 1
 
     exploration = Exploration(variant, bounds, world_of, system, len(keys), transitions, 0.0)
-    exploration.decode = lambda n: unpack(keys[n])
+    exploration.decode = _Decoder(layout, keys, dev_ids.values, cpl_ids.values, join_names)
 
     def path_to(index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
         states, taken = [index], []

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from model.errors import InputError
 from model.variant import Variant, load_variants
-from properties.compose import explore_systems
+from properties.compose import explore_variants
 from properties.explorer import Bounds, Exploration, PropertyResult, System, default_systems
 from properties.ids import PROPERTY_IDS
 from properties.narrate import itf, story
@@ -51,19 +51,19 @@ def check(
     properties: list[str] | None,
     bounds: Bounds,
     systems: tuple[System, ...] | None = None,
+    jobs: int = 1,
 ) -> list[VariantCheck]:
-    """Explore each variant named by ``variant_ref`` (an id, a path, or ``all``)."""
+    """Explore each variant named by ``variant_ref`` (an id, a path, or ``all``), on up to
+    ``jobs`` cores."""
     wanted = properties or list(PROPERTY_IDS)
     for property_id in wanted:
         if property_id not in PROPERTY_IDS:
             raise InputError(
                 f"unknown property {property_id!r}; expected one of {', '.join(PROPERTY_IDS)}"
             )
-    chosen = systems or default_systems()
-    return [
-        VariantCheck(v, explore_systems(v, bounds, wanted, chosen))
-        for v in load_variants(variant_ref)
-    ]
+    variants = load_variants(variant_ref)
+    found = explore_variants(variants, bounds, wanted, systems or default_systems(), jobs)
+    return [VariantCheck(v, explorations) for v, explorations in zip(variants, found, strict=True)]
 
 
 def _subject_json(e: Exploration, p: PropertyResult) -> dict[str, Any]:
@@ -228,8 +228,9 @@ def run_check(
     itf_dir: str | None,
     json_output: bool,
     systems: tuple[System, ...] | None = None,
+    jobs: int = 1,
 ) -> bool:
-    checks = check(variant_ref, properties, bounds, systems)
+    checks = check(variant_ref, properties, bounds, systems, jobs)
     if itf_dir is not None:
         write_traces(Path(itf_dir), [e for c in checks for e in c.explorations])
     if json_output:

@@ -6,6 +6,7 @@ input or usage. Bad input is one line on stderr, never a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from typing import Annotated, Any
@@ -37,6 +38,10 @@ class Format(StrEnum):
     text = "text"
     json = "json"
 
+
+#: Estimated states from which ``check`` spreads the variants over every core by default:
+#: below it, starting the processes costs more than it saves (docs/performance.md).
+PARALLEL_FROM = 100_000
 
 FormatOption = Annotated[Format, typer.Option("--format", help="text for people, json for tools")]
 
@@ -256,6 +261,12 @@ def check_command(
         int | None,
         typer.Option(min=1, help="refuse bounds whose estimated state space is larger"),
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            min=0, help="processes for the variants: 0 = every core when the check is large"
+        ),
+    ] = 0,
     format: FormatOption = Format.text,
 ) -> None:
     """Exhaustive check: every property of every variant, with shortest counterexamples.
@@ -295,6 +306,7 @@ def check_command(
             itf,
             json_output=format is Format.json,
             systems=systems,
+            jobs=jobs or (os.cpu_count() or 1 if states >= PARALLEL_FROM else 1),
         )
     raise typer.Exit(0 if ok else 1)
 

@@ -103,3 +103,15 @@ def test_systems_the_rules_cannot_tell_apart_are_told_as_if_explored(variant_ref
                 theirs.expected,
             )
             assert story(own, mine.id) == story(told, theirs.id)
+
+
+def test_both_cores_give_what_one_core_gives() -> None:
+    from smi_spec.checking import as_json, check
+
+    def verdicts(jobs: int) -> object:
+        document = as_json(check("all", None, Bounds(), jobs=jobs))
+        for v in document["variants"]:
+            v.pop("seconds")
+        return document
+
+    assert verdicts(2) == verdicts(1)
