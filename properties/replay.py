@@ -239,6 +239,7 @@ class Replay:
             "response_code": outcome.response_code,
             "rule": _rule(outcome),
             "effects": list(outcome.effects),
+            "alerts": list(outcome.alerts),
         }
         if event.is_request:
             self._compare(event, outcome, record)

@@ -196,12 +196,15 @@ def _describe_event(record: dict[str, Any]) -> str:
 
 def _model_cell(record: dict[str, Any]) -> Text:
     model = record.get("model")
-    if model is None or model["accepted"] is None:
+    if model is None:
         return plain("")
+    alerts = f"; alerts: {', '.join(model['alerts'])}" if model.get("alerts") else ""
+    if model["accepted"] is None:
+        return plain(alerts.removeprefix("; "))
     if not model["accepted"]:
         return plain(f"rejected {model['response_code']}", "red")
     code = model["response_code"] or "response lost"
-    return plain(f"accepted, {code}")
+    return plain(f"accepted, {code}{alerts}")
 
 
 def _logged_cell(record: dict[str, Any]) -> str:
