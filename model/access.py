@@ -134,9 +134,17 @@ def authorise(
     command_variant: int | None = None,
     smets: int | None = None,
 ) -> Decision:
-    """Applicability first (when the device type is known), then check E5."""
+    """Applicability first (when the device type is known), then check E5. Each decision is
+    taken once per variant and remembered."""
+    key = (srv, status, device_type, command_variant, smets)
+    known = variant.decisions.get(key)
+    if known is not None:
+        return known  # type: ignore[return-value]
+    decision = None
     if device_type is not None:
         applicable = check_applicable(variant, srv, device_type)
         if not applicable.accepted:
-            return applicable
-    return check_e5(variant, srv, status, command_variant, smets)
+            decision = applicable
+    decision = decision or check_e5(variant, srv, status, command_variant, smets)
+    variant.decisions[key] = decision
+    return decision

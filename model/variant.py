@@ -78,6 +78,11 @@ class Variant:
     #: For each rule key ("suspended.exceptions", ...), the provenance of the file defining it.
     key_sources: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    #: Decisions already taken (``model.access.authorise``): a variant never changes, and the
+    #: explorer asks the same question many times.
+    decisions: dict[tuple[object, ...], object] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     # The Suspended row, under the names the first variant format gave it.
     @property
