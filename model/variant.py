@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from model.catalogue import catalogue
+from model.catalogue import catalogue, normalise_srv
 from model.errors import VariantError
 from model.provenance import TAGS
 from properties.ids import PROPERTY_IDS, VERDICTS
@@ -275,7 +275,8 @@ def _exemptions(raw: list[Any], where: _Locator) -> tuple[Exemption, ...]:
                 )
         if "srv" not in entry:
             raise where.error("suspended", "exceptions", f"entry {index + 1}: missing srv", index)
-        if entry["srv"] not in known_srvs:
+        srv = normalise_srv(entry["srv"])
+        if srv not in known_srvs:
             raise where.error(
                 "suspended", "exceptions", f"entry {index + 1}: unknown SRV {entry['srv']!r}", index
             )
@@ -291,9 +292,7 @@ def _exemptions(raw: list[Any], where: _Locator) -> tuple[Exemption, ...]:
                 f"entry {index + 1}: unknown provenance tag {source!r}",
                 index,
             )
-        entries.append(
-            Exemption(entry["srv"], entry.get("command_variant"), entry.get("smets"), source)
-        )
+        entries.append(Exemption(srv, entry.get("command_variant"), entry.get("smets"), source))
     return tuple(entries)
 
 
@@ -307,6 +306,7 @@ def _update_rules(raw: list[Any], where: _Locator) -> tuple[UpdateRule, ...]:
                 f'entry {index + 1}: expected "SRV:success" or "SRV:with-version"',
             )
         srv, kind = entry.split(":")
+        srv = normalise_srv(srv)
         if srv not in catalogue():
             raise where.error(
                 "firmware", "update_smi_on", f"entry {index + 1}: unknown SRV {srv!r}"

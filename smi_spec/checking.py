@@ -15,6 +15,7 @@ from model.variant import load_variants
 from properties.explorer import Bounds, Exploration, explore
 from properties.ids import PROPERTY_IDS
 from properties.narrate import story, write_itf
+from smi_spec.show import hanging
 
 
 def check(variant_ref: str, properties: list[str] | None, bounds: Bounds) -> list[Exploration]:
@@ -85,10 +86,10 @@ def show(console: Console, explorations: list[Exploration]) -> None:
                 continue
             expected = "expected" if p.verdict == p.expected else "NOT expected"
             console.print(f"\n[bold]{e.variant.id}: {p.id} violated[/] ({expected})")
-            console.print(f"  start: {told['start']}")
+            console.print(hanging("start:", told["start"]))
             for step in told["steps"]:
-                console.print(f"  {step['step']}. {step['text']}")
-            console.print(f"  why: {p.why}")
+                console.print(hanging(f"{step['step']}.", step["text"]))
+            console.print(hanging("why:", p.why))
 
 
 def run_check(

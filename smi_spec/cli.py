@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
+from importlib import metadata
 from typing import Annotated, Any
 
 import typer
@@ -16,19 +17,25 @@ from rich.console import Console
 from rich.table import Table
 
 from model.catalogue import catalogue as load_catalogue
-from model.dsp import check_e5
+from model.catalogue import lookup
+from model.dsp import UNJOIN_SRVS, check_e5
 from model.errors import InputError
+from model.provenance import TAGS
 from model.scenario import load_scenario, run
 from model.status_chart import STATUSES
-from model.variant import BUILTIN, load_variant
+from model.variant import BUILTIN, Variant, load_variant
+from smi_spec.show import hanging
 
 app = typer.Typer(
     help="An executable, checkable specification of the DSP's Smart Metering Inventory rules.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help texts are plain text: "[expect]" is a TOML table name, not rich markup.
+    rich_markup_mode=None,
 )
-console = Console()
+# No auto-highlighting: "SR8.7.2" is one name, not "SR8." and a highlighted number.
+console = Console(highlight=False)
 
 
 class Format(StrEnum):
@@ -37,6 +44,24 @@ class Format(StrEnum):
 
 
 FormatOption = Annotated[Format, typer.Option("--format", help="text for people, json for tools")]
+
+
+def _version(show: bool) -> None:
+    if show:
+        print(f"smi-spec {metadata.version('smi-spec')}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """An executable, checkable specification of the DSP's Smart Metering Inventory rules."""
 
 
 def emit_json(document: Any) -> None:
@@ -116,21 +141,46 @@ def rules_command(
     rows = [{"machine": "device status", **r} for r in status_chart.describe_transitions()]
     rows += [{"machine": "join", **r} for r in join_machine.describe_transitions()]
     if source is not None:
+        if source not in TAGS:
+            raise InputError(f"unknown --source {source!r}; expected one of {', '.join(TAGS)}")
         rows = [r for r in rows if r["provenance"] == source]
     if format is Format.json:
         emit_json(rows)
         return
-    table = Table(title="Rules of the two machines, with their sources")
-    for column in ("Machine", "Event", "From", "To", "Source", "Why"):
-        table.add_column(column)
-    for r in rows:
-        table.add_row(r["machine"], r["event"], r["source"], r["target"], r["provenance"], r["why"])
-    console.print(table)
+    from smi_spec.show import show_rules
+
+    show_rules(console, rows)
+
+
+def _srv_argument(text: str) -> str:
+    """The SRV an argument names, either spelling; a variant id gets a pointer to --variant."""
+    try:
+        return lookup(text).srv
+    except InputError as exc:
+        if text.lower() in BUILTIN:
+            raise InputError(f"{exc}; {text} is a variant: --variant {text.lower()}") from None
+        raise
+
+
+def later_checks(variant: Variant, srv: str) -> list[dict[str, str]]:
+    """The checks after check E5 that can still reject ``srv``, read from the variant's
+    [joins] table (seed:MP178): check E5 does not decide them."""
+    if srv not in UNJOIN_SRVS:
+        return []
+    key = "joins.unjoin_requires_smi_join"
+    if variant.unjoin_requires_smi_join:
+        text = (
+            "the DSP validates the Unjoin against the SMI join: it rejects it with "
+            f"{variant.unjoin_reject_code} when the SMI records no join of the two devices"
+        )
+    else:
+        text = "no validation against the SMI join: the DSP forwards the Unjoin as it is"
+    return [{"rule_id": key, "text": text, "source": variant.source_of(key)}]
 
 
 @app.command("explain")
 def explain_command(
-    srv: Annotated[str, typer.Argument(help="Service Reference Variant, e.g. 11.2")],
+    srv: Annotated[str, typer.Argument(help="Service Reference Variant, e.g. 11.2 or SR11.2")],
     variant: Annotated[str, typer.Option(help="variant id or path to a .toml file")] = "baseline",
     status: Annotated[str, typer.Option(help="SMI status of the Business Target")] = "suspended",
     command_variant: Annotated[int, typer.Option(min=1, max=8, help="DUIS Command Variant")] = 1,
@@ -141,7 +191,9 @@ def explain_command(
     if status not in STATUSES:
         raise InputError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
     rules = load_variant(variant)
+    srv = _srv_argument(srv)
     decision = check_e5(rules, srv, status, command_variant, smets)
+    later = later_checks(rules, srv)
     document = {
         "srv": srv,
         "status": status,
@@ -153,6 +205,7 @@ def explain_command(
         "rule": decision.rule.text,
         "rule_id": decision.rule.id,
         "source": decision.rule.source,
+        "later_checks": later,
     }
     if format is Format.json:
         emit_json(document)
@@ -164,8 +217,13 @@ def explain_command(
         f"SR{srv} to a {status} device (Command Variant {command_variant}, SMETS{smets}) "
         f"under {rules.id}: {verdict}"
     )
-    console.print(f"  rule   {decision.rule.id}: {decision.rule.text}")
-    console.print(f"  source {decision.rule.source}")
+    console.print(hanging("rule  ", f"{decision.rule.id}: {decision.rule.text}"))
+    console.print(hanging("source", decision.rule.source))
+    if decision.accepted:
+        for check in later:
+            console.print(
+                hanging("then", f"{check['text']} ({check['rule_id']}, {check['source']})")
+            )
 
 
 @app.command("run")

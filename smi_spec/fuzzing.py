@@ -23,6 +23,7 @@ from rich.progress import (
 from model.variant import load_variant
 from properties.fuzz import FuzzResult, fuzz
 from properties.ids import PROPERTY_IDS
+from smi_spec.show import hanging
 
 
 def plan(expect: dict[str, str]) -> list[tuple[str, ...]]:
@@ -47,7 +48,7 @@ def run_fuzz(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=Console(stderr=True, highlight=False),
         transient=True,
         disable=json_output,
     ) as progress:
@@ -91,10 +92,10 @@ def run_fuzz(
             f"  [red]{r.found} violated[/] ({'expected' if expected else 'NOT expected'}); "
             "shrunk counterexample:"
         )
-        console.print(f"  start: {r.start}")
+        console.print(hanging("start:", r.start))
         for number, line in enumerate(r.trace, 1):
-            console.print(f"  {number}. {line}")
-        console.print(f"  why: {r.why}")
+            console.print(hanging(f"{number}.", line))
+        console.print(hanging("why:", r.why))
         if r.seed is not None:
             console.print(
                 f"  reproduce: smi-spec fuzz --variant {variant_ref} --seed {r.seed} "
