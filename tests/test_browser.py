@@ -4,7 +4,8 @@ Each page must load with no console error, no failed request and no page error. 
 desktop's width (1400 px) and a phone's (390 px): no table is wider than the box it sits in
 (on a phone a table becomes one card per row), the page itself never scrolls sideways, and
 every diagram is inlined SVG with its edge tooltips (<title>), never an <img>. At desktop
-width no diagram text is smaller than 11 px, and no two labels of a diagram overlap.
+width no diagram text is smaller than 11 px, and no label of a diagram overlaps another or
+is struck through by a line.
 Screenshots go to pytest's tmp_path and to ``report-screenshots/`` (git-ignored).
 
 Uses Playwright for Python with Debian's chromium (``executable_path``); it never downloads
@@ -49,7 +50,9 @@ TABLES_JS = """() => {
 }"""
 
 #: Every diagram: inlined, with edge tooltips; its smallest text in CSS px; labels that
-#: overlap (text boxes intersecting by more than a pixel each way).
+#: overlap (text boxes intersecting by more than a pixel each way); labels struck through by
+#: a line (a point of an edge, arrowhead, node or box outline, every half unit along it,
+#: inside the middle of a label's text box).
 DIAGRAMS_JS = """() => [...document.querySelectorAll('figure')].map(f => {
     const svg = f.querySelector('svg');
     if (!svg) return {name: f.dataset.diagram, inline: false};
@@ -66,8 +69,24 @@ DIAGRAMS_JS = """() => [...document.querySelectorAll('figure')].map(f => {
         const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
         if (w > 1 && h > 1) overlaps.push([texts[i].textContent, texts[j].textContent]);
     }
+    const graph = svg.querySelector('g.graph');
+    const core = [...graph.querySelectorAll('g.edge text, g.node text, g.cluster text')].map(
+        t => { const b = t.getBBox(); return {x0: b.x + 1, x1: b.x + b.width - 1,
+               y0: b.y + b.height * 0.25, y1: b.y + b.height * 0.8, text: t.textContent}; });
+    const struck = new Set();
+    for (const s of graph.querySelectorAll(
+            'g.edge path, g.edge polygon, g.node polygon, g.node ellipse, g.node path, '
+            + 'g.cluster path, g.cluster polygon')) {
+        const length = s.getTotalLength();
+        for (let l = 0; l <= length; l += 0.5) {
+            const p = s.getPointAtLength(l);
+            for (const b of core) {
+                if (p.x > b.x0 && p.x < b.x1 && p.y > b.y0 && p.y < b.y1) struck.add(b.text);
+            }
+        }
+    }
     return {
-        name: f.dataset.diagram, inline: true,
+        name: f.dataset.diagram, inline: true, struck: [...struck],
         edges: svg.querySelectorAll('g.edge').length,
         edgeTitles: svg.querySelectorAll('g.edge > title').length,
         tooltips: svg.querySelectorAll('a[*|title]').length,
@@ -152,6 +171,7 @@ def test_every_page_fits_its_width_with_inlined_diagrams(
             assert d["tooltips"] > 0, (path.name, d["name"])  # hover text on edges and nodes
             assert d["frame"] <= d["main"] + 1, (path.name, d["name"], viewport)
             assert d["overlaps"] == [], (path.name, d["name"], d["overlaps"][:5])
+            assert d["struck"] == [], (path.name, d["name"], d["struck"])
             if viewport == "desktop":
                 assert d["smallest"] >= MIN_DIAGRAM_TEXT_PX - 0.01, (path.name, d["name"], d)
         tables = page.evaluate(TABLES_JS)
