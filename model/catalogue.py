@@ -55,12 +55,27 @@ def catalogue() -> dict[str, ServiceRequest]:
     }
 
 
+def normalise_srv(text: str) -> str:
+    """The catalogue's spelling of an SRV: ``SR11.2``, ``sr11.2`` and ``11.2`` are one SRV.
+
+    The tool prints SRVs as ``SR11.2``; DUIS and the variant files write ``11.2``. Text that
+    is no SRV is returned unchanged (``lookup`` names it).
+    """
+    stripped = text.strip()
+    if stripped[:2].upper() == "SR":
+        stripped = stripped[2:].lstrip()
+    return stripped
+
+
 def lookup(srv: str) -> ServiceRequest:
-    """The catalogue entry for ``srv``, or an InputError naming the unknown SRV."""
+    """The catalogue entry for ``srv`` (either spelling), or an InputError naming it."""
     try:
-        return catalogue()[srv]
+        return catalogue()[normalise_srv(srv)]
     except KeyError:
-        raise InputError(f"unknown SRV {srv!r}: not a DUIS Service Reference Variant") from None
+        raise InputError(
+            f"unknown SRV {srv!r}: expected a DUIS Service Reference Variant such as 11.2 "
+            "or SR11.2 (smi-spec catalogue lists them)"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from model import inputs
+from model.catalogue import normalise_srv
 from model.dsp import JOIN_SRVS, UNJOIN_SRVS, UPDATE_FIRMWARE
 from model.duis import DuisError, RequestId, read_request, read_response
 from model.errors import InputError, ScenarioError
@@ -321,7 +322,7 @@ def _from_inline(event: Event) -> None:
         raise ScenarioError(f"inline: unknown key {sorted(unknown)[0]!r}")
     if "srv" not in inline or "target" not in inline:
         raise ScenarioError('inline needs "srv" and "target"')
-    event.srv = _name(inline["srv"], "srv")
+    event.srv = normalise_srv(_name(inline["srv"], "srv"))
     event.device = _name(inline["target"], "target")
     cv = inline.get("command_variant", 1)
     if not isinstance(cv, int) or isinstance(cv, bool) or not 1 <= cv <= 8:

@@ -240,7 +240,7 @@ def parse_action(path: str, where: str, setup: Setup, raw: Any) -> Action:
             srv = raw["sr"]
             if not isinstance(srv, str):
                 raise ScenarioError('sr must be an SRV string such as "11.2"')
-            lookup(srv)
+            srv = lookup(srv).srv  # SR11.2 and 11.2 alike
             if "target" not in raw:
                 raise ScenarioError(f"SR{srv} needs a target device")
             cv = raw.get("command_variant", 1)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from model.alerts import device_alerts
-from model.catalogue import Applicability, applicability, catalogue
+from model.catalogue import Applicability, applicability, catalogue, normalise_srv
 from model.device_types import cpl_listed_types, device_types
 from model.errors import VariantError
 from model.inputs import check_name
@@ -170,10 +170,11 @@ class _Rows:
         return tag
 
     def srv(self, value: Any, where: Locator, table: str, key: str, item: int | None) -> str:
-        if not isinstance(value, str) or value.removeprefix("SR") not in catalogue():
+        """An SRV in either spelling (``11.2``, ``SR11.2``), as the catalogue writes it."""
+        if not isinstance(value, str) or normalise_srv(value) not in catalogue():
             label = f"entry {item + 1}: " if item is not None else ""
             raise where.error(table, key, f"{label}unknown SRV {value!r}", item)
-        return value.removeprefix("SR")
+        return normalise_srv(value)
 
     def exemptions(self, raw: list[Any], where: Locator, table: str) -> tuple[Exemption, ...]:
         keys = {"srv": str, "command_variant": int, "smets": int, "source": str}

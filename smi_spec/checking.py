@@ -25,6 +25,7 @@ from properties.narrate import itf, story
 from smi_spec.jsonout import dumps
 from smi_spec.outputs import inside, remove_temporaries, slug, write_file
 from smi_spec.plain import plain, styled
+from smi_spec.show import hanging
 
 
 @dataclass(frozen=True)
@@ -214,10 +215,10 @@ def _show_story(console: Console, e: Exploration, p: PropertyResult) -> None:
             x=expected,
         )
     )
-    console.print(plain(f"  start: {told['start']}"))
+    console.print(hanging("start:", plain(told["start"])))
     for step in told["steps"]:
-        console.print(plain(f"  {step['step']}. {step['text']}"))
-    console.print(plain(f"  why: {p.why}"))
+        console.print(hanging(f"{step['step']}.", plain(step["text"])))
+    console.print(hanging("why:", plain(p.why or "")))
 
 
 def run_check(

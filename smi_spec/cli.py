@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from enum import StrEnum
+from importlib import metadata
 from typing import Annotated, Any
 
 import typer
@@ -18,20 +19,26 @@ from rich.table import Table
 from model.access import authorise
 from model.catalogue import catalogue as load_catalogue
 from model.catalogue import lookup
+from model.dsp import UNJOIN_SRVS
 from model.errors import InputError
+from model.provenance import TAGS
 from model.scenario import load_scenario, run_streamed
 from model.status_chart import STATUSES
-from model.variant import BUILTIN, load_variant
+from model.variant import BUILTIN, Variant, load_variant
 from model.world import DEVICE_TYPES
 from smi_spec.plain import error_line, plain, styled
+from smi_spec.show import hanging
 
 app = typer.Typer(
     help="An executable, checkable specification of the DSP's Smart Metering Inventory rules.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help texts are plain text: "[expect]" is a TOML table name, not rich markup.
+    rich_markup_mode=None,
 )
-console = Console()
+# No auto-highlighting: "SR8.7.2" is one name, not "SR8." and a highlighted number.
+console = Console(highlight=False)
 
 
 class Format(StrEnum):
@@ -44,6 +51,24 @@ class Format(StrEnum):
 PARALLEL_FROM = 100_000
 
 FormatOption = Annotated[Format, typer.Option("--format", help="text for people, json for tools")]
+
+
+def _version(show: bool) -> None:
+    if show:
+        print(f"smi-spec {metadata.version('smi-spec')}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """An executable, checkable specification of the DSP's Smart Metering Inventory rules."""
 
 
 def emit_json(document: Any) -> None:
@@ -124,7 +149,6 @@ def rules_command(
     """Every rule with its provenance: each transition of both machines, read from the
     machines, and every row of every table of the variant."""
     from model import join_machine, status_chart
-    from model.provenance import TAGS
     from model.rulebook import table_rules
 
     if source is not None and source not in TAGS:
@@ -139,19 +163,40 @@ def rules_command(
     if format is Format.json:
         emit_json(rows)
         return
-    table = Table(title="Rules of the two machines and the variant's tables, with their sources")
-    for column in ("Rule", "Says", "Source", "Why"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        says = r.get("says") or f"{r['event']}: {r['source']} -> {r['target']}"
-        cells = (r["rule"], says, r["provenance"], r["why"])
-        table.add_row(*(plain(cell) for cell in cells))
-    console.print(table)
+    from smi_spec.show import show_rules
+
+    show_rules(console, rows)
+
+
+def _srv_argument(text: str) -> str:
+    """The SRV an argument names, either spelling; a variant id gets a pointer to --variant."""
+    try:
+        return lookup(text).srv
+    except InputError as exc:
+        if text.lower() in BUILTIN:
+            raise InputError(f"{exc}; {text} is a variant: --variant {text.lower()}") from None
+        raise
+
+
+def later_checks(variant: Variant, srv: str) -> list[dict[str, str]]:
+    """The checks after check E5 that can still reject ``srv``, read from the variant's
+    [joins] table (seed:MP178): check E5 does not decide them."""
+    if srv not in UNJOIN_SRVS:
+        return []
+    key = "joins.unjoin_requires_smi_join"
+    if variant.unjoin_requires_smi_join:
+        text = (
+            "the DSP validates the Unjoin against the SMI join: it rejects it with "
+            f"{variant.unjoin_reject_code} when the SMI records no join of the two devices"
+        )
+    else:
+        text = "no validation against the SMI join: the DSP forwards the Unjoin as it is"
+    return [{"rule_id": key, "text": text, "source": variant.source_of(key)}]
 
 
 @app.command("explain")
 def explain_command(
-    srv: Annotated[str, typer.Argument(help="Service Reference Variant, e.g. 11.2")],
+    srv: Annotated[str, typer.Argument(help="Service Reference Variant, e.g. 11.2 or SR11.2")],
     variant: Annotated[str, typer.Option(help="variant id or path to a .toml file")] = "baseline",
     status: Annotated[str, typer.Option(help="SMI status of the Business Target")] = "suspended",
     device_type: Annotated[
@@ -171,8 +216,9 @@ def explain_command(
             f"unknown device type {device_type!r}; expected one of {', '.join(DEVICE_TYPES)}"
         )
     rules = load_variant(variant)
-    lookup(srv)
+    srv = _srv_argument(srv)
     decision = authorise(rules, srv, status, device_type, command_variant, smets)
+    later = later_checks(rules, srv)
     document = {
         "srv": srv,
         "status": status,
@@ -185,6 +231,7 @@ def explain_command(
         "rule": decision.rule.text,
         "rule_id": decision.rule.id,
         "source": decision.rule.source,
+        "later_checks": later,
     }
     if format is Format.json:
         emit_json(document)
@@ -203,8 +250,13 @@ def explain_command(
             code=decision.response_code,
         )
     )
-    console.print(plain(f"  rule   {decision.rule.id}: {decision.rule.text}"))
-    console.print(plain(f"  source {decision.rule.source}"))
+    console.print(hanging("rule  ", plain(f"{decision.rule.id}: {decision.rule.text}")))
+    console.print(hanging("source", plain(decision.rule.source)))
+    if decision.accepted:
+        for check in later:
+            console.print(
+                hanging("then", plain(f"{check['text']} ({check['rule_id']}, {check['source']})"))
+            )
 
 
 @app.command("run")
@@ -273,7 +325,7 @@ def check_command(
 
     By default every device type in its own closed system; with --devices, the mix given,
     checked compositionally (each device type and join pair type once). Exit code 0 when
-    every verdict is as the variant's \\[expect] table says, 1 otherwise.
+    every verdict is as the variant's [expect] table says, 1 otherwise.
     """
     from properties.budget import require_fits
     from properties.explorer import Bounds

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -376,7 +377,8 @@ def _groups(machine: str, row: dict[str, Any], edges: Sequence[Edge]) -> list[li
 
 def _as_variant(machine: str, edges: Sequence[Edge], variant_id: str) -> list[Drawn]:
     """The machine as the variant's DSP drives it, labelled with what caused each transition;
-    the transitions it never takes greyed."""
+    the transitions it never takes greyed. ``variant_id`` names every variant the diagram
+    stands for ("baseline and mp105")."""
     drawn = []
     for row in _definition_rows(machine):
         groups = _groups(machine, row, edges)
@@ -399,7 +401,7 @@ def _as_variant(machine: str, edges: Sequence[Edge], variant_id: str) -> list[Dr
                     row["target"],
                     (_event_text(row["event"]), f"never taken under {variant_id}"),
                     dict(NOT_TAKEN_STYLE),
-                    f"{row['provenance']}: {row['why']} (the {variant_id} DSP never takes it)",
+                    f"{row['provenance']}: {row['why']} (never taken under {variant_id})",
                 )
             )
     return drawn
@@ -505,6 +507,9 @@ def status_dot(drawn: Sequence[Drawn], title: str) -> str:
     dot.set("label", _dot_string(_dot_text(title)))
     dot.set("labelloc", "t")
     dot.set("fontsize", "14")
+    # newrank ranks the Operational box's states with the rest, so the labels of edges
+    # leaving the box get places of their own, clear of its border and of other edges.
+    dot.set("newrank", "true")
     dot.set("nodesep", "0.35")
     dot.set("ranksep", "0.5")
     return _normalise_ids(dot.to_string())
@@ -555,15 +560,23 @@ class _JoinGraph(Graph):  # type: ignore[misc]
         container.edge("__initial", join_machine.INITIAL)
 
     def _add_edges(self, transitions: list[dict[str, Any]], container: Any) -> None:
+        loops: Counter[str] = Counter()
         for transition in transitions:
             drawn: Drawn = self.machine.drawn[transition["label"]]
-            container.edge(
-                transition["source"],
-                transition["dest"],
-                label=_lines(drawn.lines),
-                tooltip=_dot_text(drawn.tooltip),
-                **drawn.attrs,
-            )
+            source, dest = transition["source"], transition["dest"]
+            label, tooltip = _lines(drawn.lines), _dot_text(drawn.tooltip)
+            if source == dest:
+                # Graphviz draws a labelled self-loop over its own label and several over each
+                # other's: route each through a point of its own, and its label is placed
+                # like any other edge's, clear of lines and labels.
+                via = f"{source}__loop{loops[source]}"
+                loops[source] += 1
+                container.node(via, label="", shape="point", width="0", height="0")
+                container.edge(source, via, label=label, tooltip=tooltip, arrowhead="none",
+                               **drawn.attrs)  # fmt: skip
+                container.edge(via, dest, tooltip=tooltip, **drawn.attrs)
+                continue
+            container.edge(source, dest, label=label, tooltip=tooltip, **drawn.attrs)
 
 
 class _JoinGraphMachine(GraphMachine):  # type: ignore[misc]
@@ -783,8 +796,8 @@ def definition_diagram(machine: str) -> Diagram:
 
 def variant_diagram(machine: str, variant: Variant, also: Sequence[str] = ()) -> Diagram:
     edges = of_machine(taken_edges(variant), machine)
-    drawn = _as_variant(machine, edges, variant.id)
     names = " and ".join([variant.id, *also])
+    drawn = _as_variant(machine, edges, names)
     dsp = "DSPs drive" if also else "DSP drives"
     title = f"The {MACHINE_TITLES[machine]} machine as the {names} {dsp} it"
     taken = sum(1 for d in drawn if d.attrs != NOT_TAKEN_STYLE)
@@ -792,7 +805,7 @@ def variant_diagram(machine: str, variant: Variant, also: Sequence[str] = ()) ->
         f"State diagram of the {MACHINE_TITLES[machine]} machine under {names}: "
         f"{taken} transitions taken, {len(drawn) - taken} never taken. {_alt_edges(drawn)}."
     )
-    legend = _legend_for("variant", machine, variant.id)
+    legend = _legend_for("variant", machine, names)
     dot = _dot_for(machine, drawn, title, legend)
     stem = f"{_file_stem(machine)}-{slug(variant.id)}"
     return Diagram(stem, title, alt, dot, machine, "variant", legend, (variant.id, *also))

@@ -28,6 +28,7 @@ from model.world import DEVICE_TYPES
 from smi_spec.cli import Format, FormatOption, app, console, emit_json
 from smi_spec.jsonstream import write_streamed
 from smi_spec.plain import error_line, plain
+from smi_spec.show import fits, indented
 
 if TYPE_CHECKING:
     from properties.replay import Replay
@@ -126,6 +127,53 @@ def _classify_table(records: list[dict[str, Any]], variant: Variant, smets: int)
     return table
 
 
+def _decision_text(decision: dict[str, Any]) -> str:
+    return "ok" if decision["accepted"] else str(decision["response_code"])
+
+
+def _show_classified(records: list[dict[str, Any]], variant: Variant, smets: int) -> None:
+    """The classify table where it fits the terminal; else one block per message, its
+    decisions on indented lines that wrap under themselves."""
+    statuses = next((list(r["decisions"]) for r in records if r["kind"] == "request"), [])
+    header = ["File", "SRV", "Name", "Crit", "CV", "Target", *statuses]
+    cells = [
+        [
+            Path(r["file"]).name,
+            r["srv"] or "",
+            r["name"] or "",
+            "",
+            "",
+            r["target"] or "",
+            *(_decision_text(d) for d in r.get("decisions", {}).values()),
+        ]
+        for r in records
+    ]
+    if fits(console, header, cells):
+        console.print(_classify_table(records, variant, smets))
+        return
+    console.print(Text(f"check E5 under {variant.id} (SMETS{smets}): ok = accepted, else the code"))
+    for r in records:
+        console.print()
+        console.print(Text(Path(r["file"]).name, style="bold"))
+        if r["kind"] == "response":
+            what = f"response {r['response_code']} to SR{r['srv'] or '?'} {r['name'] or ''}"
+            console.print(indented(f"{what.rstrip()}, target {r['target']}"))
+            continue
+        critical = "Critical" if r["critical"] else "Non-Critical"
+        console.print(
+            indented(
+                f"SR{r['srv']} {r['name']} ({critical}, Command Variant "
+                f"{r['command_variant']}) to {r['target']}"
+            )
+        )
+        decisions = Text()
+        for n, (status, d) in enumerate(r["decisions"].items()):
+            decisions.append("; " if n else "")
+            decisions.append(f"{status.replace('_', ' ')}: ")
+            decisions.append(_decision_text(d), style="green" if d["accepted"] else "red")
+        console.print(indented(decisions))
+
+
 def classify_command(
     files: Annotated[list[str], typer.Argument(help="DUIS request or response files")],
     variant: Annotated[str, typer.Option(help="variant id or path to a .toml file")] = "baseline",
@@ -163,7 +211,7 @@ def classify_command(
     if format is Format.json:
         emit_json(records)
     elif records:
-        console.print(_classify_table(records, rules, smets))
+        _show_classified(records, rules, smets)
     if failed:
         raise typer.Exit(2)
 

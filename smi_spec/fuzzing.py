@@ -27,6 +27,7 @@ from properties.fuzz import FuzzResult, fuzz
 from properties.ids import PROPERTY_IDS
 from smi_spec.jsonout import dumps
 from smi_spec.plain import plain, styled, visible
+from smi_spec.show import hanging
 
 
 def plan(expect: dict[str, str]) -> list[tuple[str, ...]]:
@@ -69,7 +70,7 @@ def run_fuzz(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=Console(stderr=True, highlight=False),
         transient=True,
         disable=json_output,
     ) as progress:
@@ -112,10 +113,10 @@ def run_fuzz(
             f"  [red]{r.found} violated[/] ({'expected' if expected else 'NOT expected'}); "
             "shrunk counterexample:"
         )
-        console.print(plain(f"  start: {r.start}"))
+        console.print(hanging("start:", plain(r.start)))
         for number, line in enumerate(r.trace, 1):
-            console.print(plain(f"  {number}. {line}"))
-        console.print(plain(f"  why: {r.why}"))
+            console.print(hanging(f"{number}.", plain(line)))
+        console.print(hanging("why:", plain(r.why or "")))
         if r.seed is not None:
             console.print(
                 plain(

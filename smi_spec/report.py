@@ -1,9 +1,12 @@
 """The reviewers' report: static HTML generated from the machines, catalogue and variants.
 
 Every page opens from disk with no server and no network: the CSS is inline, the diagrams
-are SVG files beside the pages, there is no script and no external font. All text is
-escaped. The report is built in a temporary directory beside ``--out`` and moved into place
-only when complete, so a failure never leaves a half-written report.
+are inlined SVG (so their edge tooltips work) with the SVG and DOT files beside the pages,
+there is no script and no external font. The pages come from the Jinja2 templates in
+``smi_spec/templates`` with autoescaping on: this module passes them data, never HTML, and
+the only markup it hands over is the SVG of the project's own diagram renderer, checked
+before it is inlined. The report is built in a temporary directory beside ``--out`` and
+moved into place only when complete, so a failure never leaves a half-written report.
 
 Sources: verdicts and counterexamples from ``properties.explorer`` and
 ``properties.narrate``; diagrams from ``smi_spec.diagrams``; check E5 from ``model.dsp``;
@@ -12,13 +15,18 @@ diffs from ``smi_spec.diff``.
 
 from __future__ import annotations
 
-import html
 import inspect
+import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from functools import cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Final
+
+from defusedxml import ElementTree
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from model.catalogue import catalogue
 from model.dsp import check_e5
@@ -31,182 +39,36 @@ from properties.ids import PROPERTY_IDS
 from properties.narrate import action_label, story
 from properties.recoverability import GOOD
 from smi_spec import diagrams as dg
-from smi_spec.diff import ALL_CONDITIONS, conditions, exploration, unexpected, variant_diff
+from smi_spec.diff import ALL_CONDITIONS, conditions, explorations, unexpected, variant_diff
 from smi_spec.outputs import replace_directory
 
 MARKER: Final = ".smi-spec-report"
 STATUS_NAMES: Final = {s: s.replace("_", " ") for s in STATUSES}
 #: Check E5 table columns: Suspended first, the status the exception list is about.
 E5_COLUMNS: Final = ("suspended", *(s for s in STATUSES if s != "suspended"))
-
-
-def e(text: object) -> str:
-    """Escape any value for HTML text or attribute content."""
-    return html.escape("" if text is None else str(text), quote=True)
+#: The smallest text a diagram may show at desktop width, in CSS pixels.
+MIN_DIAGRAM_TEXT_PX: Final = 11.0
 
 
 def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "variant"
 
 
-# ---------------------------------------------------------------------------------------
-# Page frame
-
-
-CSS: Final = """
-:root { --ink:#1d2327; --muted:#50575e; --line:#d0d7de; --bg:#ffffff; --soft:#f6f8fa;
-  --holds:#116329; --holds-bg:#dafbe1; --violated:#a40e26; --violated-bg:#ffebe9;
-  --warn:#7d4e00; --warn-bg:#fff8c5; --accent:#0b5cad; }
-* { box-sizing: border-box; }
-html { -webkit-text-size-adjust: 100%; }
-body { margin:0; color:var(--ink); background:var(--bg); line-height:1.5;
-  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-  sans-serif; font-size: 1rem; }
-a { color: var(--accent); }
-a:focus-visible, summary:focus-visible { outline: 3px solid #f0a500; outline-offset: 2px; }
-.skip { position:absolute; left:-999px; top:0; background:#fff; padding:.5rem; }
-.skip:focus { left:.5rem; }
-header { background:#0f2a3f; color:#fff; padding:.75rem 1rem; }
-header a { color:#fff; }
-.brand { margin:0 0 .25rem; font-weight:700; letter-spacing:.02em; }
-nav ul { list-style:none; margin:0; padding:0; display:flex; flex-wrap:wrap; gap:.25rem 1rem; }
-nav a[aria-current="page"] { font-weight:700; text-decoration-thickness:3px; }
-main { max-width: 76rem; margin: 0 auto; padding: 1rem; }
-h1 { font-size: 1.7rem; line-height:1.25; margin: .5rem 0 .75rem; }
-h2 { font-size: 1.35rem; margin-top: 2.2rem; border-bottom: 1px solid var(--line);
-  padding-bottom: .25rem; }
-h3 { font-size: 1.1rem; margin-top: 1.6rem; }
-p.lead { font-size: 1.05rem; color: var(--muted); max-width: 60rem; }
-dl.meta { display:grid; grid-template-columns: max-content 1fr; gap:.2rem 1rem; margin:0; }
-dl.meta dt { font-weight:600; color: var(--muted); }
-dl.meta dd { margin:0; overflow-wrap:anywhere; }
-.scroll { overflow-x:auto; -webkit-overflow-scrolling: touch; margin: .5rem 0 1rem;
-  border:1px solid var(--line); border-radius:6px; }
-table { border-collapse: collapse; width: 100%; font-size: .92rem; }
-caption { text-align:left; padding:.5rem .75rem; font-weight:600; color: var(--muted); }
-th, td { padding: .4rem .65rem; border-top: 1px solid var(--line); text-align:left;
-  vertical-align: top; }
-thead th { background: var(--soft); border-top:none; white-space: nowrap; }
-tbody th { font-weight: 600; overflow-wrap: anywhere; }
-.says { display: block; min-width: 22rem; }
-table.e5 tbody th { min-width: 15rem; }
-table.e5 td:nth-child(2) { background: #fbf7ea; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.badge { display:inline-block; padding:.05rem .5rem; border-radius: 999px; font-weight:600;
-  font-size:.85rem; white-space: nowrap; }
-.holds { color: var(--holds); background: var(--holds-bg); }
-.violated { color: var(--violated); background: var(--violated-bg); }
-.unexpected { color: var(--warn); background: var(--warn-bg); border:1px solid #d4a72c; }
-.accepted { color: var(--holds); }
-.rejected { color: var(--violated); }
-.conditional { color: var(--warn); }
-.added { color: var(--holds); font-weight:600; }
-.removed { color: var(--violated); font-weight:600; }
-.tag { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
-  font-size:.85rem; background: var(--soft); padding: 0 .3rem; border-radius:4px;
-  white-space: nowrap; }
-.star { color:#7d4e00; font-weight:700; }
-figure { margin: 1rem 0 1.5rem; }
-figure .frame { overflow-x:auto; border:1px solid var(--line); border-radius:6px;
-  background:#fff; }
-figure a.full { display:block; padding:.5rem; min-width: 44rem; }
-figure img { display:block; width:100%; height:auto; }
-figcaption { color: var(--muted); font-size:.92rem; margin-top:.4rem; }
-details { margin:.5rem 0; }
-summary { cursor:pointer; color: var(--accent); }
-ol.story { list-style:none; padding:0; margin: .75rem 0; counter-reset: step; }
-ol.story > li { border:1px solid var(--line); border-radius:8px; margin:.6rem 0;
-  padding:.6rem .75rem; background:#fff; }
-.step-no { font-weight:700; margin-right:.35rem; }
-.lanes { display:grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap:.5rem;
-  margin-top:.35rem; }
-.lane { border-left: 4px solid var(--line); padding: .25rem .5rem; background: var(--soft);
-  border-radius: 0 6px 6px 0; overflow-wrap:anywhere; }
-.lane .who { display:block; font-size:.78rem; text-transform: uppercase;
-  letter-spacing:.05em; color: var(--muted); font-weight:700; }
-.lane.actor { border-color:#0b5cad; }
-.lane.dsp { border-color:#8e3b8e; }
-.lane.device { border-color:#116329; }
-.lost { color:#fff; background: var(--violated); }
-.why { border-left: 4px solid var(--violated); background: var(--violated-bg);
-  padding:.5rem .75rem; border-radius: 0 6px 6px 0; }
-.cards { display:grid; grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr));
-  gap:.75rem; padding:0; list-style:none; }
-.cards li { border:1px solid var(--line); border-radius:8px; padding:.75rem; }
-footer { max-width: 76rem; margin: 2rem auto 0; padding: 1rem; color: var(--muted);
-  font-size: .88rem; border-top:1px solid var(--line); }
-@media (max-width: 40rem) {
-  h1 { font-size: 1.35rem; }
-  main { padding: .75rem; }
-  .lanes { grid-template-columns: 1fr; }
-  dl.meta { grid-template-columns: 1fr; }
-  dl.meta dd { margin-bottom:.4rem; }
-}
-@media print { header nav, .skip { display:none; } a.full { border:none; } }
-"""
-
-
-def page(title: str, body: str, nav: Sequence[tuple[str, str]], current: str) -> str:
-    """One complete HTML document."""
-    links = "".join(
-        f'<li><a href="{e(href)}"'
-        + (' aria-current="page"' if href == current else "")
-        + f">{e(text)}</a></li>"
-        for href, text in nav
-    )
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        '<link rel="icon" href="data:,">\n'
-        f"<title>{e(title)} · smi-spec report</title>\n<style>{CSS}</style>\n</head>\n"
-        '<body>\n<a class="skip" href="#main">Skip to the content</a>\n'
-        '<header><p class="brand">smi-spec: the DSP\'s Smart Metering Inventory rules</p>'
-        f'<nav aria-label="Report pages"><ul>{links}</ul></nav></header>\n'
-        f'<main id="main">\n<h1>{e(title)}</h1>\n{body}\n</main>\n'
-        "<footer>Generated by <code>smi-spec report</code> from the status statechart, the "
-        "join machine, the DUIS catalogue and the variant files: nothing here is drawn or "
-        "typed by hand. Provenance tags: <span class=tag>seed:MP105</span>, "
-        "<span class=tag>seed:MP178</span>, <span class=tag>duis</span>, "
-        "<span class=tag>assumption</span>.</footer>\n</body>\n</html>\n"
+@cache
+def environment() -> Environment:
+    """The report's templates, autoescaping every value they are given."""
+    return Environment(
+        loader=PackageLoader("smi_spec", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
 
 
-def table(
-    caption: str,
-    columns: Sequence[str],
-    rows: Iterable[Sequence[str]],
-    row_headers: bool = True,
-    css_class: str = "",
-) -> str:
-    """A table whose cells are already HTML; the first cell of a row is its header."""
-    head = "".join(f'<th scope="col">{e(c)}</th>' for c in columns)
-    body = []
-    for row in rows:
-        cells = [
-            f'<th scope="row">{cell}</th>' if n == 0 and row_headers else f"<td>{cell}</td>"
-            for n, cell in enumerate(row)
-        ]
-        body.append(f"<tr>{''.join(cells)}</tr>")
-    if not body:
-        return f"<p>{e(caption)}: none.</p>"
-    return (
-        f'<div class="scroll" role="region" aria-label="{e(caption)}" tabindex="0">'
-        f'<table class="{e(css_class)}">'
-        f"<caption>{e(caption)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table></div>"
-    )
-
-
-def tag(source: str | None) -> str:
-    return " ".join(f'<span class="tag">{e(t)}</span>' for t in (source or "").split(",") if t)
-
-
-def verdict_badge(verdict: str, expected: str | None = None) -> str:
-    badge = f'<span class="badge {e(verdict)}">{e(verdict)}</span>'
-    if expected is not None and verdict != expected:
-        badge += f' <span class="badge unexpected">unexpected: expected {e(expected)}</span>'
-    return badge
+def render(template: str, **data: Any) -> str:
+    return environment().get_template(template).render(**data)
 
 
 # ---------------------------------------------------------------------------------------
@@ -232,45 +94,73 @@ def property_text(property_id: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------
-# Diagrams
+# Diagrams, inlined
+
+_PROLOGUE: Final = re.compile(r"\A\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?", re.I)
+_ACTIVE: Final = frozenset({"script", "foreignObject", "iframe", "object", "embed", "handler"})
+_SAFE_HREF: Final = re.compile(r"(#|diagrams/|[A-Za-z0-9_.-]+\.(svg|dot|html)(#|$))")
+_FONT_SIZE: Final = re.compile(r'font-size="([0-9.]+)"')
+_ROOT_SIZE: Final = re.compile(r'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"')
 
 
-def figure(diagram: dg.Diagram | None, note: str = "") -> str:
+def inline_svg(name: str, data: bytes) -> Markup:
+    """A diagram's SVG for inlining in a page, sized so its smallest text is at least
+    ``MIN_DIAGRAM_TEXT_PX`` pixels; ids prefixed with the diagram's name (one page holds
+    several diagrams).
+
+    Only SVG from the project's own renderer comes here, and it is checked, not trusted:
+    well-formed XML with no DTD (defusedxml), no script or foreign content, no event
+    handler, no link outside the report. Anything else is refused, never inlined.
+    """
+    try:
+        root = ElementTree.fromstring(data)
+    except Exception as exc:  # defusedxml's and expat's errors alike
+        raise InputError(f"diagram {name}: not safe SVG to inline ({exc})") from None
+    for element in root.iter():
+        local = element.tag.rsplit("}", 1)[-1]
+        if local in _ACTIVE:
+            raise InputError(f"diagram {name}: refused to inline a <{local}> element")
+        for attribute, value in element.attrib.items():
+            key = attribute.rsplit("}", 1)[-1]
+            if key.lower().startswith("on"):
+                raise InputError(f"diagram {name}: refused to inline an {key} attribute")
+            if key == "href" and not _SAFE_HREF.match(value.strip()):
+                raise InputError(f"diagram {name}: refused to inline a link to {value!r}")
+    text = _PROLOGUE.sub("", data.decode("utf-8"), count=1)
+    text = re.sub(r'\bid="([^"]*)"', lambda m: f'id="{name}-{m.group(1)}"', text)
+    size = _ROOT_SIZE.search(text)
+    smallest = min((float(f) for f in _FONT_SIZE.findall(text)), default=MIN_DIAGRAM_TEXT_PX)
+    if size is not None:
+        # 1pt is 4/3 CSS px; scale up further when the smallest text would be under the floor.
+        scale = max(4 / 3, MIN_DIAGRAM_TEXT_PX / smallest)
+        width, height = (math.ceil(float(v) * scale) for v in size.groups())
+        text = text.replace(size.group(0), f'<svg width="{width}" height="{height}"', 1)
+    return Markup(text)  # checked above; every text in it is XML-escaped by its renderer
+
+
+def figure(diagram: dg.Diagram | None, svgs: dict[str, bytes], note: str = "") -> Any:
     if diagram is None:
-        return ""
-    src = f"diagrams/{diagram.name}.svg"
-    return (
-        f'<figure><div class="frame"><a class="full" href="{e(src)}" '
-        'title="Open the diagram full size">'
-        f'<img src="{e(src)}" alt="{e(diagram.alt)}"></a></div>'
-        f"<figcaption>{e(diagram.title)}{e(note)}. "
-        f'<a href="{e(src)}">Full size SVG</a> · '
-        f'<a href="diagrams/{e(diagram.name)}.dot">DOT source</a></figcaption></figure>'
-    )
+        return None
+    return {
+        "name": diagram.name,
+        "title": diagram.title,
+        "alt": diagram.alt,
+        "note": note,
+        "svg": inline_svg(diagram.name, svgs[f"{diagram.name}.svg"]),
+    }
 
 
-def edges_table(machine: str, variant: Variant) -> str:
-    edges = dg.of_machine(dg.taken_edges(variant), machine)
-    rows = [
-        [
-            e(f"{x.source} → {x.target}"),
-            e(x.event.replace("_", " ")),
-            e(x.cause),
-            tag(x.provenance),
-            "<br>".join(e(r) for r in x.rules),
-        ]
-        for x in edges
+def edge_rows(machine: str, variant: Variant) -> list[dict[str, Any]]:
+    return [
+        {
+            "transition": f"{x.source} → {x.target}",
+            "event": x.event.replace("_", " "),
+            "cause": x.cause,
+            "provenance": x.provenance,
+            "rules": list(x.rules),
+        }
+        for x in dg.of_machine(dg.taken_edges(variant), machine)
     ]
-    return (
-        f"<details><summary>The {e(dg.MACHINE_TITLES[machine])} transitions the "
-        f"{e(variant.id)} DSP takes, as a table ({len(rows)})</summary>"
-        + table(
-            f"Transitions taken under {variant.id}",
-            ["Transition", "Event", "Caused by", "Provenance", "Rules that decided it"],
-            rows,
-        )
-        + "</details>"
-    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -296,7 +186,8 @@ def _cell(variant: Variant, srv: str, status: str) -> str:
     return f"accepted for {conditions(accepted)['text']}; otherwise {code}"
 
 
-def _cell_html(text: str) -> str:
+def decision(text: str) -> dict[str, str]:
+    """A check E5 decision with its kind (the CSS class that colours it)."""
     kind = (
         "accepted"
         if text == "accepted"
@@ -304,10 +195,10 @@ def _cell_html(text: str) -> str:
         if text.startswith("rejected")
         else "conditional"
     )
-    return f'<span class="{kind}">{e(text)}</span>'
+    return {"text": text, "kind": kind}
 
 
-def e5_table(variant: Variant) -> str:
+def e5_table(variant: Variant) -> dict[str, Any]:
     """Statuses × SRVs, SRVs with the same decision in every status grouped on one row;
     the exception list's entries marked ★ with their source."""
     exempt = {x.srv: x for x in variant.exceptions}
@@ -316,365 +207,274 @@ def e5_table(variant: Variant) -> str:
         cells = tuple(_cell(variant, srv, status) for status in E5_COLUMNS)
         key = (srv in exempt, request.critical, cells)
         groups.setdefault(key, []).append(srv)
-    rows = []
-    for (is_exempt, critical, cells), srvs in groups.items():
-        kind = "Critical" if critical else "Non-Critical"
-        if len(srvs) <= 3:
-            label = "<br>".join(e(catalogue()[s].label) for s in srvs)
-        else:
-            names = "".join(f"<li>{e(catalogue()[s].label)}</li>" for s in srvs)
-            label = (
-                f"{len(srvs)} {kind} SRVs<details><summary>which</summary>"
-                f"<ul>{names}</ul></details>"
-            )
-        if is_exempt:
-            marks = "".join(
-                f'<br><span class="star">★ exception list</span>: {e(exempt[s].describe())} '
-                f"{tag(exempt[s].source or variant.source_of('suspended.exceptions'))}"
+    rows = [
+        {
+            "srvs": [catalogue()[s].label for s in srvs],
+            "kind": "Critical" if critical else "Non-Critical",
+            "exempt": [
+                {
+                    "text": exempt[s].describe(),
+                    "source": exempt[s].source or variant.source_of("suspended.exceptions"),
+                }
                 for s in srvs
-            )
-            label += marks
-        else:
-            label += f'<br><span class="tag">{e(kind)}</span>'
-        rows.append([label, *(_cell_html(c) for c in cells)])
-    return table(
-        f"Check E5 under {variant.id}: each row is a set of SRVs with the same decision "
-        "in every status",
-        ["SRVs", *(STATUS_NAMES[s] for s in E5_COLUMNS)],
-        rows,
-        css_class="e5",
-    )
+            ]
+            if is_exempt
+            else [],
+            "cells": [decision(c) for c in cells],
+        }
+        for (is_exempt, critical, cells), srvs in groups.items()
+    ]
+    return {"statuses": [STATUS_NAMES[s] for s in E5_COLUMNS], "rows": rows}
 
 
 # ---------------------------------------------------------------------------------------
 # Counterexample stories
 
 
-def _views(step: dict[str, Any]) -> str:
-    devices = [
-        [
-            e(name),
-            e(d["status"].replace("_", " "))
-            + (f" (before: {e(d['prior_status'].replace('_', ' '))})" if d["prior_status"] else ""),
-            e(d["smi_firmware"] or "—"),
-            e(d["device_firmware"] or "—"),
-        ]
-        for name, d in step["devices"].items()
-    ]
-    joins = [
-        [
-            e(f"{j['target']} / {j['other']}"),
-            "joined" if j["smi"] else "not joined",
-            "joined" if j["device"] else "not joined",
-            "in sync" if j["smi"] == j["device"] else "<strong>out of sync</strong>",
-        ]
-        for j in step["joins"]
-    ]
-    return table(
-        "Devices: SMI and device views",
-        ["Device", "SMI status", "SMI firmware", "Device runs"],
-        devices,
-    ) + table("Joins", ["Pair", "SMI", "Device", "Agree?"], joins)
+def _status_text(device: dict[str, Any]) -> str:
+    text = device["status"].replace("_", " ")
+    if device["prior_status"]:
+        text += f" (before: {device['prior_status'].replace('_', ' ')})"
+    return text
 
 
-def _lanes(step: dict[str, Any], label: str | None) -> str:
+def _step(step: dict[str, Any], label: str | None) -> dict[str, Any]:
+    """One step of a story in three lanes: who acts, what the DSP decides, what the device
+    does; and the SMI and device views after it."""
     text = step["text"]
     action, effects = (
         (label, text[len(label) + 2 :])
         if label is not None and text.startswith(f"{label}: ")
         else (text, "")
     )
-    rule = step.get("rule")
-    rule_html = (
-        f"{e(rule['text'])} {tag(rule['source'])} <span class=tag>{e(rule['id'])}</span>"
-        if rule
-        else ""
-    )
-    if step.get("accepted") is True:
-        dsp = f'<span class="accepted">accepted</span>: {rule_html}'
-    elif step.get("accepted") is False:
-        dsp = f'<span class="rejected">rejected {e(step["response_code"])}</span>: {rule_html}'
-    else:
-        dsp = rule_html or "—"
     if step.get("lost"):
         effects = "; ".join(p for p in effects.split("; ") if p != "response lost")
-        device = (
-            f'{e(effects)} <span class="badge lost">⚡ response lost</span>'
-            " (the DSP never hears back)"
-        )
-    elif step.get("forwarded"):
-        device = f"{e(effects)} (response {e(step['response_code'])})"
-    else:
-        device = e(effects) if step.get("accepted") is None else "not forwarded"
-    return (
-        f'<div class="lanes"><div class="lane actor"><span class="who">{e(step["actor"])}</span>'
-        f'{e(action)}</div><div class="lane dsp"><span class="who">DSP</span>{dsp}</div>'
-        f'<div class="lane device"><span class="who">Device</span>{device}</div></div>'
-    )
+    return {
+        "step": step["step"],
+        "actor": step["actor"],
+        "action": action,
+        "effects": effects,
+        "accepted": step.get("accepted"),
+        "response_code": step.get("response_code"),
+        "rule": step.get("rule"),
+        "lost": bool(step.get("lost")),
+        "forwarded": bool(step.get("forwarded")),
+        "devices": [
+            {
+                "name": name,
+                "status": _status_text(d),
+                "smi_firmware": d["smi_firmware"] or "—",
+                "device_firmware": d["device_firmware"] or "—",
+            }
+            for name, d in step["devices"].items()
+        ],
+        "joins": [
+            {
+                "pair": f"{j['target']} / {j['other']}",
+                "smi": "joined" if j["smi"] else "not joined",
+                "device": "joined" if j["device"] else "not joined",
+                "agree": j["smi"] == j["device"],
+            }
+            for j in step["joins"]
+        ],
+    }
 
 
-def story_html(exploration_: Exploration, property_id: str) -> str:
+def story_data(exploration_: Exploration, property_id: str) -> dict[str, Any] | None:
     told = story(exploration_, property_id)
     if told is None:
-        return ""
+        return None
     result = exploration_.result(property_id)
     setup = exploration_.universe.setups[exploration_.decode(result.path[0])[0]]
     labels = [
         action_label(setup, exploration_.universe.actions[a]) if a >= 0 else None
         for a in result.actions
     ]
-    items = []
-    for step, label in zip(told["steps"], labels, strict=False):
-        items.append(
-            f'<li><span class="step-no">Step {step["step"]}.</span>'
-            + _lanes(step, label)
-            + "<details><summary>The SMI and the device after this step</summary>"
-            + _views(step)
-            + "</details></li>"
-        )
-    expected = "expected" if result.verdict == result.expected else "NOT expected"
-    return (
-        f'<h3 id="story-{e(property_id)}">{e(property_id)}: violated ({expected})</h3>'
-        f"<p><strong>Start:</strong> {e(told['start'])}</p>"
-        f'<ol class="story">{"".join(items)}</ol>'
-        f'<p class="why"><strong>Why this breaks {e(property_id)}:</strong> '
-        f"{e(told['why'])}</p>"
-    )
+    return {
+        "id": property_id,
+        "subject": result.subject or "",
+        "anchor": f"{property_id}-{slug(result.subject or '')}",
+        "expected": "expected" if result.verdict == result.expected else "NOT expected",
+        "start": told["start"],
+        "steps": [_step(s, label) for s, label in zip(told["steps"], labels, strict=False)],
+        "why": told["why"],
+    }
 
 
 # ---------------------------------------------------------------------------------------
 # Pages
 
 
-def verdict_rows(exploration_: Exploration) -> list[list[str]]:
-    return [
-        [
-            f'<span class="tag">{e(p.id)}</span>',
-            verdict_badge(p.verdict, p.expected),
-            e(p.expected),
-            f'<span class="says">{e(property_text(p.id))}</span>',
-            f'<a href="#story-{e(p.id)}">the story</a>' if p.verdict == "violated" else "",
-        ]
-        for p in exploration_.properties
-    ]
-
-
-def rules_rows(v: Variant) -> list[list[str]]:
+def verdict_rows(explored: Sequence[Exploration]) -> list[dict[str, str]]:
+    """One row per property and device type (or pair type), in property order."""
     rows = [
-        [
-            e(f"suspended.exceptions[{n}]"),
-            e(x.describe() + " accepted while Suspended"),
-            tag(x.source or v.source_of("suspended.exceptions")),
-        ]
+        {
+            "id": p.id,
+            "subject": p.subject or "",
+            "anchor": f"{p.id}-{slug(p.subject or '')}",
+            "verdict": p.verdict,
+            "expected": p.expected,
+            "says": property_text(p.id),
+        }
+        for e in explored
+        for p in e.properties
+    ]
+    return sorted(rows, key=lambda r: PROPERTY_IDS.index(r["id"]))
+
+
+_RULE_KEYS: Final = (
+    ("suspended.allow_critical", lambda v: str(v.allow_critical).lower()),
+    ("suspended.reject_code", lambda v: v.reject_code),
+    ("firmware.update_smi_on", lambda v: ", ".join(str(r) for r in v.update_smi_on)),
+    ("joins.unjoin_requires_smi_join", lambda v: str(v.unjoin_requires_smi_join).lower()),
+    ("joins.unjoin_reject_code", lambda v: v.unjoin_reject_code),
+    ("joins.reconcile_smi_from_8_9", lambda v: str(v.reconcile_smi_from_8_9).lower()),
+)
+
+
+def rules_rows(v: Variant) -> list[dict[str, str]]:
+    rows = [
+        {
+            "key": f"suspended.exceptions[{n}]",
+            "value": x.describe() + " accepted while Suspended",
+            "source": x.source or v.source_of("suspended.exceptions"),
+        }
         for n, x in enumerate(v.exceptions)
     ]
-    rows += [
-        [
-            "suspended.allow_critical",
-            e(str(v.allow_critical).lower()),
-            tag(v.source_of("suspended.allow_critical")),
-        ],
-        ["suspended.reject_code", e(v.reject_code), tag(v.source_of("suspended.reject_code"))],
-        [
-            "firmware.update_smi_on",
-            e(", ".join(str(r) for r in v.update_smi_on)),
-            tag(v.source_of("firmware.update_smi_on")),
-        ],
-        [
-            "joins.unjoin_requires_smi_join",
-            e(str(v.unjoin_requires_smi_join).lower()),
-            tag(v.source_of("joins.unjoin_requires_smi_join")),
-        ],
-        [
-            "joins.unjoin_reject_code",
-            e(v.unjoin_reject_code),
-            tag(v.source_of("joins.unjoin_reject_code")),
-        ],
-        [
-            "joins.reconcile_smi_from_8_9",
-            e(str(v.reconcile_smi_from_8_9).lower()),
-            tag(v.source_of("joins.reconcile_smi_from_8_9")),
-        ],
-    ]
+    rows += [{"key": k, "value": value(v), "source": v.source_of(k)} for k, value in _RULE_KEYS]
     return rows
 
 
-def variant_body(v: Variant, diagrams: Sequence[dg.Diagram], ids: dict[str, str]) -> str:
-    x = exploration(v)
-    meta = [
-        ("Id", v.id),
-        ("File", Path(v.path).name),
-        ("Extends", v.extends or "—"),
-        ("Effective", v.effective or "—"),
-        ("Sources", ", ".join(v.sources) or "assumption"),
-        ("Explored", f"{x.bounds.describe()}: {x.states:,} states, {x.transitions:,} transitions"),
-    ]
-    parts = [
-        '<dl class="meta">'
-        + "".join(f"<dt>{e(k)}</dt><dd>{e(val)}</dd>" for k, val in meta)
-        + "</dl>",
-        '<h2 id="verdicts">Verdicts</h2>',
-        table(
-            f"Property verdicts under {v.id}",
-            ["Property", "Verdict", "Expected", "What it says", "Counterexample"],
-            verdict_rows(x),
-        ),
-        '<h2 id="rules">Rules</h2>',
-        table(
-            f"The rules of {v.id}, each with its source", ["Key", "Value", "Source"], rules_rows(v)
-        ),
-        '<h2 id="diagrams">Diagrams</h2>',
-        "<p>Each machine as this variant's DSP drives it: every edge is a transition the DSP "
-        "takes in the explored closed system, labelled with what caused it; grey dotted "
-        "edges are transitions of the machine that this variant never takes.</p>",
-    ]
+def variant_page(v: Variant, diagrams: Sequence[dg.Diagram], svgs: dict[str, bytes]) -> dict:
+    explored = explorations(v)
+    x = explored[0]
+    machines = []
     for machine in (dg.STATUS, dg.JOIN):
         diagram = dg.diagram_for(diagrams, machine, v.id)
         note = ""
         if diagram is not None and diagram.variants[0] != v.id:
             note = f" (the same transitions as under {diagram.variants[0]})"
-        parts.append(f"<h3>The {e(dg.MACHINE_TITLES[machine])} machine</h3>")
-        parts.append(figure(diagram, note))
-        parts.append(edges_table(machine, v))
-    parts += [
-        '<h2 id="check-e5">Check E5 decision table</h2>',
-        "<p>What check E5 decides for a request whose Business Target is in each SMI status, "
-        "over Command Variants 1–8 and SMETS1 and SMETS2. "
-        '<span class="star">★</span> marks the exception list.</p>',
-        e5_table(v),
-        '<h2 id="counterexamples">Counterexamples</h2>',
+        machines.append(
+            {
+                "title": dg.MACHINE_TITLES[machine],
+                "figure": figure(diagram, svgs, note),
+                "edges": edge_rows(machine, v),
+            }
+        )
+    stories = [
+        story_data(e, p.id) for e in explored for p in e.properties if p.verdict == "violated"
     ]
-    stories = [story_html(x, p.id) for p in x.properties if p.verdict == "violated"]
-    parts += stories or ["<p>Every property holds: there is no counterexample.</p>"]
-    return "\n".join(parts)
+    return {
+        "id": v.id,
+        "meta": [
+            ("Id", v.id),
+            ("File", Path(v.path).name),
+            ("Extends", v.extends or "—"),
+            ("Effective", v.effective or "—"),
+            ("Sources", ", ".join(v.sources) or "assumption"),
+            (
+                "Explored",
+                f"{x.bounds.describe()}; "
+                + "; ".join(
+                    f"{e.system.describe()}: {e.states:,} states, {e.transitions:,} transitions"
+                    for e in explored
+                ),
+            ),
+        ],
+        "verdicts": verdict_rows(explored),
+        "rules": rules_rows(v),
+        "machines": machines,
+        "e5": e5_table(v),
+        "stories": [s for s in stories if s is not None],
+    }
 
 
-def diff_body(d: dict[str, Any], diagrams: Sequence[dg.Diagram]) -> str:
+def diff_page(d: dict[str, Any], diagrams: Sequence[dg.Diagram], svgs: dict[str, bytes]) -> dict:
     a, b = d["from"]["id"], d["to"]["id"]
-    change = {"added": "added", "removed": "removed", "changed": "changed"}
-    parts = [
-        f"<p class=lead>What changes from <strong>{e(a)}</strong> ({e(d['from']['title'])}) to "
-        f"<strong>{e(b)}</strong> ({e(d['to']['title'])}), each change with its source.</p>",
-        '<h2 id="verdicts">Property verdicts</h2>',
-        table(
-            f"Verdicts that change ({d['bounds']})",
-            ["Property", "From", "To", f"Expected by {b}"],
-            [
-                [
-                    f'<span class="tag">{e(v["property"])}</span>',
-                    verdict_badge(v["from"]),
-                    verdict_badge(v["to"], v["expected"]),
-                    e(v["expected"]),
-                ]
-                for v in d["verdicts"]
-            ],
-        ),
-        '<h2 id="rules">Rules</h2>',
-        table(
-            "Rule changes",
-            ["Key", "Change", "What", "Source"],
-            [
-                [
-                    e(r["key"]),
-                    f'<span class="{change[r["change"]]}">{e(r["change"])}</span>',
-                    e(r["text"]),
-                    tag(r["source"]),
-                ]
-                for r in d["rules"]
-            ],
-        ),
-        '<h2 id="check-e5">Check E5 decisions</h2>',
-        table(
-            "Check E5 decisions that change",
-            ["Request", "Status", "From", "To", "When", "Rule", "Source"],
-            [
-                [
-                    e(f"SR{c['srv']} {c['name']}"),
-                    e(STATUS_NAMES[c["status"]]),
-                    _cell_html(c["from"]),
-                    _cell_html(c["to"]),
-                    e(c["conditions"]["text"]),
-                    e(c["rule"]["text"]),
-                    tag(c["source"]),
-                ]
-                for c in d["check_e5"]
-            ],
-        ),
-        '<h2 id="transitions">Machine transitions</h2>',
-        table(
-            "Transitions the DSP takes that change",
-            ["Transition", "Change", "Machine", "Event", "Caused by", "Provenance"],
-            [
-                [
-                    e(f"{t['from_state']} → {t['to_state']}"),
-                    f'<span class="{k}">{k}</span>',
-                    e(t["machine"]),
-                    e(t["event"].replace("_", " ")),
-                    e(t["cause"]),
-                    tag(t["provenance"]),
-                ]
-                for k in ("added", "removed")
-                for t in d["transitions"][k]
-            ],
-        ),
-    ]
-    for machine in (dg.STATUS, dg.JOIN):
-        diagram = dg.diff_diagram_for(diagrams, machine, a, b)
-        if diagram is not None:
-            parts.append(figure(diagram))
-        else:
-            parts.append(
-                f"<p>The {e(dg.MACHINE_TITLES[machine])} machine: no transition changes.</p>"
-            )
-    return "\n".join(parts)
+    return {
+        "a": d["from"],
+        "b": d["to"],
+        "bounds": d["bounds"],
+        "verdicts": d["verdicts"],
+        "rules": d["rules"],
+        "check_e5": [
+            {
+                "request": f"SR{c['srv']} {c['name']}",
+                "status": STATUS_NAMES[c["status"]],
+                "from": decision(c["from"]),
+                "to": decision(c["to"]),
+                "when": c["conditions"]["text"],
+                "rule": c["rule"]["text"],
+                "source": c["source"],
+            }
+            for c in d["check_e5"]
+        ],
+        "transitions": [
+            {
+                "transition": f"{t['from_state']} → {t['to_state']}",
+                "change": k,
+                "machine": t["machine"],
+                "event": t["event"].replace("_", " "),
+                "cause": t["cause"],
+                "provenance": t["provenance"],
+            }
+            for k in ("added", "removed")
+            for t in d["transitions"][k]
+        ],
+        "machines": [
+            {
+                "title": dg.MACHINE_TITLES[machine],
+                "figure": figure(dg.diff_diagram_for(diagrams, machine, a, b), svgs),
+            }
+            for machine in (dg.STATUS, dg.JOIN)
+        ],
+    }
 
 
-def index_body(
+def index_page(
     variants: Sequence[Variant],
     ids: dict[str, str],
     diffs: Sequence[tuple[str, str, str]],
     diagrams: Sequence[dg.Diagram],
-) -> str:
-    explored = {v.id: exploration(v) for v in variants}
-    header = ["Property", *(v.id for v in variants), "What it says"]
-    rows = []
+    svgs: dict[str, bytes],
+) -> dict[str, Any]:
+    explored = {v.id: explorations(v) for v in variants}
+    verdicts = []
     for property_id in PROPERTY_IDS:
-        row = [f'<span class="tag">{e(property_id)}</span>']
+        cells = []
         for v in variants:
-            p = explored[v.id].result(property_id)
-            row.append(
-                f'<a href="{e(ids[v.id])}#verdicts">{verdict_badge(p.verdict, p.expected)}</a>'
+            found = [p for e in explored[v.id] for p in e.properties if p.id == property_id]
+            violated = [p.subject or "" for p in found if p.verdict == "violated"]
+            verdict = "violated" if violated else "holds"
+            # Marked unexpected when any device type's verdict is not what [expect] says.
+            surprise = any(p.verdict != p.expected for p in found)
+            cells.append(
+                {
+                    "href": f"{ids[v.id]}#verdicts",
+                    "verdict": verdict,
+                    "expected": ("holds" if violated else "violated") if surprise else verdict,
+                    "note": f"for {', '.join(violated)}" if 0 < len(violated) < len(found) else "",
+                }
             )
-        row.append(f'<span class="says">{e(property_text(property_id))}</span>')
-        rows.append(row)
-    cards = "".join(
-        f'<li><h3><a href="{e(ids[v.id])}">{e(v.id)}</a></h3><p>{e(v.title)}</p>'
-        f"<p>{e(v.effective or '')} {tag(','.join(v.sources))}</p></li>"
-        for v in variants
-    )
-    diff_links = "".join(
-        f'<li><a href="{e(href)}">{e(a)} → {e(b)}</a></li>' for href, a, b in diffs
-    )
-    bounds = explored[variants[0].id].bounds.describe() if variants else ""
-    definition = [d for d in diagrams if d.kind == "definition"]
-    return "\n".join(
-        [
-            "<p class=lead>An executable specification of how the DCC's Data Service Provider "
-            "keeps the Smart Metering Inventory: device status, suspension on the Central "
-            "Products List, firmware and joins. Each variant is a set of legal-text rules; "
-            "the explorer checks every property in every state it can reach, and tells each "
-            "violation as a story.</p>",
-            '<h2 id="verdicts">Verdicts</h2>',
-            table(f"Property verdicts by variant ({bounds})", header, rows),
-            '<h2 id="variants">Variants</h2>',
-            f'<ul class="cards">{cards}</ul>',
-            '<h2 id="diffs">What each change does</h2>',
-            f"<ul>{diff_links}</ul>" if diff_links else "<p>One variant: nothing to compare.</p>",
-            '<h2 id="machines">The machines as defined</h2>',
-            "<p>Edges styled by provenance. How to read them: <code>docs/reviewer.md</code>.</p>",
-            *(figure(d) for d in definition),
-        ]
-    )
+        verdicts.append({"id": property_id, "cells": cells, "says": property_text(property_id)})
+    first = next(iter(explored.values()), [])
+    return {
+        "variant_ids": [v.id for v in variants],
+        "bounds": first[0].bounds.describe() if first else "",
+        "verdicts": verdicts,
+        "variants": [
+            {
+                "id": v.id,
+                "href": ids[v.id],
+                "title": v.title,
+                "effective": v.effective or "",
+                "sources": ",".join(v.sources),
+            }
+            for v in variants
+        ],
+        "diffs": [{"href": href, "a": a, "b": b} for href, a, b in diffs],
+        "definitions": [figure(d, svgs) for d in diagrams if d.kind == "definition"],
+    }
 
 
 # ---------------------------------------------------------------------------------------
@@ -701,24 +501,39 @@ def render_pages(variants: Sequence[Variant]) -> tuple[dict[str, bytes], list[di
     if len({v.id for v in variants}) != len(variants):
         raise InputError("two variants share an id; give each variant file its own id")
     diagrams = dg.diagram_set(variants)
+    svgs = {n: data for n, data in dg.files_of(diagrams).items() if n != dg.MANIFEST}
     ids = _page_names(variants)
     diffs = [(f"diff-{slug(a.id)}-{slug(b.id)}.html", a, b) for a, b in pairwise(variants)]
     nav = [("index.html", "Overview")]
     nav += [(ids[v.id], v.id) for v in variants]
     nav += [(href, f"{a.id} → {b.id}") for href, a, b in diffs]
     files: dict[str, str] = {}
-    index = index_body(variants, ids, [(h, a.id, b.id) for h, a, b in diffs], diagrams)
-    files["index.html"] = page("SMI rules: the reviewers' report", index, nav, "index.html")
+    index = index_page(variants, ids, [(h, a.id, b.id) for h, a, b in diffs], diagrams, svgs)
+    files["index.html"] = render(
+        "index.html.j2",
+        title="SMI rules: the reviewers' report",
+        nav=nav,
+        current="index.html",
+        **index,
+    )
     for v in variants:
-        body = variant_body(v, diagrams, ids)
-        files[ids[v.id]] = page(f"{v.id}: {v.title}", body, nav, ids[v.id])
+        files[ids[v.id]] = render(
+            "variant.html.j2",
+            title=f"{v.id}: {v.title}",
+            nav=nav,
+            current=ids[v.id],
+            **variant_page(v, diagrams, svgs),
+        )
     for href, a, b in diffs:
-        body = diff_body(variant_diff(a, b), diagrams)
-        files[href] = page(f"From {a.id} to {b.id}", body, nav, href)
+        files[href] = render(
+            "diff.html.j2",
+            title=f"From {a.id} to {b.id}",
+            nav=nav,
+            current=href,
+            **diff_page(variant_diff(a, b), diagrams, svgs),
+        )
     out = {name: text.encode("utf-8") for name, text in files.items()}
-    for name, data in dg.files_of(diagrams).items():
-        if name != dg.MANIFEST:
-            out[f"diagrams/{name}"] = data
+    out.update({f"diagrams/{name}": data for name, data in svgs.items()})
     out[MARKER] = b"generated by smi-spec report; this directory is replaced on every run\n"
     return out, unexpected(*variants)
 

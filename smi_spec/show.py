@@ -2,13 +2,70 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from smi_spec.plain import plain
+
+
+def fits(console: Console, header: Sequence[str], rows: Iterable[Sequence[str]]) -> bool:
+    """Whether a boxed table of these cells fits the terminal with no word broken: each
+    column as wide as its longest word, plus rich's padding (2) and borders (1 each)."""
+    widths = [max((len(w) for w in str(h).split()), default=1) for h in header]
+    for row in rows:
+        for n, cell in enumerate(row):
+            widths[n] = max(widths[n], max((len(w) for w in str(cell).split()), default=0))
+    return sum(w + 3 for w in widths) + 1 <= console.width
+
+
+def indented(text: str | Text, indent: int = 2) -> RenderableType:
+    """Plain text (never markup) whose wrapped lines keep the indent of its first."""
+    return Padding(text if isinstance(text, Text) else plain(text), (0, 0, 0, indent), expand=False)
+
+
+def hanging(label: str, text: object, indent: int = 2) -> RenderableType:
+    """``label text``, the text's wrapped lines aligned under its first word; text that is
+    not rich Text is printed as plain text."""
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row(Text(label), text if isinstance(text, Text) else plain(str(text)))
+    return Padding(grid, (0, 0, 0, indent), expand=False)
+
+
+def show_rules(console: Console, rows: list[dict[str, Any]]) -> None:
+    """Every rule and table row: a table where it fits, else one block per rule."""
+    title = "Rules of the two machines and the variant's tables, with their sources"
+    header = ("Rule", "Says", "Source", "Why")
+    cells = [
+        [
+            r["rule"],
+            r.get("says") or f"{r['event']}: {r['source']} -> {r['target']}",
+            r["provenance"],
+            r["why"],
+        ]
+        for r in rows
+    ]
+    if fits(console, header, cells):
+        table = Table(title=title)
+        for column in header:
+            table.add_column(column, overflow="fold")
+        for row in cells:
+            table.add_row(*(plain(c) for c in row))
+        console.print(table)
+        return
+    console.print(Text(title, style="italic"))
+    for rule, says, source, why in cells:
+        console.print()
+        console.print(plain(f"{rule}  ({source})", "bold"))
+        console.print(indented(says))
+        if why:
+            console.print(indented(why))
 
 
 def describe_step(step: dict[str, Any]) -> str:

@@ -1,8 +1,11 @@
 """The report in a real browser: headless Chromium opens every page from disk.
 
-Each page must load with no console error, no failed request and no page error; every
-diagram must be present and visible (decoded, with a non-zero box); at a phone's width the
-page itself must not scroll sideways (wide tables and diagrams scroll inside their frames).
+Each page must load with no console error, no failed request and no page error. At a
+desktop's width (1400 px) and a phone's (390 px): no table is wider than the box it sits in
+(on a phone a table becomes one card per row), the page itself never scrolls sideways, and
+every diagram is inlined SVG with its edge tooltips (<title>), never an <img>. At desktop
+width no diagram text is smaller than 11 px, and no label of a diagram overlaps another or
+is struck through by a line.
 Screenshots go to pytest's tmp_path and to ``report-screenshots/`` (git-ignored).
 
 Uses Playwright for Python with Debian's chromium (``executable_path``); it never downloads
@@ -18,7 +21,7 @@ from typing import Any
 import pytest
 
 from model.variant import load_variant
-from smi_spec.report import build_report
+from smi_spec.report import MIN_DIAGRAM_TEXT_PX, build_report
 from tests.conftest import ROOT
 
 SCREENSHOTS = ROOT / "report-screenshots"
@@ -32,7 +35,66 @@ ARGS = [
     "--disable-sync",
     "--disable-quic",
 ]
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+VIEWPORTS = {"desktop": {"width": 1400, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+#: Every table (details opened, so folded tables count too) against the box it sits in.
+TABLES_JS = """() => {
+    document.querySelectorAll('details').forEach(d => { d.open = true; });
+    return [...document.querySelectorAll('table')].map(t => ({
+        caption: t.caption ? t.caption.textContent.slice(0, 60) : '',
+        width: t.getBoundingClientRect().width,
+        box: t.parentElement.clientWidth,
+        boxRight: t.parentElement.getBoundingClientRect().right,
+        main: document.querySelector('main').getBoundingClientRect().right,
+    }));
+}"""
+
+#: Every diagram: inlined, with edge tooltips; its smallest text in CSS px; labels that
+#: overlap (text boxes intersecting by more than a pixel each way); labels struck through by
+#: a line (a point of an edge, arrowhead, node or box outline, every half unit along it,
+#: inside the middle of a label's text box).
+DIAGRAMS_JS = """() => [...document.querySelectorAll('figure')].map(f => {
+    const svg = f.querySelector('svg');
+    if (!svg) return {name: f.dataset.diagram, inline: false};
+    const texts = [...svg.querySelectorAll('text')];
+    const px = texts.map(t => {
+        const m = t.getScreenCTM();
+        return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+    });
+    const boxes = texts.map(t => t.getBoundingClientRect());
+    const overlaps = [];
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i], b = boxes[j];
+        const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        if (w > 1 && h > 1) overlaps.push([texts[i].textContent, texts[j].textContent]);
+    }
+    const graph = svg.querySelector('g.graph');
+    const core = [...graph.querySelectorAll('g.edge text, g.node text, g.cluster text')].map(
+        t => { const b = t.getBBox(); return {x0: b.x + 1, x1: b.x + b.width - 1,
+               y0: b.y + b.height * 0.25, y1: b.y + b.height * 0.8, text: t.textContent}; });
+    const struck = new Set();
+    for (const s of graph.querySelectorAll(
+            'g.edge path, g.edge polygon, g.node polygon, g.node ellipse, g.node path, '
+            + 'g.cluster path, g.cluster polygon')) {
+        const length = s.getTotalLength();
+        for (let l = 0; l <= length; l += 0.5) {
+            const p = s.getPointAtLength(l);
+            for (const b of core) {
+                if (p.x > b.x0 && p.x < b.x1 && p.y > b.y0 && p.y < b.y1) struck.add(b.text);
+            }
+        }
+    }
+    return {
+        name: f.dataset.diagram, inline: true, struck: [...struck],
+        edges: svg.querySelectorAll('g.edge').length,
+        edgeTitles: svg.querySelectorAll('g.edge > title').length,
+        tooltips: svg.querySelectorAll('a[*|title]').length,
+        smallest: Math.min(...px), overlaps,
+        frame: f.querySelector('.frame').getBoundingClientRect().width,
+        main: document.querySelector('main').getBoundingClientRect().width,
+    };
+})"""
 
 
 def chromium() -> str | None:
@@ -74,49 +136,54 @@ def pages(root: Path) -> list[Path]:
     return sorted(root.glob("*.html"))
 
 
+def open_page(browser: Any, path: Path, viewport: str, errors: list[str]) -> Any:
+    page = browser.new_page()
+    page.set_viewport_size(VIEWPORTS[viewport])
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if m.type in ("error", "warning") else None,
+    )
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("requestfailed", lambda r: errors.append(f"failed: {r.url}"))
+    response = page.goto(path.as_uri(), wait_until="load")
+    assert response is None or response.ok, path.name
+    return page
+
+
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
-def test_every_page_loads_cleanly_with_visible_diagrams(
+def test_every_page_fits_its_width_with_inlined_diagrams(
     browser: Any, built: Path, tmp_path: Path, viewport: str
 ) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     assert len(pages(built)) == 6
     for path in pages(built):
-        page = browser.new_page()
-        page.set_viewport_size(VIEWPORTS[viewport])
         errors: list[str] = []
-        page.on(
-            "console",
-            lambda m, errors=errors: (
-                errors.append(m.text) if m.type in ("error", "warning") else None
-            ),
-        )
-        page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
-        page.on("requestfailed", lambda r, errors=errors: errors.append(f"failed: {r.url}"))
-        response = page.goto(path.as_uri(), wait_until="load")
-        assert response is None or response.ok, path.name
-        images = page.eval_on_selector_all(
-            "img",
-            """imgs => imgs.map(img => {
-                img.scrollIntoView();
-                const box = img.getBoundingClientRect();
-                return {src: img.getAttribute('src'), alt: img.alt, complete: img.complete,
-                        natural: img.naturalWidth, width: box.width, height: box.height,
-                        visible: getComputedStyle(img).visibility !== 'hidden'};
-            })""",
-        )
-        assert images, f"{path.name}: no diagram"
-        for image in images:
-            assert image["complete"] and image["natural"] > 0, (path.name, image)
-            assert image["width"] > 0 and image["height"] > 0 and image["visible"], image
-            assert image["alt"].strip(), image
+        page = open_page(browser, path, viewport, errors)
+        name = f"{path.stem}-{viewport}.png"
+        page.screenshot(path=str(tmp_path / name), full_page=True)
+        shutil.copyfile(tmp_path / name, SCREENSHOTS / name)
+        assert page.locator("img").count() == 0, f"{path.name}: a diagram as <img>"
+        diagrams = page.evaluate(DIAGRAMS_JS)
+        assert diagrams, f"{path.name}: no diagram"
+        for d in diagrams:
+            assert d["inline"], (path.name, d["name"])
+            assert d["edges"] > 0 and d["edgeTitles"] == d["edges"], (path.name, d)
+            assert d["tooltips"] > 0, (path.name, d["name"])  # hover text on edges and nodes
+            assert d["frame"] <= d["main"] + 1, (path.name, d["name"], viewport)
+            assert d["overlaps"] == [], (path.name, d["name"], d["overlaps"][:5])
+            assert d["struck"] == [], (path.name, d["name"], d["struck"])
+            if viewport == "desktop":
+                assert d["smallest"] >= MIN_DIAGRAM_TEXT_PX - 0.01, (path.name, d["name"], d)
+        tables = page.evaluate(TABLES_JS)
+        assert tables, path.name
+        for t in tables:
+            assert t["width"] <= t["box"] + 1, (path.name, viewport, t)
+            assert t["boxRight"] <= t["main"] + 1, (path.name, viewport, t)
         sideways = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert sideways <= 1, f"{path.name} scrolls sideways by {sideways}px at {viewport}"
         assert errors == [], (path.name, errors)
-        name = f"{path.stem}-{viewport}.png"
-        page.screenshot(path=str(tmp_path / name), full_page=True)
-        shutil.copyfile(tmp_path / name, SCREENSHOTS / name)
         page.close()
 
 

@@ -26,8 +26,11 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def edge_lines(dot: str, source: str, target: str) -> list[str]:
+    """The DOT lines of the edges from source to target; a self-loop is drawn through a
+    point of its own (source -> source__loopN -> source), its label on the first half."""
+    head = rf"{re.escape(target)}(__loop\d+)?" if source == target else re.escape(target)
     lines = (line.strip() for line in dot.splitlines())
-    return [line for line in lines if line.startswith(f"{source} -> {target} ")]
+    return [line for line in lines if re.match(rf"{re.escape(source)} -> {head} ", line)]
 
 
 def test_committed_diagrams_are_fresh(generated: Path) -> None:
@@ -248,3 +251,17 @@ def test_any_label_text_renders_and_is_kept(text: str) -> None:
     svg = ElementTree.fromstring(dg.render_svg(dot))
     shown = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
     assert text in shown and "second" in shown
+
+
+def test_a_shared_diagrams_legend_names_every_variant_it_stands_for() -> None:
+    """mp178's status chart is mp105's: its title names both, and so do its legend and its
+    never-taken edges, never one of them alone."""
+    shared = [d for d in dg.diagram_set() if d.kind == "variant" and len(d.variants) > 1]
+    assert shared
+    for d in shared:
+        names = " and ".join(d.variants)
+        assert f"as the {names} DSPs drive it" in d.title
+        legend = [text for text, _ in d.legend.entries if "never taken" in text]
+        assert legend == [f"never taken under {names}"], (d.name, legend)
+        named = re.findall(r"never taken under ([\w.-]+(?: and [\w.-]+)*)", d.dot)
+        assert named and set(named) == {names}, (d.name, set(named))

@@ -71,14 +71,19 @@ def test_every_page_and_diagram_is_there_and_self_contained(built: Path) -> None
         parsed = Page(text)
         assert not parsed.unbalanced and not parsed.open, (name, parsed.unbalanced)
         assert "<script" not in text and "@import" not in text and "url(" not in text
-        for tag, attribute in (("img", "src"), ("a", "href"), ("link", "href")):
+        for tag, attribute in (("a", "href"), ("link", "href")):
             for attrs in parsed.all(tag):
+                if attribute not in attrs:  # an SVG <a> that only carries a tooltip
+                    assert tag == "a" and attrs.get("xlink:title"), (name, attrs)
+                    continue
                 target = attrs[attribute] or ""
                 assert not re.match(r"[a-z]+://", target), (name, target)
                 if tag != "link" and not target.startswith("#"):
                     assert (built / target.split("#")[0]).is_file(), (name, target)
-        for img in parsed.all("img"):
-            assert (img.get("alt") or "").strip(), (name, img)
+        # Diagrams are inlined SVG with a title, each with its text alternative beside it.
+        assert not parsed.all("img") and parsed.all("svg"), name
+        assert "<?xml" not in text and "<!DOCTYPE svg" not in text, name
+        assert len(parsed.all("figure")) == len([s for s in parsed.all("svg") if s.get("role")])
 
 
 def test_pages_are_accessible(built: Path) -> None:
@@ -96,11 +101,16 @@ def test_verdicts_and_diagrams_of_each_variant(built: Path) -> None:
     text = (built / "variant-mp178.html").read_text(encoding="utf-8")
     assert 'href="diagrams/join-machine-mp178.svg"' in text
     # mp178's status chart is mp105's: shared, and said so.
-    assert 'src="diagrams/status-chart-mp105.svg"' in text
+    assert '<figure data-diagram="status-chart-mp105">' in text
+    assert 'href="diagrams/status-chart-mp105.svg"' in text
     assert "the same transitions as under mp105" in text
     verdicts = text[text.index('id="verdicts"') : text.index('id="rules"')]
     assert re.search(r"unjoin-validated.*?badge violated", verdicts, re.S)
-    assert re.search(r"join-recoverable</span></th><td><span class=\"badge holds", verdicts)
+    for pair in ("ESME-CAD", "GSME-IHD"):
+        assert re.search(
+            rf"join-recoverable</span></th><td[^>]*>{pair}</td><td[^>]*><span class=\"badge holds",
+            verdicts,
+        )
 
 
 def test_check_e5_table_marks_the_exception_list(built: Path) -> None:
@@ -118,22 +128,23 @@ def test_check_e5_table_marks_the_exception_list(built: Path) -> None:
 
 def test_counterexamples_are_numbered_stories(built: Path) -> None:
     text = (built / "variant-baseline.html").read_text(encoding="utf-8")
-    join = text[text.index('id="story-join-recoverable"') :]
+    join = text[text.index('id="story-join-recoverable-ESME-CAD"') :]
     assert "Step 1." in join and "SR8.7.2 Join Service (Non-Critical) to esme1 for cad1" in join
     assert "⚡ response lost" in join and "Why this breaks join-recoverable" in join
-    assert 'id="story-firmware-recoverable"' in text
+    for meter in ("ESME", "GSME", "PPMID", "HCALCS"):
+        assert f'id="story-firmware-recoverable-{meter}"' in text
     mp178 = (built / "variant-mp178.html").read_text(encoding="utf-8")
-    assert "unjoin-validated: violated (expected)" in mp178
+    assert "unjoin-validated for ESME-CAD: violated (expected)" in mp178
     assert "Every property holds" not in mp178
 
 
 def test_diff_pages_list_what_changes(built: Path) -> None:
     text = (built / "diff-baseline-mp105.html").read_text(encoding="utf-8")
     assert "firmware-recoverable" in text and "SR11.2 joins the exception list" in text
-    assert 'src="diagrams/status-chart-diff-baseline-mp105.svg"' in text
+    assert '<figure data-diagram="status-chart-diff-baseline-mp105">' in text
     assert "The join relationship machine: no transition changes." in text
     text = (built / "diff-mp105-mp178.html").read_text(encoding="utf-8")
-    assert "E080801" in text and 'src="diagrams/join-machine-diff-mp105-mp178.svg"' in text
+    assert "E080801" in text and 'data-diagram="join-machine-diff-mp105-mp178"' in text
 
 
 def test_all_text_is_escaped(tmp_path: Path) -> None:
@@ -149,21 +160,63 @@ def test_all_text_is_escaped(tmp_path: Path) -> None:
     for name in ("index.html", "variant-hostile.html", "diff-mp105-hostile.html"):
         text = (out / name).read_text(encoding="utf-8")
         assert "<script>" not in text and "<b>co</b>" not in text
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;co&lt;/b&gt;" in (
-        out / "variant-hostile.html"
-    ).read_text(encoding="utf-8")
+    text = (out / "variant-hostile.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;co&lt;/b&gt;" in text
+    parsed = Page(text)
+    assert "script" not in {t for t, _ in parsed.tags} and "b" not in {t for t, _ in parsed.tags}
+    assert "<script>alert('x')</script> & <b>co</b>" in "".join(parsed.text)
+
+
+TABLE = """{% import "macros.html.j2" as m %}
+{%- call m.table(caption, ["<col>", column], 1) %}{{ m.row(["<col>", column], [cell, cell]) }}
+{%- endcall %}"""
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.text(max_size=60), st.text(max_size=60))
-def test_tables_escape_any_text(caption: str, cell: str) -> None:
-    html = report.table(caption, ["<col>"], [[report.e(cell)]])
+@given(st.text(max_size=60), st.text(max_size=60), st.text(max_size=60))
+def test_tables_escape_any_text(caption: str, column: str, cell: str) -> None:
+    """Any text in a caption, a column name or a cell stays text: the table's structure
+    is the template's alone."""
+    html = report.environment().from_string(TABLE).render(caption=caption, column=column, cell=cell)
     parsed = Page(html)
-    assert not parsed.unbalanced
-    assert [t for t, _ in parsed.tags] == ["div", "table", "caption", "thead", "tr", "th",
-                                           "tbody", "tr", "th"]  # fmt: skip
+    assert not parsed.unbalanced and not parsed.open
+    assert [t for t, _ in parsed.tags] == ["div", "table", "caption", "thead", "tr", "th", "th",
+                                           "tbody", "tr", "th", "td"]  # fmt: skip
+    assert parsed.all("td")[0]["data-label"] == column
+    assert parsed.all("div")[0]["aria-label"] == caption
     text = "".join(parsed.text)
-    assert cell.replace("\r", "\n") in text.replace("\r", "\n") or not cell.strip()
+    for value in (caption, cell):
+        assert value.replace("\r", "\n") in text.replace("\r", "\n") or not value.strip()
+
+
+def test_only_safe_svg_is_inlined() -> None:
+    """The report inlines its own renderer's SVG, checked: script, event handlers, foreign
+    content, external links and DTDs are refused; the XML prologue is dropped; ids are
+    prefixed so several diagrams share a page."""
+    good = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+        b'<svg width="100pt" height="50pt" xmlns="http://www.w3.org/2000/svg" '
+        b'xmlns:xlink="http://www.w3.org/1999/xlink"><g id="edge1"><title>a&lt;b</title>'
+        b'<a xlink:title="tip"><text font-size="8.00">x</text></a></g></svg>'
+    )
+    inlined = str(report.inline_svg("d", good))
+    assert inlined.startswith("<svg") and 'id="d-edge1"' in inlined and "a&lt;b" in inlined
+    # Smallest text 8 units: scaled so that it is at least 11 px.
+    assert 'width="138" height="69"' in inlined
+    hostile = {
+        "script": b"<script>alert(1)</script>",
+        "onload": b'<g onload="alert(1)"/>',
+        "javascript": b'<a xlink:href="javascript:alert(1)"><text>x</text></a>',
+        "http": b'<a href="http://example.com/">x</a>',
+        "foreignObject": b"<foreignObject><p>x</p></foreignObject>",
+    }
+    for what, part in hostile.items():
+        svg = good.replace(b"</svg>", part + b"</svg>")
+        with pytest.raises(InputError, match=r"refused|not safe"):
+            report.inline_svg(what, svg)
+    doctype = b'<!DOCTYPE svg [<!ENTITY x "y">]>' + good.split(b"\n", 1)[1]
+    with pytest.raises(InputError, match="not safe"):
+        report.inline_svg("doctype", doctype)
 
 
 def test_a_failed_build_leaves_the_previous_report(
