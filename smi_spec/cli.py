@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 from enum import StrEnum
-from importlib import metadata
 from typing import Annotated, Any
 
 import typer
@@ -55,6 +54,8 @@ FormatOption = Annotated[Format, typer.Option("--format", help="text for people,
 
 def _version(show: bool) -> None:
     if show:
+        from importlib import metadata  # only here: reading package metadata takes a while
+
         print(f"smi-spec {metadata.version('smi-spec')}")
         raise typer.Exit(0)
 
