@@ -98,8 +98,13 @@ def run_check(
     bounds: Bounds,
     itf_dir: str | None,
     json_output: bool,
+    emit_pytest: str | None = None,
 ) -> bool:
     explorations = check(variant_ref, properties, bounds)
+    if emit_pytest is not None:
+        from smi_spec import emit_pytest as emitter
+
+        emitter.write(emit_pytest, "check", emitter.from_explorations(explorations))
     if itf_dir is not None:
         directory = Path(itf_dir)
         try:

@@ -21,6 +21,7 @@ from model.errors import InputError
 from model.scenario import load_scenario, run
 from model.status_chart import STATUSES
 from model.variant import BUILTIN, load_variant
+from properties.fuzz import MAX_EXAMPLES, STEP_COUNT
 
 app = typer.Typer(
     help="An executable, checkable specification of the DSP's Smart Metering Inventory rules.",
@@ -204,6 +205,9 @@ def check_command(
     itf: Annotated[
         str | None, typer.Option(help="write each counterexample as ITF JSON here")
     ] = None,
+    emit_pytest: Annotated[
+        str | None, typer.Option(help="write each counterexample as a pytest test here")
+    ] = None,
     format: FormatOption = Format.text,
 ) -> None:
     """Exhaustive check: every property of every variant, with shortest counterexamples.
@@ -214,29 +218,41 @@ def check_command(
     from smi_spec.checking import run_check
 
     bounds = Bounds(meters, cads, versions, max_lost, dcc_events)
-    ok = run_check(console, variant, property, bounds, itf, json_output=format is Format.json)
+    ok = run_check(
+        console, variant, property, bounds, itf, format is Format.json, emit_pytest=emit_pytest
+    )
     raise typer.Exit(0 if ok else 1)
 
 
 @app.command("fuzz")
 def fuzz_command(
     variant: Annotated[str, typer.Option(help="variant id or path to a .toml file")] = "baseline",
-    max_examples: Annotated[int, typer.Option(min=1, help="Hypothesis examples per run")] = 200,
-    steps: Annotated[int, typer.Option(min=1, max=200, help="steps per example")] = 20,
+    max_examples: Annotated[
+        int, typer.Option(min=1, help="Hypothesis examples per run")
+    ] = MAX_EXAMPLES,
+    steps: Annotated[int, typer.Option(min=1, max=200, help="steps per example")] = STEP_COUNT,
     seed: Annotated[
         int | None, typer.Option(help="random seed: the same seed repeats the run exactly")
     ] = None,
     database: Annotated[
-        str, typer.Option(help="Hypothesis example database directory ('' for none)")
+        str,
+        typer.Option(
+            help="Hypothesis example database: a directory, redis://HOST:PORT/N, or '' for none"
+        ),
     ] = ".hypothesis/smi-spec-fuzz",
+    emit_pytest: Annotated[
+        str | None, typer.Option(help="write each counterexample as a pytest test here")
+    ] = None,
+    min_coverage: Annotated[
+        bool,
+        typer.Option(help="fail a run that never suspended a device or never restored one"),
+    ] = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Hypothesis stateful fuzzing of the live machines; shrunk counterexamples.
 
     Exit code 0 when every property the variant expects violated is found and no other is.
     """
-    from pathlib import Path
-
     from smi_spec.fuzzing import run_fuzz
 
     ok = run_fuzz(
@@ -245,8 +261,10 @@ def fuzz_command(
         max_examples,
         steps,
         seed,
-        Path(database) if database else None,
+        database,
         json_output=format is Format.json,
+        emit=emit_pytest,
+        min_coverage=min_coverage,
     )
     raise typer.Exit(0 if ok else 1)
 
