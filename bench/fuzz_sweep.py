@@ -1,7 +1,7 @@
 """Fuzzing sweep (a benchmark, not a test): is every expected violation found, and shrunk to
 the explorer's shortest counterexample, for every seed?
 
-    .venv/bin/python bench/fuzz_sweep.py [--seeds 0:100] [--guide swarm|plain|target]
+    .venv/bin/python bench/fuzz_sweep.py [--seeds 0:100] [--guide NAME]
                                          [--jobs N] [--json]
 
 For every built-in variant and every property its ``[expect]`` table says is violated, it
@@ -31,10 +31,10 @@ from properties.fuzz import MAX_EXAMPLES, STEP_COUNT, Guide, fuzz
 from properties.ids import PROPERTY_IDS
 
 GUIDES = {
-    "swarm": Guide(swarm=True),
+    "default": Guide(),
     "plain": Guide(swarm=False),
-    "target": Guide(swarm=True, target=True),
-    "plain-target": Guide(swarm=False, target=True),
+    "faults-in-rule": Guide(faults_in_rule=True),
+    "target": Guide(target=True),
 }
 
 
@@ -51,9 +51,10 @@ def cases() -> list[tuple[str, str, int]]:
     return found
 
 
-def one(job: tuple[str, str, int, str]) -> dict[str, Any]:
-    variant_id, property_id, seed, guide = job
-    result = fuzz(load_variant(variant_id), (property_id,), seed=seed, guide=GUIDES[guide])
+def one(job: tuple[str, str, int, str, int]) -> dict[str, Any]:
+    variant_id, property_id, seed, guide, max_examples = job
+    variant = load_variant(variant_id)
+    result = fuzz(variant, (property_id,), max_examples, seed=seed, guide=GUIDES[guide])
     return {
         "variant": variant_id,
         "property": property_id,
@@ -86,14 +87,15 @@ def summarise(runs: list[dict[str, Any]], shortest: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0:100", help="start:stop (Python range)")
-    parser.add_argument("--guide", choices=sorted(GUIDES), default="swarm")
+    parser.add_argument("--guide", choices=list(GUIDES), default="default")
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--max-examples", type=int, default=MAX_EXAMPLES)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     start, stop = (int(n) for n in args.seeds.split(":"))
     seeds = range(start, stop)
     targets = cases()
-    jobs = [(v, p, seed, args.guide) for v, p, _ in targets for seed in seeds]
+    jobs = [(v, p, seed, args.guide, args.max_examples) for v, p, _ in targets for seed in seeds]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         runs = list(pool.map(one, jobs, chunksize=4))
     rows = []
@@ -103,7 +105,7 @@ def main() -> None:
     report = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
-        "budget": {"max_examples": MAX_EXAMPLES, "steps": STEP_COUNT},
+        "budget": {"max_examples": args.max_examples, "steps": STEP_COUNT},
         "guide": args.guide,
         "rows": rows,
     }

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ from properties.recoverability import GOOD, recoverable
 from properties.tables import compiled
 
 #: The default budget of ``smi-spec fuzz``: examples per run, steps per example.
-MAX_EXAMPLES = 200
+MAX_EXAMPLES = 1000
 STEP_COUNT = 20
 
 #: The coverage a run counts, each a counter of names.
@@ -67,10 +67,14 @@ class PropertyViolated(AssertionError):
 @dataclass(frozen=True, slots=True)
 class Guide:
     """How generation is steered. ``swarm``: one rule per kind of action, so Hypothesis's
-    swarm testing turns kinds off per example; ``target``: ``hypothesis.target`` on how far
-    the current state is from the good states (a state out of agreement scores 1)."""
+    swarm testing turns kinds off per example; ``faults_in_rule``: a request and the
+    same request with its response lost are one rule, which loses the response half the
+    times it runs while the bound on lost responses allows, so the fault falls on
+    whichever kinds of request the example uses; ``target``: ``hypothesis.target`` on whether the
+    example left the good states (a state out of agreement scores 1)."""
 
     swarm: bool = True
+    faults_in_rule: bool = False
     target: bool = False
 
 
@@ -92,7 +96,7 @@ def kind(action: Action) -> str:
     """The rule an action belongs to: its SRV or event, with its fault, never its device."""
     if isinstance(action, Request):
         name = "sr_" + action.srv.replace(".", "_")
-        return name + ("_response_lost" if action.lose_response else "")
+        return name + (_LOST if action.lose_response else "")
     if isinstance(action, CplChange):
         return "cpl_add" if action.listed else "cpl_remove"
     if isinstance(action, DccEvent):
@@ -176,8 +180,13 @@ def system_for(
                 )
             if verdicts[key] is False:
                 raise counts.fail(property_id, why_stuck(property_id))
-            if guide.target:
-                hypothesis.target(float(not GOOD[property_id](setup, world)), label=property_id)
+
+    # The setup first (which meters are GBCS-compliant), then a start of that setup: each
+    # setup is drawn as often, however many starts it has.
+    by_setup = [
+        [start for start in world_of.starts if start[0] == n] for n in range(len(world_of.setups))
+    ]
+    starts = st.sampled_from(by_setup).flatmap(st.sampled_from)
 
     class SmiSystem(RuleBasedStateMachine):
         """The DSP, the SMI, the devices, the CPL and a lossy network."""
@@ -189,8 +198,13 @@ def system_for(
             self.setup: Setup = world_of.setups[0]
             self.world: World = world_of.starts[0][1]
             self.lost = 0
+            self.score: dict[str, float] = {}
 
-        @initialize(start=st.sampled_from(world_of.starts))
+        def teardown(self) -> None:
+            for property_id, score in self.score.items():
+                hypothesis.target(score, label=property_id)
+
+        @initialize(start=starts)
         def begin(self, start: tuple[int, World]) -> None:
             self.setup, self.world = world_of.setups[start[0]], start[1]
             self.run.setup, self.run.start_world = self.setup, self.world
@@ -207,6 +221,10 @@ def system_for(
             except StepNotAllowed:
                 return
             counts.count(before, action, self.world, outcome)
+            if guide.target:
+                for property_id in wanted_recovery:
+                    bad = not GOOD[property_id](self.setup, self.world)
+                    self.score[property_id] = max(self.score.get(property_id, 0.0), float(bad))
             effects = "; ".join(outcome.effects) or "no change"
             self.run.actions.append(action)
             self.run.steps.append(f"{action_label(self.setup, action)}: {effects}")
@@ -229,19 +247,42 @@ def rule_groups(actions: tuple[Action, ...], guide: Guide) -> dict[str, list[Act
     for action in actions:
         if guide.swarm:
             name = kind(action)
+            if guide.faults_in_rule:
+                name = name.removesuffix(_LOST)
         else:
             name = "send_and_lose_the_response" if is_fault(action) else "send"
         rules.setdefault(name, []).append(action)
     return rules
 
 
+_LOST = "_response_lost"
+
+
 def _rule_for(name: str, actions: list[Action], max_lost: int) -> Callable[..., None]:
+    """One rule over ``actions``. Where they hold a request both with and without its
+    response lost, the rule draws the request and a coin: heads loses the response, if
+    the bound allows."""
+    lossy: dict[Action, Action] = {
+        replace(a, lose_response=False): a
+        for a in actions
+        if isinstance(a, Request) and a.lose_response
+    }
+    plain = [a for a in actions if not is_fault(a)]
+    if lossy and plain:
+
+        def send(self: Any, action: Action, lose: bool) -> None:
+            fault = lossy.get(action) if lose and self.lost < max_lost else None
+            self.apply(fault or action)
+
+        send.__name__ = send.__qualname__ = name
+        return rule(action=st.sampled_from(plain), lose=st.booleans())(send)
+
     def fire(self: Any, action: Action) -> None:
         self.apply(action)
 
     fire.__name__ = fire.__qualname__ = name
     decorated = rule(action=st.sampled_from(actions))(fire)
-    if any(is_fault(a) for a in actions):
+    if not plain:
         decorated = precondition(lambda self: self.lost < max_lost)(decorated)
     return decorated
 
@@ -362,7 +403,8 @@ def fuzz(
     except PropertyViolated as violation:
         if seed is None:  # what Hypothesis drew, so that ``--seed`` reproduces this run
             result.seed = getattr(test, "_hypothesis_internal_use_generated_seed", None)
-        final = tally.runs[-1]  # Hypothesis replays the shrunk example last
+        # Hypothesis replays the shrunk example last; drop what it could not.
+        final = minimise(variant, bounds, tally.runs[-1], violation.property_id)
         result.found, result.why = violation.property_id, violation.why
         result.start, result.trace, result.final = final.start, list(final.steps), final
     result.seconds = time.perf_counter() - started
@@ -371,6 +413,64 @@ def fuzz(
     result.steps, result.shrink_steps = tally.steps, tally.shrink_steps
     result.coverage = tally.coverage
     return result
+
+
+def violates(
+    variant: Variant,
+    setup: Setup,
+    world: World,
+    actions: list[Action],
+    property_id: str,
+    everything: tuple[Action, ...],
+) -> bool:
+    """Do ``actions`` from ``world``, on the live machines, break ``property_id``?"""
+    for action in actions:
+        before = world
+        try:
+            world, outcome = step(setup, before, action, variant, LIVE)
+        except StepNotAllowed:
+            return False
+        found = safety.violations(setup, variant, before, action, world, outcome)
+        if any(v.property == property_id for v in found):
+            return True
+    if property_id not in RECOVERABILITY:
+        return False
+    way_back = recoverable(
+        setup, world, variant, property_id, lambda _s, _w: everything, compiled()
+    )
+    return way_back is False
+
+
+def minimise(variant: Variant, bounds: Bounds, run: Run, property_id: str) -> Run:
+    """Hypothesis's shrunk example, made minimal where it is not: drop each step that the
+    violation does not need, then start from the first of the explorer's starts (reviewers
+    read a Commissioned, compliant meter first) from which the steps still break it."""
+    assert run.setup is not None and run.start_world is not None
+    world_of = universe(bounds)
+    everything = world_of.actions
+    setup, start, actions = run.setup, run.start_world, list(run.actions)
+    dropped = True
+    while dropped:
+        dropped = False
+        for n in range(len(actions)):
+            shorter = actions[:n] + actions[n + 1 :]
+            if violates(variant, setup, start, shorter, property_id, everything):
+                actions, dropped = shorter, True
+                break
+    for setup_index, world in world_of.starts:
+        candidate = world_of.setups[setup_index]
+        if (candidate, world) == (setup, start):
+            break
+        if violates(variant, candidate, world, actions, property_id, everything):
+            setup, start = candidate, world
+            break
+    told = Run(setup, start, describe_start(setup, start), actions)
+    world = start
+    for action in actions:
+        world, outcome = step(setup, world, action, variant, LIVE)
+        effects = "; ".join(outcome.effects) or "no change"
+        told.steps.append(f"{action_label(setup, action)}: {effects}")
+    return told
 
 
 def hypothesis_counts(statistics: list[dict[str, Any]]) -> tuple[int, int, int, int | None]:

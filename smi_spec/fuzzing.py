@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
@@ -81,9 +82,11 @@ def run_fuzz(
     min_coverage: bool = False,
 ) -> bool:
     variant = load_variant(variant_ref)
-    if seed is not None:
-        database = ""  # a seeded run repeats exactly: Hypothesis keeps no database for it
     store = open_database(database)
+    if seed is not None:  # a seeded run repeats exactly: Hypothesis keeps no database for it
+        database, store = "", None
+    if emit is not None and not Path(emit).resolve().parent.is_dir():
+        raise InputError(f"cannot write {emit}: no such directory {Path(emit).parent}")
     results = _runs(variant, max_examples, steps, seed, store, json_output)
     ok = all(as_expected(variant, r, min_coverage) for r in results)
     if emit is not None:

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from model.variant import load_variant
-from properties.ids import PROPERTY_IDS
 from tests.conftest import cli_json
+from tests.test_fuzz import CAMPAIGN, assert_second_replays_first
 
 
 def redis_server_binary() -> str | None:
@@ -87,13 +86,7 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 def test_two_workers_share_failures_through_redis(redis_url: str) -> None:
     import redis
 
-    expected = [p for p in PROPERTY_IDS if load_variant("baseline").expected(p) == "violated"]
-    first = cli_json("fuzz", "--variant", "baseline", "--database", redis_url)
-    assert first["as_expected"] is True
-    assert [r["found"] for r in first["runs"][:-1]] == expected
+    first = cli_json(*CAMPAIGN, "--database", redis_url)
     assert redis.Redis.from_url(redis_url).dbsize() > 0  # the first worker saved its failures
-    second = cli_json("fuzz", "--variant", "baseline", "--database", redis_url)
-    assert second["as_expected"] is True
-    # The second worker replays each failure first, and shrinks it no further.
-    assert [r["found_at_example"] for r in second["runs"][:-1]] == [1] * len(expected)
-    assert [r["trace"] for r in second["runs"]] == [r["trace"] for r in first["runs"]]
+    second = cli_json(*CAMPAIGN, "--database", redis_url)
+    assert_second_replays_first(first, second)
