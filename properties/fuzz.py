@@ -41,7 +41,14 @@ from model.status_chart import SUSPENDED
 from model.variant import Variant
 from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, World
 from properties import safety
-from properties.explorer import DEFAULT_BOUNDS, RECOVERABILITY, Bounds, universe, why_stuck
+from properties.explorer import (
+    DEFAULT_BOUNDS,
+    RECOVERABILITY,
+    Bounds,
+    Universe,
+    universe,
+    why_stuck,
+)
 from properties.ids import PROPERTY_IDS
 from properties.narrate import action_label, describe_start
 from properties.recoverability import GOOD, recoverable
@@ -181,12 +188,7 @@ def system_for(
             if verdicts[key] is False:
                 raise counts.fail(property_id, why_stuck(property_id))
 
-    # The setup first (which meters are GBCS-compliant), then a start of that setup: each
-    # setup is drawn as often, however many starts it has.
-    by_setup = [
-        [start for start in world_of.starts if start[0] == n] for n in range(len(world_of.setups))
-    ]
-    starts = st.sampled_from(by_setup).flatmap(st.sampled_from)
+    starts = _starts(world_of)
 
     class SmiSystem(RuleBasedStateMachine):
         """The DSP, the SMI, the devices, the CPL and a lossy network."""
@@ -238,6 +240,15 @@ def system_for(
     for name, actions in rule_groups(world_of.actions, guide).items():
         setattr(SmiSystem, name, _rule_for(name, actions, bounds.max_lost))
     return SmiSystem
+
+
+def _starts(world_of: Universe) -> st.SearchStrategy[tuple[int, World]]:
+    """The setup first (which meters are GBCS-compliant), then a start of that setup: each
+    setup is drawn as often, however many starts it has."""
+    by_setup = [
+        [start for start in world_of.starts if start[0] == n] for n in range(len(world_of.setups))
+    ]
+    return st.sampled_from(by_setup).flatmap(st.sampled_from)
 
 
 def rule_groups(actions: tuple[Action, ...], guide: Guide) -> dict[str, list[Action]]:
