@@ -230,8 +230,14 @@ def run_check(
     json_output: bool,
     systems: tuple[System, ...] | None = None,
     jobs: int = 1,
+    emit_pytest: str | None = None,
 ) -> bool:
     checks = check(variant_ref, properties, bounds, systems, jobs)
+    if emit_pytest is not None:
+        from smi_spec import emit_pytest as emitter
+
+        explored = [e for c in checks for e in c.explorations]
+        emitter.write(emit_pytest, "check", emitter.from_explorations(explored))
     if itf_dir is not None:
         write_traces(Path(itf_dir), [e for c in checks for e in c.explorations])
     if json_output:

@@ -25,6 +25,7 @@ from model.scenario import load_scenario, run_streamed
 from model.status_chart import STATUSES
 from model.variant import BUILTIN, Variant, load_variant
 from model.world import DEVICE_TYPES
+from properties.budgets import MAX_EXAMPLES, STEP_COUNT
 from smi_spec.plain import error_line, plain, styled
 from smi_spec.show import hanging
 
@@ -320,6 +321,9 @@ def check_command(
             min=0, help="processes for the variants: 0 = every core when the check is large"
         ),
     ] = 0,
+    emit_pytest: Annotated[
+        str | None, typer.Option(help="write each counterexample as a pytest test here")
+    ] = None,
     format: FormatOption = Format.text,
 ) -> None:
     """Exhaustive check: every property of every variant, with shortest counterexamples.
@@ -360,6 +364,7 @@ def check_command(
             json_output=format is Format.json,
             systems=systems,
             jobs=jobs or (os.cpu_count() or 1 if states >= PARALLEL_FROM else 1),
+            emit_pytest=emit_pytest,
         )
     raise typer.Exit(0 if ok else 1)
 
@@ -367,22 +372,32 @@ def check_command(
 @app.command("fuzz")
 def fuzz_command(
     variant: Annotated[str, typer.Option(help="variant id or path to a .toml file")] = "baseline",
-    max_examples: Annotated[int, typer.Option(min=1, help="Hypothesis examples per run")] = 200,
-    steps: Annotated[int, typer.Option(min=1, max=200, help="steps per example")] = 20,
+    max_examples: Annotated[
+        int, typer.Option(min=1, help="Hypothesis examples per run")
+    ] = MAX_EXAMPLES,
+    steps: Annotated[int, typer.Option(min=1, max=200, help="steps per example")] = STEP_COUNT,
     seed: Annotated[
         int | None, typer.Option(help="random seed: the same seed repeats the run exactly")
     ] = None,
     database: Annotated[
-        str, typer.Option(help="Hypothesis example database directory ('' for none)")
+        str,
+        typer.Option(
+            help="Hypothesis example database: a directory, redis://HOST:PORT/N, or '' for none"
+        ),
     ] = ".hypothesis/smi-spec-fuzz",
+    emit_pytest: Annotated[
+        str | None, typer.Option(help="write each counterexample as a pytest test here")
+    ] = None,
+    min_coverage: Annotated[
+        bool,
+        typer.Option(help="fail a run that never suspended a device or never restored one"),
+    ] = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Hypothesis stateful fuzzing of the live machines; shrunk counterexamples.
 
     Exit code 0 when every property the variant expects violated is found and no other is.
     """
-    from pathlib import Path
-
     from smi_spec.fuzzing import run_fuzz
 
     ok = run_fuzz(
@@ -391,8 +406,10 @@ def fuzz_command(
         max_examples,
         steps,
         seed,
-        Path(database) if database else None,
+        database,
         json_output=format is Format.json,
+        emit=emit_pytest,
+        min_coverage=min_coverage,
     )
     raise typer.Exit(0 if ok else 1)
 

@@ -1,16 +1,23 @@
 """``smi-spec fuzz``: Hypothesis stateful fuzzing per variant, with a progress bar.
 
-One run per property the variant expects to be violated (it must be found), and one run
-for all the properties it expects to hold (none may be found).
+One run per property the variant's ``[expect]`` table says is violated (it must be found),
+and one run for all the properties it expects to hold (none may be found). Each run keeps
+its failures in the example database under its own key. Exit code as ``check``: 0 every
+verdict as expected, 1 not (a missed expected violation, an unexpected one, or too little
+coverage with ``--min-coverage``), 2 bad input.
 """
 
 from __future__ import annotations
 
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,19 +28,25 @@ from rich.progress import (
 )
 
 from model.errors import InputError
-from model.variant import load_variant
-from properties.explorer import DEFAULT_SYSTEM, subject_of
+from model.status_chart import SUSPENDED
+from model.variant import Variant, load_variant
+from properties.explorer import DEFAULT_BOUNDS, DEFAULT_SYSTEM, subject_of, universe
 from properties.fuzz import FuzzResult, fuzz
 from properties.ids import PROPERTY_IDS
+from smi_spec import emit_pytest
 from smi_spec.jsonout import dumps
-from smi_spec.plain import plain, styled, visible
-from smi_spec.show import hanging
 
 
 def plan(expect: dict[str, str]) -> list[tuple[str, ...]]:
     violated = [p for p in PROPERTY_IDS if expect.get(p) == "violated"]
     holding = tuple(p for p in PROPERTY_IDS if p not in violated)
     return [(p,) for p in violated] + ([holding] if holding else [])
+
+
+def expected(variant: Variant, property_id: str) -> str:
+    """What [expect] says for the fuzzed closed system (an ESME with a CAD): its device
+    type's verdict, or its pair type's."""
+    return variant.expected(property_id, subject_of(DEFAULT_SYSTEM, property_id))
 
 
 def check_database(database: Path) -> None:
@@ -49,83 +62,216 @@ def check_database(database: Path) -> None:
         raise InputError(f"--database {database}: cannot write there: {exc.strerror}") from None
 
 
+def open_database(spec: str) -> ExampleDatabase | None:
+    """'' for none; ``redis://HOST:PORT/N`` for a Redis store shared by many workers
+    (Hypothesis's RedisExampleDatabase); anything else is a directory."""
+    if not spec:
+        return None
+    if not spec.startswith(("redis://", "rediss://", "unix://")):
+        check_database(Path(spec))
+        return DirectoryBasedExampleDatabase(spec)
+    import redis
+    from hypothesis.extra.redis import RedisExampleDatabase
+
+    try:
+        client = redis.Redis.from_url(spec)
+        client.ping()
+    except (ValueError, redis.RedisError) as exc:
+        raise InputError(f"cannot use the Redis database {spec}: {exc}") from None
+    return RedisExampleDatabase(client)
+
+
+def expected_violated(variant: Variant, result: FuzzResult) -> bool:
+    return len(result.properties) == 1 and expected(variant, result.properties[0]) == "violated"
+
+
+def as_expected(variant: Variant, result: FuzzResult, min_coverage: bool) -> bool:
+    if (result.found is not None) != expected_violated(variant, result):
+        return False
+    return not (min_coverage and result.found is None and not result.reached_min_coverage())
+
+
 def run_fuzz(
     console: Console,
     variant_ref: str,
     max_examples: int,
     steps: int,
     seed: int | None,
-    database: Path | None,
+    database: str,
     json_output: bool,
+    emit: str | None = None,
+    min_coverage: bool = False,
 ) -> bool:
     variant = load_variant(variant_ref)
-    # The fuzzer drives the default closed system (an ESME with a CAD): what [expect] says
-    # for that system's device type and pair type.
-    expect = {p: variant.expected(p, subject_of(DEFAULT_SYSTEM, p)) for p in PROPERTY_IDS}
-    if database is not None:
-        check_database(database)
+    store = open_database(database)
+    if seed is not None:  # a seeded run repeats exactly: Hypothesis keeps no database for it
+        database, store = "", None
+    if emit is not None and not Path(emit).resolve().parent.is_dir():
+        raise InputError(f"cannot write {emit}: no such directory {Path(emit).parent}")
+    results = _runs(variant, max_examples, steps, seed, store, json_output)
+    ok = all(as_expected(variant, r, min_coverage) for r in results)
+    if emit is not None:
+        cases = [_counterexample(variant, r) for r in results if r.final is not None]
+        if cases:
+            emit_pytest.write(emit, "fuzz", cases)
+    if json_output:
+        document = {
+            "variant": variant.id,
+            "as_expected": ok,
+            "database": database or None,
+            "runs": [
+                {
+                    **r.as_json(),
+                    "expected": "violated" if expected_violated(variant, r) else "holds",
+                    "as_expected": as_expected(variant, r, min_coverage),
+                    "min_coverage": r.reached_min_coverage(),
+                }
+                for r in results
+            ],
+        }
+        sys.stdout.write(dumps(document) + "\n")
+        return ok
+    for r in results:
+        _show(console, variant, variant_ref, r, max_examples, steps, database, min_coverage)
+    if emit is not None:
+        console.print(
+            f"regression tests written to {escape(emit)}"
+            if any(r.final for r in results)
+            else f"no counterexample: {escape(emit)} not written"
+        )
+    return ok
+
+
+def _runs(
+    variant: Variant,
+    max_examples: int,
+    steps: int,
+    seed: int | None,
+    store: ExampleDatabase | None,
+    json_output: bool,
+) -> list[FuzzResult]:
     results: list[FuzzResult] = []
     with Progress(
-        TextColumn("{task.description}", markup=False),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True, highlight=False),
+        console=Console(stderr=True),
         transient=True,
         disable=json_output,
     ) as progress:
-        for properties in plan(expect):
+        for properties in plan({p: expected(variant, p) for p in PROPERTY_IDS}):
             label = properties[0] if len(properties) == 1 else f"{len(properties)} properties"
-            task = progress.add_task(visible(f"{variant.id}: {label}"), total=max_examples)
+            task = progress.add_task(f"{escape(variant.id)}: {label}", total=max_examples)
 
             def advance(examples: int, task: TaskID = task) -> None:
                 progress.update(task, completed=min(examples, max_examples))
 
             results.append(
-                fuzz(variant, properties, max_examples, steps, seed, database, on_example=advance)
+                fuzz(variant, properties, max_examples, steps, seed, store, on_example=advance)
             )
             progress.update(task, completed=max_examples)
-    ok = all(
-        (r.found is not None) == (len(r.properties) == 1 and expect[r.properties[0]] == "violated")
-        for r in results
+    return results
+
+
+def _counterexample(variant: Variant, result: FuzzResult) -> emit_pytest.Counterexample:
+    final = result.final
+    assert final is not None and final.setup is not None and final.start_world is not None
+    assert result.found is not None
+    return emit_pytest.Counterexample(
+        emit_pytest.variant_ref(variant),
+        variant.id,
+        result.found,
+        final.setup,
+        final.start_world,
+        tuple(final.actions),
+        universe(DEFAULT_BOUNDS, variant).versions,
+        DEFAULT_BOUNDS.dcc_events,
+        subject_of(DEFAULT_SYSTEM, result.found) or "",
     )
-    if json_output:
-        sys.stdout.write(
-            dumps(
-                {"variant": variant.id, "as_expected": ok, "runs": [r.as_json() for r in results]}
+
+
+def say(console: Console, text: str, markup: bool = True) -> None:
+    """One line, never folded (a path or a command stays whole for copy and paste)."""
+    console.print(text, markup=markup, highlight=False, soft_wrap=True)
+
+
+def _show(
+    console: Console,
+    variant: Variant,
+    variant_ref: str,
+    r: FuzzResult,
+    max_examples: int,
+    steps: int,
+    database: str,
+    min_coverage: bool,
+) -> None:
+    name = escape(variant.id)
+    rate = f", {r.steps_per_second:,.0f} steps/s" if r.steps_per_second else ""
+    say(
+        console,
+        f"[bold]{name}[/] fuzzing {', '.join(r.properties)}: {r.examples} examples "
+        f"({r.invalid} invalid), {r.steps:,} steps, {r.shrinks} shrinks "
+        f"({r.shrink_steps:,} steps), {r.seconds:.1f}s{rate}",
+    )
+    _show_coverage(console, r)
+    expect = escape(f"[expect] of {variant.path}")
+    if r.found is None:
+        if expected_violated(variant, r):
+            say(
+                console,
+                f"  [bold red]MISSED: {r.properties[0]} is expected violated ({expect}) but no "
+                f"counterexample was found in {max_examples} examples of up to {steps} steps; "
+                f"raise the budget: --max-examples {max_examples * 5}[/]",
             )
-            + "\n"
-        )
-        return ok
-    for r in results:
-        target = ", ".join(r.properties)
-        rate = f"{r.steps / r.seconds:,.0f} steps/s" if r.seconds else ""
-        console.print(
-            styled("[bold]{id}[/] ", id=variant.id)
-            + plain(f"fuzzing {target}: {r.examples} examples, {r.steps} steps, ")
-            + plain(f"{r.seconds:.1f}s ({rate})")
-        )
-        if r.found is None:
-            console.print("  [green]no counterexample found[/] within the budget")
-            continue
-        expected = expect[r.found] == "violated"
-        console.print(
-            f"  [red]{r.found} violated[/] ({'expected' if expected else 'NOT expected'}); "
-            "shrunk counterexample:"
-        )
-        console.print(hanging("start:", plain(r.start)))
-        for number, line in enumerate(r.trace, 1):
-            console.print(hanging(f"{number}.", plain(line)))
-        console.print(hanging("why:", plain(r.why or "")))
-        if r.seed is not None:
-            console.print(
-                plain(
-                    f"  reproduce: smi-spec fuzz --variant {variant_ref} --seed {r.seed} "
-                    f"--max-examples {max_examples} --steps {steps}"
-                )
+        else:
+            say(console, "  [green]no counterexample found, as expected[/]")
+        if min_coverage and not r.reached_min_coverage():
+            say(
+                console,
+                "  [bold red]too little coverage: no device entered Suspended and was "
+                "restored from it; raise --max-examples or --steps[/]",
             )
-        if database is not None and seed is None:
-            console.print(
-                plain(f"  the example database in {database} replays it first on the next run")
-            )
-    return ok
+        return
+    if expected(variant, r.found) == "violated":
+        say(console, f"  [red]{r.found} violated[/] (expected: {expect}); shrunk counterexample:")
+    else:
+        say(
+            console,
+            f"  [bold red]{r.found} violated, NOT expected ({expect} says it holds)[/]; "
+            "shrunk counterexample:",
+        )
+    say(console, f"  found at example {r.found_at}; start: {r.start}", markup=False)
+    for number, line in enumerate(r.trace, 1):
+        say(console, f"  {number}. {line}", markup=False)
+    say(console, f"  why: {r.why}", markup=False)
+    if r.seed is not None:
+        say(
+            console,
+            f"  reproduce: smi-spec fuzz --variant {variant_ref} --seed {r.seed} "
+            f"--max-examples {max_examples} --steps {steps}",
+            markup=False,
+        )
+    if database:
+        say(console, f"  saved in {database}: replayed first by the next run", markup=False)
+
+
+def _show_coverage(console: Console, r: FuzzResult) -> None:
+    cover: dict[str, Counter[str]] = r.coverage
+    parts: list[tuple[str, Any]] = [
+        ("statuses entered", cover.get("statuses")),
+        ("restorations", cover.get("restorations")),
+        ("faults", cover.get("faults")),
+    ]
+    for title, counter in parts:
+        text = ", ".join(f"{k} {v}" for k, v in sorted((counter or {}).items())) or "none"
+        say(console, f"  {title}: {text}", markup=False)
+    rules = cover.get("rules", Counter())
+    transitions = cover.get("transitions", Counter())
+    say(
+        console,
+        f"  rules exercised: {len(rules)}; transitions: {len(transitions)}; "
+        f"E5 rows: {len(cover.get('e5_rows', Counter()))} (all counts: --format json)",
+    )
+    if not cover.get("statuses", Counter())[SUSPENDED]:
+        say(console, "  [yellow]no device entered Suspended in this run[/]")

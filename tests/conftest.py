@@ -1,14 +1,33 @@
-"""Shared test helpers: where ../shared is, and running the CLI in-process or as a process."""
+"""Shared test helpers: where ../shared is, and running the CLI in-process or as a process.
+
+Hypothesis profiles: ``ci`` (loaded when CI is set) derandomises every property-based test
+and keeps no example database, so a CI run is repeatable; ``dev`` (otherwise) keeps
+Hypothesis's random search and database. ``HYPOTHESIS_PROFILE`` picks one by name. The
+fuzzing tests pass a fixed seed under both (tests/test_fuzz.py).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -46,6 +46,11 @@ def run(
     """``smi-spec ARGS`` in this process: (exit code, stdout, stderr). A traceback would
     escape as an exception and fail the test."""
     monkeypatch.setattr(sys, "argv", ["smi-spec", *args])
+    columns = os.environ.get("COLUMNS")
+    if columns:  # the console was made when the module was first imported, maybe narrower
+        from smi_spec import cli
+
+        monkeypatch.setattr(cli.console, "width", int(columns))
     with pytest.raises(SystemExit) as stopped:
         main()
     out, err = capsys.readouterr()
