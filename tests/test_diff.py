@@ -45,7 +45,9 @@ def test_baseline_to_mp105() -> None:
             "holds",
             True,
         )
-    assert len(d["verdicts"]) == 2  # PPMIDs and HCALCSs stay stranded (DP105)
+        verdict = one(d["verdicts"], property="suspension-recoverable", subject=meter)
+        assert (verdict["from"], verdict["to"]) == ("violated", "holds")
+    assert len(d["verdicts"]) == 4  # PPMIDs and HCALCSs stay stranded (DP105)
     restore = [t for t in d["transitions"]["added"] if t["event"] == "restore_prior_status"]
     assert {t["cause"] for t in restore} == {
         "SR11.2 response (11.2:with-version)",
