@@ -268,8 +268,10 @@ def _resolve_fix(setup: Setup, raw: dict[str, Any], action: Action) -> Action:
 
 
 def views(setup: Setup, world: World) -> dict[str, Any]:
-    """The SMI and device views of every device and join, as design.md reports them."""
+    """The SMI and device views of every device and join, as design.md reports them, and
+    the CPL."""
     return {
+        "cpl": sorted(world.cpl),
         "devices": {
             spec.id: {
                 "status": state.status,
