@@ -228,9 +228,16 @@ def check_command(
     itf: Annotated[
         str | None, typer.Option(help="write each counterexample as ITF JSON here")
     ] = None,
+    traces: Annotated[
+        int, typer.Option(min=1, max=20, help="distinct causes shown per violated property")
+    ] = 4,
+    coverage: Annotated[
+        bool, typer.Option("--coverage", help="also report the rules and transitions exercised")
+    ] = False,
     format: FormatOption = Format.text,
 ) -> None:
-    """Exhaustive check: every property of every variant, with shortest counterexamples.
+    """Exhaustive check: every property of every variant, with the shortest counterexample
+    of each distinct cause of a violation.
 
     Exit code 0 when every verdict is as the variant's [expect] table says, 1 otherwise.
     """
@@ -238,7 +245,16 @@ def check_command(
     from smi_spec.checking import run_check
 
     bounds = Bounds(meters, cads, versions, max_lost, dcc_events)
-    ok = run_check(console, variant, property, bounds, itf, json_output=format is Format.json)
+    ok = run_check(
+        console,
+        variant,
+        property,
+        bounds,
+        itf,
+        json_output=format is Format.json,
+        traces=traces,
+        coverage=coverage,
+    )
     raise typer.Exit(0 if ok else 1)
 
 

@@ -372,11 +372,23 @@ def _views(step: dict[str, Any]) -> str:
         ]
         for j in step["joins"]
     ]
-    return table(
-        "Devices: SMI and device views",
-        ["Device", "SMI status", "SMI firmware", "Device runs"],
-        devices,
-    ) + table("Joins", ["Pair", "SMI", "Device", "Agree?"], joins)
+    return (
+        cpl_view(step)
+        + table(
+            "Devices: SMI and device views",
+            ["Device", "SMI status", "SMI firmware", "Device runs"],
+            devices,
+        )
+        + table("Joins", ["Pair", "SMI", "Device", "Agree?"], joins)
+    )
+
+
+def cpl_view(step: dict[str, Any]) -> str:
+    """The CPL after a step, marked where the step changed it."""
+    if "cpl" not in step:
+        return ""
+    changed = " (changed by this step)" if "cpl" in step.get("changes", ()) else ""
+    return f"<p><strong>CPL:</strong> {{{e(', '.join(step['cpl']))}}}{changed}</p>"
 
 
 def _lanes(step: dict[str, Any], label: str | None) -> str:
@@ -440,7 +452,37 @@ def story_html(exploration_: Exploration, property_id: str) -> str:
         f"<p><strong>Start:</strong> {e(told['start'])}</p>"
         f'<ol class="story">{"".join(items)}</ol>'
         f'<p class="why"><strong>Why this breaks {e(property_id)}:</strong> '
-        f"{e(told['why'])}</p>"
+        f"{e(told['why'])}</p>" + causes_html(exploration_, property_id)
+    )
+
+
+def causes_html(exploration_: Exploration, property_id: str) -> str:
+    """Every distinct cause of the violation (``properties.causes``), shortest first, each
+    with its label, its steps and the rule that decided each."""
+    from properties.narrate import cause_stories
+
+    told = cause_stories(exploration_, property_id, 4)
+    if not told:
+        return ""
+    items = []
+    for cause in told:
+        steps = "".join(
+            f"<li>{e(step['text'])}"
+            + (
+                f" — {e(step['rule']['id'])} {tag(step['rule']['source'])}"
+                if step.get("rule")
+                else ""
+            )
+            + "</li>"
+            for step in cause["steps"]
+        )
+        items.append(
+            f"<li>{tag(cause['tag'])} {e(cause['cause'])} ({cause['length']} step(s))"
+            f"<ol>{steps}</ol></li>"
+        )
+    return (
+        f"<h4>Every distinct cause of this violation, shortest first</h4>"
+        f'<ol class="causes">{"".join(items)}</ol>'
     )
 
 
@@ -548,7 +590,40 @@ def variant_body(v: Variant, diagrams: Sequence[dg.Diagram], ids: dict[str, str]
     ]
     stories = [story_html(x, p.id) for p in x.properties if p.verdict == "violated"]
     parts += stories or ["<p>Every property holds: there is no counterexample.</p>"]
+    parts.append(coverage_html(v))
     return "\n".join(parts)
+
+
+def coverage_html(v: Variant) -> str:
+    """Rule coverage at the default bounds (``smi-spec check --coverage``): by provenance
+    tag, every row and transition exercised with its hits, and those never exercised."""
+    from properties.coverage import Coverage
+    from properties.coverage import report as coverage_report
+    from properties.explorer import explore_all
+
+    total = Coverage()
+    for x in explore_all(v, coverage=True):
+        if x.coverage is not None:
+            total.merge(x.coverage)
+    covered = coverage_report(total, v)
+    by_tag = [
+        [tag(t), f"{c['exercised']} of {c['rules']}"]
+        for t, c in sorted(covered["by_provenance"].items())
+    ]
+    hit = [
+        [e(r["id"]), e(r["kind"]), tag(r["provenance"]), f"{r['hits']:,}"]
+        for r in covered["rules"]
+        if r["hits"]
+    ]
+    never = ", ".join(e(i) for i in covered["never_exercised"])
+    return (
+        '<h2 id="coverage">Rule coverage</h2>'
+        "<p>Which table rows and machine transitions the check exercised at the default "
+        "bounds, every device type's system; a hit is one distinct local transition.</p>"
+        + table("Rows and transitions exercised, by source", ["Source", "Exercised"], by_tag)
+        + table("Exercised, with hits", ["Rule or transition", "Kind", "Source", "Hits"], hit)
+        + f"<p><strong>Never exercised ({len(covered['never_exercised'])}):</strong> {never}</p>"
+    )
 
 
 def diff_body(d: dict[str, Any], diagrams: Sequence[dg.Diagram]) -> str:
