@@ -88,7 +88,10 @@ def write(tmp_path: Path, name: str, body: str) -> str:
 
 
 #: What mp105 expects besides: PPMIDs and HCALCSs stay stranded (DP105).
-PPMID_HCALCS = '[expect.firmware-recoverable]\nPPMID = "violated"\nHCALCS = "violated"\n'
+PPMID_HCALCS = (
+    '[expect.firmware-recoverable]\nPPMID = "violated"\nHCALCS = "violated"\n'
+    '[expect.suspension-recoverable]\nPPMID = "violated"\nHCALCS = "violated"\n'
+)
 
 EXCEPTIONS_WITHOUT_SR11_2 = (
     """[suspended]
@@ -138,17 +141,18 @@ def test_spec_author_example_success_only_breaks_it_until_expected(tmp_path: Pat
     assert d["unexpected"] == [
         {
             "variant": "success-only",
-            "property": "firmware-recoverable",
+            "property": property_id,
             "subject": meter,
             "verdict": "violated",
             "expected": "holds",
         }
         for meter in ("ESME", "GSME")
+        for property_id in ("firmware-recoverable", "suspension-recoverable")
     ]
     fixed = write(
         tmp_path,
         "success-only-expected",
-        rules + 'firmware-recoverable = "violated"\n',
+        rules + 'firmware-recoverable = "violated"\nsuspension-recoverable = "violated"\n',
     )
     assert cli("diff", "mp105", fixed, "--format", "json").returncode == 0
 
