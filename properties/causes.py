@@ -105,7 +105,7 @@ def faults_of(action: Action) -> Iterator[Ingredient]:
 class _Edge:
     action: int
     after: World
-    lost: int
+    faulty: bool
     ingredients: frozenset[Ingredient]
     sources: frozenset[str]
     breaks: frozenset[str]
@@ -116,21 +116,21 @@ class _Graph:
 
     def __init__(self, exploration: Exploration) -> None:
         self.e = exploration
-        self.edges: dict[tuple[int, World, int], tuple[_Edge, ...]] = {}
+        self.edges: dict[tuple[int, World], tuple[_Edge, ...]] = {}
 
-    def out(self, setup_index: int, world: World, lost: int) -> tuple[_Edge, ...]:
-        key = (setup_index, world, lost)
+    def out(self, setup_index: int, world: World) -> tuple[_Edge, ...]:
+        key = (setup_index, world)
         found = self.edges.get(key)
         if found is None:
-            found = self.edges[key] = tuple(self._compute(setup_index, world, lost))
+            found = self.edges[key] = tuple(self._compute(setup_index, world))
         return found
 
-    def _compute(self, setup_index: int, world: World, lost: int) -> Iterator[_Edge]:
+    def _compute(self, setup_index: int, world: World) -> Iterator[_Edge]:
         e = self.e
         setup = e.universe.setups[setup_index]
         for a, action in enumerate(e.universe.actions):
             faults = frozenset(faults_of(action))
-            if faults and lost >= e.bounds.max_lost:
+            if faults and e.bounds.max_lost == 0:
                 continue
             try:
                 after, outcome = step(setup, world, action, e.variant, compiled())
@@ -147,7 +147,7 @@ class _Graph:
                 for v in safety.violations(setup, e.variant, world, action, after, outcome)
             )
             sources = frozenset(t for r in rules for t in r.source.split(","))
-            yield _Edge(a, after, lost + bool(faults), faults | assumed, sources, breaks)
+            yield _Edge(a, after, bool(faults), faults | assumed, sources, breaks)
 
 
 def _search(
@@ -177,12 +177,13 @@ def _search(
             index = e.lookup(*node)
             if index is not None and not recoverable[index]:
                 return story(node, None)
-        for edge in graph.out(*node):
-            if edge.ingredients & forbidden:
+        lost_ok = node[2] < e.bounds.max_lost
+        for edge in graph.out(node[0], node[1]):
+            if edge.ingredients & forbidden or (edge.faulty and not lost_ok):
                 continue
             if recoverable is None and property_id in edge.breaks:
                 return story(node, edge)
-            nxt = (node[0], edge.after, edge.lost)
+            nxt = (node[0], edge.after, node[2] + edge.faulty)
             if nxt not in parent:
                 parent[nxt] = (node, edge)
                 queue.append(nxt)
