@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from model.dsp import StepNotAllowed, step
+from model.dsp import READ_DEVICE_LOG, StepNotAllowed, step
 from model.provenance import ASSUMPTION
-from model.world import Action, Request, World
+from model.world import Action, CplChange, ManualFix, Request, Setup, World
 from properties import safety
 from properties.decisive import applied_rules
 from properties.explorer import RECOVERABILITY, Exploration
@@ -111,12 +111,48 @@ class _Edge:
     breaks: frozenset[str]
 
 
+def _local(
+    setup: Setup, world: World, action: Action
+) -> tuple[tuple[Any, ...], Callable[[World], World]]:
+    """The part of the state ``action`` reads (as the explorer's memo does), and how to carry
+    what it wrote from one world into another that agrees on that part."""
+    if isinstance(action, CplChange):
+        return (world.cpl, world.devices), lambda after: World(
+            after.cpl, after.devices, world.joins
+        )
+    if isinstance(action, ManualFix):
+        p = action.pair
+        return (world.joins[p],), lambda after: World(
+            world.cpl, world.devices, (*world.joins[:p], after.joins[p], *world.joins[p + 1 :])
+        )
+    t = action.target
+    if isinstance(action, Request) and (action.other is not None or action.srv == READ_DEVICE_LOG):
+        pairs = (
+            (setup.pair_index(t, action.other),) if action.other is not None else setup.pairs_of(t)
+        )
+        read = (world.devices[t], tuple(world.joins[p] for p in pairs))
+
+        def carry_pairs(after: World) -> World:
+            joins = list(world.joins)
+            for p in pairs:
+                joins[p] = after.joins[p]
+            devices = (*world.devices[:t], after.devices[t], *world.devices[t + 1 :])
+            return World(world.cpl, devices, tuple(joins))
+
+        return read, carry_pairs
+    return (world.devices[t], world.cpl), lambda after: World(
+        world.cpl, (*world.devices[:t], after.devices[t], *world.devices[t + 1 :]), world.joins
+    )
+
+
 class _Graph:
-    """The explored system's transitions, computed once per state and kept for every search."""
+    """The explored system's transitions, computed once per state and kept for every search;
+    each action's effect is memoised on the part of the state it reads."""
 
     def __init__(self, exploration: Exploration) -> None:
         self.e = exploration
         self.edges: dict[tuple[int, World], tuple[_Edge, ...]] = {}
+        self.memo: dict[tuple[int, int, tuple[Any, ...]], _Edge | None] = {}
 
     def out(self, setup_index: int, world: World) -> tuple[_Edge, ...]:
         key = (setup_index, world)
@@ -126,28 +162,43 @@ class _Graph:
         return found
 
     def _compute(self, setup_index: int, world: World) -> Iterator[_Edge]:
+        setup = self.e.universe.setups[setup_index]
+        for a, action in enumerate(self.e.universe.actions):
+            read, carry = _local(setup, world, action)
+            key = (setup_index, a, read)
+            if key not in self.memo:
+                self.memo[key] = self._edge(setup, world, a, action)
+            edge = self.memo[key]
+            if edge is not None:
+                yield _Edge(
+                    edge.action,
+                    carry(edge.after),
+                    edge.faulty,
+                    edge.ingredients,
+                    edge.sources,
+                    edge.breaks,
+                )
+
+    def _edge(self, setup: Setup, world: World, a: int, action: Action) -> _Edge | None:
         e = self.e
-        setup = e.universe.setups[setup_index]
-        for a, action in enumerate(e.universe.actions):
-            faults = frozenset(faults_of(action))
-            if faults and e.bounds.max_lost == 0:
-                continue
-            try:
-                after, outcome = step(setup, world, action, e.variant, compiled())
-            except StepNotAllowed:
-                continue
-            rules = applied_rules(setup, world, action, after, outcome, e.variant)
-            assumed = frozenset(
-                rule_ingredient(r.id, r.source, r.text)
-                for r in rules
-                if ASSUMPTION in r.source.split(",")
-            )
-            breaks = frozenset(
-                v.property
-                for v in safety.violations(setup, e.variant, world, action, after, outcome)
-            )
-            sources = frozenset(t for r in rules for t in r.source.split(","))
-            yield _Edge(a, after, bool(faults), faults | assumed, sources, breaks)
+        faults = frozenset(faults_of(action))
+        if faults and e.bounds.max_lost == 0:
+            return None
+        try:
+            after, outcome = step(setup, world, action, e.variant, compiled())
+        except StepNotAllowed:
+            return None
+        rules = applied_rules(setup, world, action, after, outcome, e.variant)
+        assumed = frozenset(
+            rule_ingredient(r.id, r.source, r.text)
+            for r in rules
+            if ASSUMPTION in r.source.split(",")
+        )
+        breaks = frozenset(
+            v.property for v in safety.violations(setup, e.variant, world, action, after, outcome)
+        )
+        sources = frozenset(t for r in rules for t in r.source.split(","))
+        return _Edge(a, after, bool(faults), faults | assumed, sources, breaks)
 
 
 def _search(
