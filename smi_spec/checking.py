@@ -225,7 +225,8 @@ def _show_causes(console: Console, c: VariantCheck, e: Exploration, p: PropertyR
     for n, cause in enumerate(told, 1):
         console.print(
             f"\n [bold]cause {n}[/] {escape('[' + cause['tag'] + ']')}: "
-            f"{escape(cause['cause'])} ({cause['length']} step(s))",
+            f"{escape(cause['cause'])} ({cause['length']} step(s); its rules from "
+            f"{escape(', '.join(cause['provenance']))})",
             highlight=False,
         )
         console.print(f"  start: {cause['start']}", markup=False, highlight=False)

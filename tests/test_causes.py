@@ -90,3 +90,16 @@ def test_run_text_shows_notes_rules_and_the_cpl() -> None:
     assert "note: F1 withdrawn from the CPL" in text
     assert "rule suspended.exceptions[0] [seed:MP105]" in text
     assert "CPL {F2}*" in text
+
+
+def test_the_report_story_shows_the_cpl_the_decisive_rule_and_every_cause() -> None:
+    from smi_spec.report import story_html
+
+    e = explore(load_variant("baseline"), properties=[SUSPENSION_RECOVERABLE])
+    page = story_html(e, SUSPENSION_RECOVERABLE)
+    assert "<strong>CPL:</strong> {F2} (changed by this step)" in page
+    assert "cpl.relisting_restores" in page
+    assert "Every distinct cause of this violation" in page
+    assert page.count('<span class="tag">seed:MP105</span>') >= 1
+    mp178 = explore(load_variant("mp178"), properties=[UNJOIN_VALIDATED])
+    assert "joins.unjoin_requires_smi_join" in story_html(mp178, UNJOIN_VALIDATED)
