@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Any
 
 import pytest
@@ -170,12 +171,20 @@ def verdicts(variant: Variant) -> dict[str, str]:
     return {p.id: p.verdict for p in explorer.explore(variant).properties}
 
 
+@cache
+def base_verdicts(name: str, reconcile: bool) -> dict[str, str]:
+    """The verdicts of the variant a defect is seeded into, with nothing seeded or weakened
+    (computed once per test process)."""
+    return verdicts(replace(load_variant(name), reconcile_smi_from_8_9=reconcile))
+
+
+def base_of(defect: Defect) -> dict[str, str]:
+    return base_verdicts(defect.base, defect.name.startswith("device-log"))
+
+
 def caught(defect: Defect, monkeypatch: pytest.MonkeyPatch) -> set[str]:
     """The properties whose verdict goes from holds to violated when the defect is seeded."""
-    base = load_variant(defect.base)
-    if defect.name.startswith("device-log"):
-        base = replace(base, reconcile_smi_from_8_9=True)
-    before = verdicts(base)
+    before = base_of(defect)
     with defect.seeded(monkeypatch) as seeded:
         after = verdicts(seeded)
     return {p for p in PROPERTY_IDS if before[p] == "holds" and after[p] == "violated"}
@@ -241,6 +250,7 @@ MUTANTS = {
 def test_each_property_mutant_misses_its_defect(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     function, weakened, defect_name = MUTANTS[name]
     defect = DEFECTS[defect_name]
+    base_of(defect)  # judged by the real property, before it is weakened
     monkeypatch.setattr(safety, function, weakened())
     assert not caught(defect, monkeypatch) & defect.caught_by
 
