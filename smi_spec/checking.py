@@ -263,11 +263,16 @@ def run_check(
     traces: int = DEFAULT_TRACES,
     coverage: bool = False,
 ) -> bool:
-    checks = check(variant_ref, properties, bounds, traces, coverage)
-    if itf_dir is not None:
-        directory = Path(itf_dir)
+    directory = None if itf_dir is None else Path(itf_dir)
+    if directory is not None:
+        # Bad input fails before minutes of exploring, not after.
         try:
             directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot write ITF traces to {directory}: {exc}") from None
+    checks = check(variant_ref, properties, bounds, traces, coverage)
+    if directory is not None:
+        try:
             for c in checks:
                 for e in c.explorations:
                     write_itf(e, directory)
