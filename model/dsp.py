@@ -74,6 +74,9 @@ class Outcome:
     alerts: tuple[str, ...] = ()
     #: The ``update_smi_on`` rule that updated the SMI firmware version in this step.
     smi_update: UpdateRule | None = None
+    #: The access rules the request passed before ``rule`` decided it (check E5's row
+    #: for an Unjoin the join validation then decided).
+    passed: tuple[Rule, ...] = ()
 
 
 def gate(
@@ -341,8 +344,11 @@ def serve_join_request(
     decision, rejection = gate(variant, spec, state, request)
     if rejection is not None:
         return pair, rejection
+    gate_rule = decision.rule
     view = JOIN_STATES[pair]
     joining = request.srv in JOIN_SRVS
+    if not joining:
+        decision = replace(decision, rule=_unjoin_validation(variant, view.smi))
     if not joining and variant.unjoin_requires_smi_join and not view.smi:
         rule = Rule(
             "joins.unjoin_requires_smi_join",
@@ -356,6 +362,7 @@ def serve_join_request(
             variant.unjoin_reject_code,
             rule,
             effects=(f"rejected {variant.unjoin_reject_code}",),
+            passed=(gate_rule,),
         )
     if joining:
         applied = dev.accepts_join(spec.compliant, view.device)
@@ -379,7 +386,27 @@ def serve_join_request(
     smi_before, smi_after = view.smi, JOIN_STATES[after].smi
     if smi_before != smi_after:
         effects.append("SMI records the join" if smi_after else "SMI removes the join")
-    return after, Outcome(True, code, decision.rule, forwarded=True, effects=tuple(effects))
+    passed = () if joining else (gate_rule,)
+    return after, Outcome(
+        True, code, decision.rule, forwarded=True, effects=tuple(effects), passed=passed
+    )
+
+
+def _unjoin_validation(variant: Variant, smi_joined: bool) -> Rule:
+    """The rule that decides whether an Unjoin that passed check E5 reaches the device: the
+    DSP's validation against the SMI join status, or its absence (seed:MP178)."""
+    if variant.unjoin_requires_smi_join:
+        text = "the SMI records the join: the DSP forwards the Unjoin"
+    elif smi_joined:
+        text = "the DSP no longer validates an Unjoin against the SMI: forwarded"
+    else:
+        text = (
+            "the DSP no longer validates an Unjoin against the SMI: forwarded although the "
+            "SMI records no such join"
+        )
+    return Rule(
+        "joins.unjoin_requires_smi_join", text, variant.source_of("joins.unjoin_requires_smi_join")
+    )
 
 
 def serve_read_device_log(

@@ -320,8 +320,10 @@ def join_view(setup: Setup, pair: PairSpec, state: str) -> dict[str, Any]:
 
 
 def views(setup: Setup, world: World) -> dict[str, Any]:
-    """The SMI and device views of every device and join, as design.md reports them."""
+    """The SMI and device views of every device and join, as design.md reports them, and
+    the CPL."""
     return {
+        "cpl": sorted(world.cpl),
         "devices": {
             spec.id: device_view(spec, state)
             for spec, state in zip(setup.devices, world.devices, strict=True)

@@ -124,6 +124,7 @@ def explore_systems(
     bounds: Bounds,
     properties: Iterable[str],
     systems: Iterable[System],
+    coverage: bool = False,
 ) -> list[Exploration]:
     """Explore each system once per class of systems the rules cannot tell apart (under the
     built-in variants, an ESME with a CAD and a GSME with an IHD are one class); the others
@@ -140,7 +141,7 @@ def explore_systems(
             if retold is not None:
                 results.append(retold)
                 continue
-        exploration = explore(variant, bounds, wanted, system=system)
+        exploration = explore(variant, bounds, wanted, system=system, coverage=coverage)
         explored.setdefault(key, exploration)
         results.append(exploration)
     return results
@@ -169,13 +170,13 @@ def _retold(
 
 
 def _explore_one(
-    task: tuple[Variant, Bounds, tuple[str, ...], tuple[System, ...]],
+    task: tuple[Variant, Bounds, tuple[str, ...], tuple[System, ...], bool],
 ) -> list[Exploration]:
     from properties.progress import REPORTER
 
     REPORTER.set(None)  # one live display, in the parent
-    variant, bounds, wanted, systems = task
-    return explore_systems(variant, bounds, wanted, systems)
+    variant, bounds, wanted, systems, coverage = task
+    return explore_systems(variant, bounds, wanted, systems, coverage)
 
 
 def explore_variants(
@@ -184,12 +185,13 @@ def explore_variants(
     properties: Iterable[str],
     systems: Iterable[System],
     jobs: int = 1,
+    coverage: bool = False,
 ) -> list[list[Exploration]]:
     """Each variant's explorations. Variants are independent: with ``jobs`` above 1 and more
     than one variant they run in a pool of processes (forked, so nothing is imported
     again); with ``jobs`` 1, one after the other in this process."""
     wanted, chosen = tuple(properties), tuple(systems)
-    tasks = [(v, bounds, wanted, chosen) for v in variants]
+    tasks = [(v, bounds, wanted, chosen, coverage) for v in variants]
     workers = min(jobs, len(tasks))
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [_explore_one(task) for task in tasks]

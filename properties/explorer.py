@@ -40,17 +40,20 @@ from model.world import (
 )
 from properties import safety
 from properties.alphabet import alphabet
+from properties.armed import armed_by
+from properties.coverage import CountingMachines, Coverage
 from properties.ids import (
     FIRMWARE_RECOVERABLE,
     JOIN_RECOVERABLE,
     PROPERTY_IDS,
+    SUSPENSION_RECOVERABLE,
     UNJOIN_VALIDATED,
 )
 from properties.progress import reporter_for
-from properties.recoverability import firmware_good_device, is_recovery_action, join_good_pair
+from properties.recoverability import DEVICE_GOOD, is_recovery_action, join_good_pair
 from properties.tables import compiled
 
-RECOVERABILITY = (FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE)
+RECOVERABILITY = (FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, SUSPENSION_RECOVERABLE)
 #: Properties of a join pair; the others are properties of one device.
 PAIR_PROPERTIES = (JOIN_RECOVERABLE, UNJOIN_VALIDATED)
 
@@ -199,6 +202,15 @@ class Exploration:
     seconds: float
     properties: list[PropertyResult] = field(default_factory=list)
     decode: Callable[[int], tuple[int, World, int]] = field(default=lambda n: _no_state(n))
+    #: The index of a state (setup, world, messages lost so far), or None if unreachable.
+    lookup: Callable[[int, World, int], int | None] = field(default=lambda s, w, n: None)
+    #: For each recoverability property judged, 1 per state from which a way back exists.
+    recoverable: dict[str, bytearray] = field(default_factory=dict)
+    #: For each property, how many distinct transitions (safety) or states (recoverability)
+    #: met its precondition: 0 means it passed vacuously at these bounds.
+    armed: dict[str, int] = field(default_factory=dict)
+    #: Rule and transition hit counts, when asked for (``explore(..., coverage=True)``).
+    coverage: Coverage | None = None
 
     def result(self, property_id: str) -> PropertyResult:
         return next(p for p in self.properties if p.id == property_id)
@@ -231,6 +243,26 @@ class _Decoder:
             tuple(self.joins[j] for j in joins),
         )
         return setup_index, world, lost
+
+
+@dataclass(frozen=True, slots=True)
+class _Lookup:
+    """(setup, world, lost) -> the index of that state, or None if it was never reached;
+    plain data, like ``_Decoder``."""
+
+    layout: _Layout
+    index: dict[int, int]
+    devices: dict[Any, int]
+    cpls: dict[Any, int]
+    joins: dict[str, int]
+
+    def __call__(self, setup_index: int, world: World, lost: int) -> int | None:
+        cpl = self.cpls.get(world.cpl)
+        devices = [self.devices.get(d, -1) for d in world.devices]
+        if cpl is None or -1 in devices:
+            return None
+        joins = (self.joins[j] for j in world.joins)
+        return self.index.get(self.layout.pack(setup_index, cpl, devices, joins, lost))
 
 
 class _Interner:
@@ -308,10 +340,15 @@ def explore_all(
     bounds: Bounds = DEFAULT_BOUNDS,
     properties: Iterable[str] = PROPERTY_IDS,
     systems: Iterable[System] | None = None,
+    *,
+    coverage: bool = False,
 ) -> list[Exploration]:
     """Explore each closed system (by default every device type's, ``default_systems``)."""
     wanted = tuple(properties)
-    return [explore(variant, bounds, wanted, system=s) for s in (systems or default_systems())]
+    return [
+        explore(variant, bounds, wanted, system=s, coverage=coverage)
+        for s in (systems or default_systems())
+    ]
 
 
 def explore(
@@ -320,14 +357,17 @@ def explore(
     properties: Iterable[str] = PROPERTY_IDS,
     progress: Callable[[int], None] | None = None,
     system: System = DEFAULT_SYSTEM,
+    *,
+    coverage: bool = False,
 ) -> Exploration:
-    """Explore every state reachable within ``bounds`` and judge ``properties``."""
+    """Explore every state reachable within ``bounds`` and judge ``properties``; with
+    ``coverage``, also count the rules and machine transitions exercised."""
     # The search allocates millions of small lists and no reference cycles: pausing the
     # cyclic garbage collector saves it from rescanning them again and again.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _explore(variant, bounds, tuple(properties), progress, system)
+        return _explore(variant, bounds, tuple(properties), progress, system, coverage)
     finally:
         if collecting:
             gc.enable()
@@ -339,12 +379,26 @@ def _explore(
     properties: tuple[str, ...],
     progress: Callable[[int], None] | None,
     system: System,
+    coverage: bool = False,
 ) -> Exploration:
     started = time.perf_counter()
     progress = progress or reporter_for(f"{variant.id}, {system.describe()}")
     wanted = tuple(p for p in properties if system.other or p not in PAIR_PROPERTIES)
     world_of = universe(bounds, variant, system)
-    machines = compiled()
+    counting = CountingMachines(compiled()) if coverage else None
+    machines = counting or compiled()
+    covered = Coverage() if coverage else None
+    armed_counts: dict[str, int] = dict.fromkeys(wanted, 0)
+
+    def observe(setup: Setup, before: World, action: Action, after: World, outcome: Any) -> None:
+        """Note the properties this distinct transition arms, and the rules it exercises."""
+        for property_id in armed_by(setup, before, action, after, outcome):
+            if property_id in armed_counts:
+                armed_counts[property_id] += 1
+        if covered is not None and counting is not None:
+            covered.record(setup, before, action, after, outcome, variant, counting.fired)
+            counting.fired.clear()
+
     actions = world_of.actions
     first = world_of.setups[0]
     layout = _Layout(len(first.devices), len(first.pairs), bounds.versions, len(world_of.setups))
@@ -428,7 +482,10 @@ def _explore(
             try:
                 after, outcome = step(setup, before, action, variant, machines)
             except StepNotAllowed:
+                if counting is not None:
+                    counting.fired.clear()
                 continue
+            observe(setup, before, action, after, outcome)
             lose = int(isinstance(action, Request) and action.faulty)
             plain, lossy = plain + (1 - lose), lossy + lose
             delta = pack(setup_index, after, 0) - packed_before
@@ -478,6 +535,7 @@ def _explore(
         results = []
         for a in cpl_actions:
             after, outcome = step(setup, before, actions[a], variant, machines)
+            observe(setup, before, actions[a], after, outcome)
             found = tuple(
                 (v.property, v.why)
                 for v in safety.violations(setup, variant, before, actions[a], after, outcome)
@@ -491,7 +549,7 @@ def _explore(
     device_range = range(len(first.devices))
 
     # Breadth-first search over packed states. ``reverse[t]`` lists the ways into state t
-    # that may be part of a way back, each as ``source * 4 + flags`` (one bit a property).
+    # that may be part of a way back, each as ``source * 8 + flags`` (one bit a property).
     index_of: dict[int, int] = {}
     keys: list[int] = []
     parent: list[int] = []
@@ -512,7 +570,7 @@ def _explore(
             if progress is not None and target % 10_000 == 0:
                 progress(target)
         if flags:
-            reverse[target].append(index * 4 + flags)
+            reverse[target].append(index * 8 + flags)
 
     def note(found: Any, index: int, a: int) -> None:
         for property_id, why in found:
@@ -586,11 +644,13 @@ def _explore(
                     if progress is not None and target % 10_000 == 0:
                         progress(target)
                 if flags:
-                    reverse[target].append(index * 4 + flags)
+                    reverse[target].append(index * 8 + flags)
         index += 1
 
     exploration = Exploration(variant, bounds, world_of, system, len(keys), transitions, 0.0)
     exploration.decode = _Decoder(layout, keys, dev_ids.values, cpl_ids.values, join_names)
+    exploration.coverage = covered
+    exploration.lookup = _Lookup(layout, index_of, dev_ids.ids, cpl_ids.ids, join_code)
 
     def path_to(index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
         states, taken = [index], []
@@ -602,7 +662,9 @@ def _explore(
     # The catalogue sweep: the E5 decision of every SRV, Command Variant and SMETS version
     # for a Suspended device, judged by suspended-gate (requests with no state effect).
     if "suspended-gate" in wanted and "suspended-gate" not in first_violation:
-        _sweep_suspended_gate(variant, keys, lambda k: unpack(k)[1], first_violation, system.target)
+        armed_counts["suspended-gate"] += _sweep_suspended_gate(
+            variant, keys, lambda k: unpack(k)[1], first_violation, system.target
+        )
 
     for property_id in wanted:
         subject = subject_of(system, property_id)
@@ -613,17 +675,17 @@ def _explore(
             can_recover = bytearray(len(keys))
             stack = []
             local_cache: dict[tuple[int, int, int], bool] = {}
-            firmware = property_id == FIRMWARE_RECOVERABLE
+            device_good = DEVICE_GOOD.get(property_id)
             for n, state in enumerate(keys):
                 verdict = True
-                if firmware:
+                if device_good is not None:
                     cpl = (state & layout.cpl_mask) >> layout.cpl_shift
                     for d, spec in enumerate(first.devices):
                         dev = (state & layout.device_mask[d]) >> layout.device_shift[d]
                         ok = local_cache.get((d, dev, cpl))
                         if ok is None:
                             s_ = dev_ids.values[dev]
-                            ok = local_cache[(d, dev, cpl)] = firmware_good_device(
+                            ok = local_cache[(d, dev, cpl)] = device_good(
                                 spec.cpl_listed,
                                 s_.status,
                                 s_.smi_firmware,
@@ -649,14 +711,16 @@ def _explore(
                 if verdict:
                     can_recover[n] = 1
                     stack.append(n)
+            armed_counts[property_id] = len(keys) - len(stack)
             bit = 1 << recovery_properties.index(property_id)
             while stack:
                 n = stack.pop()
                 for code in reverse[n]:
-                    m = code >> 2
+                    m = code >> 3
                     if code & bit and not can_recover[m]:
                         can_recover[m] = 1
                         stack.append(m)
+            exploration.recoverable[property_id] = can_recover
             stuck = can_recover.find(0)
             if stuck < 0:
                 exploration.properties.append(
@@ -685,11 +749,18 @@ def _explore(
             exploration.properties.append(
                 PropertyResult(property_id, "holds", expected, subject=subject)
             )
+    exploration.armed = armed_counts
     exploration.seconds = time.perf_counter() - started
     return exploration
 
 
 def why_stuck(property_id: str) -> str:
+    if property_id == SUSPENSION_RECOVERABLE:
+        return (
+            "no way back: from here, with no lost message, no manual SMI correction and no new "
+            "firmware image, no state is reachable in which no device is Suspended while the "
+            "firmware it runs is on the CPL"
+        )
     if property_id == FIRMWARE_RECOVERABLE:
         return (
             "no way back: from here, with no lost message, no manual SMI correction and no new "
@@ -708,7 +779,9 @@ def _sweep_suspended_gate(
     to_world: Callable[[int], World],
     first_violation: dict[str, tuple[int, int, str]],
     device_type: str,
-) -> None:
+) -> int:
+    """Judge check E5's decision for every SRV, Command Variant and SMETS version, once a
+    Suspended device is reachable; returns how many accepted requests were judged."""
     from model.catalogue import catalogue
     from model.dsp import check_e5
 
@@ -721,11 +794,13 @@ def _sweep_suspended_gate(
         None,
     )
     if suspended_at is None:
-        return
+        return 0
+    judged = 0
     for srv in catalogue():
         for command_variant in range(1, 9):
             for smets in (1, 2):
                 decision = check_e5(variant, srv, "suspended", command_variant, smets)
+                judged += decision.accepted
                 spec = DeviceSpec("device", device_type, smets)
                 state = DeviceState("suspended", "commissioned", None, None)
                 found = safety.suspended_gate(
@@ -737,4 +812,5 @@ def _sweep_suspended_gate(
                 )
                 if found:
                     first_violation["suspended-gate"] = (suspended_at, -1, found.why)
-                    return
+                    return judged
+    return judged

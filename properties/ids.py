@@ -10,6 +10,9 @@ NO_FALSE_RESTORE: Final = "no-false-restore"
 FIRMWARE_RECOVERABLE: Final = "firmware-recoverable"
 JOIN_RECOVERABLE: Final = "join-recoverable"
 UNJOIN_VALIDATED: Final = "unjoin-validated"
+#: DP105's defect, named precisely: a device stranded Suspended although it runs an
+#: approved version (added beside the six ids of the design contract).
+SUSPENSION_RECOVERABLE: Final = "suspension-recoverable"
 
 PROPERTY_IDS: Final = (
     SUSPENDED_GATE,
@@ -18,6 +21,7 @@ PROPERTY_IDS: Final = (
     FIRMWARE_RECOVERABLE,
     JOIN_RECOVERABLE,
     UNJOIN_VALIDATED,
+    SUSPENSION_RECOVERABLE,
 )
 
 VERDICTS: Final = ("holds", "violated")

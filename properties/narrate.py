@@ -13,8 +13,11 @@ from model.catalogue import lookup
 from model.device_types import device_types
 from model.dsp import Outcome, step
 from model.machines import LIVE
+from model.provenance import Rule
 from model.scenario import views
 from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, World
+from properties.causes import Cause, causes
+from properties.decisive import applied_rules, decisive
 from properties.explorer import Exploration, PropertyResult
 
 
@@ -46,8 +49,8 @@ def _actor(action: Action) -> str:
 
 def _result(outcome: Outcome) -> str:
     parts = list(outcome.effects) or ["no change"]
-    if outcome.accepted is False and outcome.rule is not None:
-        parts = [f"rejected {outcome.response_code} ({outcome.rule.id}, {outcome.rule.source})"]
+    if outcome.accepted is False:
+        parts = [f"rejected {outcome.response_code}"]
     if outcome.alerts:
         parts.append("alerts: " + ", ".join(outcome.alerts))
     return "; ".join(parts)
@@ -77,30 +80,71 @@ def counterexample_start(
     return result, exploration.universe.setups[setup_index], world
 
 
-def story(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
-    """The counterexample of one property as numbered steps, or None if it holds."""
-    start = counterexample_start(exploration, property_id)
-    if start is None:
-        return None
-    result, setup, world = start
+def _rule_json(rule: Rule) -> dict[str, str]:
+    return {"id": rule.id, "text": rule.text, "source": rule.source}
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What changed between two views, as ``device.field`` / ``pair.smi`` / ``cpl`` paths."""
+    changed = ["cpl"] if before.get("cpl") != after.get("cpl") else []
+    for device, view in after["devices"].items():
+        old = before["devices"].get(device, {})
+        changed += [f"{device}.{k}" for k, v in view.items() if old.get(k) != v]
+    for old, new in zip(before["joins"], after["joins"], strict=True):
+        pair = f"{new['target']}-{new['other']}"
+        changed += [f"{pair}.{k}" for k in ("smi", "device") if old[k] != new[k]]
+    return changed
+
+
+def disagreements(view: dict[str, Any]) -> list[str]:
+    """Where the SMI and the device disagree: a firmware version, or a join."""
+    found = [
+        f"{device}: SMI firmware {d['smi_firmware']}, device runs {d['device_firmware']}"
+        for device, d in view["devices"].items()
+        if d["smi_firmware"] != d["device_firmware"]
+    ]
+    found += [
+        f"{j['target']}-{j['other']}: SMI {'joined' if j['smi'] else 'not joined'}, device "
+        f"{'joined' if j['device'] else 'not joined'}"
+        for j in view["joins"]
+        if j["smi"] != j["device"]
+    ]
+    return found
+
+
+def tell(
+    exploration: Exploration, setup: Setup, world: World, actions: tuple[int, ...], why: str | None
+) -> list[dict[str, Any]]:
+    """Numbered steps from ``world``: each with the rule that decided it (and every rule that
+    acted, with its source), the SMI and device views and the CPL after it, what changed and
+    where the SMI and the device disagree."""
     variant = exploration.variant
-    steps = []
-    for number, a in enumerate(result.actions, 1):
+    steps: list[dict[str, Any]] = []
+    previous = views(setup, world)
+    for number, a in enumerate(actions, 1):
         if a < 0:  # the catalogue sweep: a request with no effect on the state
             steps.append(
                 {
                     "step": number,
                     "actor": "Service User",
-                    "text": result.why,
+                    "text": why,
                     "accepted": True,
                     "response_code": None,
                     "lost": False,
-                    **views(setup, world),
+                    "rule": None,
+                    "rules": [],
+                    **previous,
+                    "changes": [],
+                    "disagreements": disagreements(previous),
                 }
             )
             continue
         action = exploration.universe.actions[a]
+        before = world
         world, outcome = step(setup, world, action, variant, LIVE)
+        acted = applied_rules(setup, before, action, world, outcome, variant)
+        rule = decisive(acted, outcome)
+        now = views(setup, world)
         steps.append(
             {
                 "step": number,
@@ -112,27 +156,65 @@ def story(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
                 "forwarded": outcome.forwarded,
                 "lost": isinstance(action, Request) and action.faulty,
                 "alerts": list(outcome.alerts),
-                "rule": None
-                if outcome.rule is None
-                else {
-                    "id": outcome.rule.id,
-                    "text": outcome.rule.text,
-                    "source": outcome.rule.source,
-                },
-                **views(setup, world),
+                "rule": None if rule is None else _rule_json(rule),
+                "rules": [_rule_json(r) for r in acted],
+                **now,
+                "changes": changes(previous, now),
+                "disagreements": disagreements(now),
             }
         )
+        previous = now
+    return steps
+
+
+def story(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
+    """The counterexample of one property as numbered steps, or None if it holds."""
+    start = counterexample_start(exploration, property_id)
+    if start is None:
+        return None
+    result, setup, world = start
+    steps = tell(exploration, setup, world, result.actions, result.why)
+    end = world
+    for a in result.actions:
+        if a >= 0:
+            end, _ = step(setup, end, exploration.universe.actions[a], exploration.variant, LIVE)
     expected_end = exploration.decode(result.path[-1])[1]
     replayed_whole = bool(result.actions) and result.actions[-1] >= 0
-    if replayed_whole and len(result.path) == len(result.actions) + 1 and world != expected_end:
+    if replayed_whole and len(result.path) == len(result.actions) + 1 and end != expected_end:
         raise AssertionError("the live machines and the compiled tables disagree on this trace")
     return {
         "property": property_id,
         "why": result.why,
-        "start": describe_start(setup, exploration.decode(result.path[0])[1]),
+        "start": describe_start(setup, world),
+        "initial": views(setup, world),
         "steps": steps,
-        "final": views(setup, world),
+        "final": views(setup, end),
     }
+
+
+def cause_stories(
+    exploration: Exploration, property_id: str, limit: int, found: list[Cause] | None = None
+) -> list[dict[str, Any]]:
+    """Each distinct cause of a violation with its shortest story, shortest first."""
+    result = exploration.result(property_id)
+    told = []
+    for cause in found if found is not None else causes(exploration, property_id, limit):
+        setup_index, world = cause.start
+        setup = exploration.universe.setups[setup_index]
+        told.append(
+            {
+                "cause": cause.describe(),
+                "tag": cause.tag,
+                "provenance": list(cause.provenance),
+                "faults": cause.faults,
+                "assumptions": [i.as_json() for i in cause.assumptions],
+                "length": len(cause.actions),
+                "start": describe_start(setup, world),
+                "initial": views(setup, world),
+                "steps": tell(exploration, setup, world, cause.actions, result.why),
+            }
+        )
+    return told
 
 
 def _action_json(setup: Setup, action: Action) -> dict[str, Any]:

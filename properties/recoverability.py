@@ -17,7 +17,7 @@ from model.machines import LIVE, Machines
 from model.status_chart import OPERATIONAL, SUSPENDED, TERMINAL
 from model.variant import Variant
 from model.world import Action, CplChange, Request, Setup, World
-from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE
+from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, SUSPENSION_RECOVERABLE
 
 #: Requests that end a device's life are no way back: a decommissioned device is trivially
 #: "in agreement" (assumption: recovery keeps the device in service).
@@ -32,6 +32,28 @@ def firmware_good_device(
     if not cpl_listed or (status not in OPERATIONAL and status != SUSPENDED):
         return True
     return smi == firmware and (status == SUSPENDED) == (smi not in cpl)
+
+
+def suspension_good_device(
+    cpl_listed: bool, status: str, smi: str | None, firmware: str | None, cpl: frozenset[str]
+) -> bool:
+    """One device is not stranded: it is not Suspended while the firmware it runs is on the
+    CPL (DP105: devices "remain in the Suspended state" although they run an approved
+    version). The SMI's own view of the version is not judged here: that is
+    firmware-recoverable's question."""
+    return not (cpl_listed and status == SUSPENDED and firmware in cpl)
+
+
+#: The local good-state predicate of each device-level recoverability property.
+DEVICE_GOOD: dict[str, Callable[[bool, str, str | None, str | None, frozenset[str]], bool]] = {}
+
+
+def suspension_good(setup: Setup, world: World) -> bool:
+    """The good states of suspension-recoverable."""
+    return all(
+        suspension_good_device(spec.cpl_listed, d.status, d.smi_firmware, d.firmware, world.cpl)
+        for spec, d in zip(setup.devices, world.devices, strict=True)
+    )
 
 
 def firmware_good(setup: Setup, world: World) -> bool:
@@ -60,7 +82,13 @@ def join_good(setup: Setup, world: World) -> bool:
 GOOD: dict[str, Callable[[Setup, World], bool]] = {
     FIRMWARE_RECOVERABLE: firmware_good,
     JOIN_RECOVERABLE: join_good,
+    SUSPENSION_RECOVERABLE: suspension_good,
 }
+DEVICE_GOOD.update(
+    {FIRMWARE_RECOVERABLE: firmware_good_device, SUSPENSION_RECOVERABLE: suspension_good_device}
+)
+#: Recoverability properties whose way back may not deliver a new firmware image.
+NO_NEW_IMAGE = frozenset({FIRMWARE_RECOVERABLE, SUSPENSION_RECOVERABLE})
 
 
 def is_recovery_action(property_id: str, action: Action) -> bool:
@@ -68,16 +96,16 @@ def is_recovery_action(property_id: str, action: Action) -> bool:
 
     A way back uses Service Requests whose responses and alerts arrive (no further faults),
     no manual SMI correction, no request that ends the device's life, no CPL removal or
-    other DCC event; and for firmware-recoverable, no new firmware image (a request that
-    delivers one on the type's route, SR11.1 for a meter). The DCC adding a version to the
-    CPL is allowed (assumption: a newly approved version is the normal course of events,
-    not a fault).
+    other DCC event; and for firmware- and suspension-recoverable, no new firmware image (a
+    request that delivers one on the type's route, SR11.1 for a meter). The DCC adding a
+    version to the CPL is allowed (assumption: a newly approved version is the normal course
+    of events, not a fault).
     """
     if isinstance(action, CplChange):
         return action.listed
     if not isinstance(action, Request) or action.faulty or action.srv in _ENDS_LIFE:
         return False
-    return not (property_id == FIRMWARE_RECOVERABLE and action.image is not None)
+    return not (property_id in NO_NEW_IMAGE and action.image is not None)
 
 
 def recoverable(

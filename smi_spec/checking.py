@@ -14,26 +14,48 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from model.errors import InputError
 from model.variant import Variant, load_variants
+from properties.armed import precondition
+from properties.causes import Cause, all_causes
 from properties.compose import explore_variants
+from properties.coverage import Coverage
+from properties.coverage import report as coverage_report
 from properties.explorer import Bounds, Exploration, PropertyResult, System, default_systems
 from properties.ids import PROPERTY_IDS
-from properties.narrate import itf, story
+from properties.narrate import cause_stories, itf, story
 from smi_spec.jsonout import dumps
 from smi_spec.outputs import inside, remove_temporaries, slug, write_file
 from smi_spec.plain import plain, styled
-from smi_spec.show import hanging
+from smi_spec.show import show_states
+
+#: How many distinct causes ``check`` reports per violated property, by default.
+DEFAULT_TRACES = 4
 
 
 @dataclass(frozen=True)
 class VariantCheck:
-    """One variant's explorations, one per closed system."""
+    """One variant's explorations, one per closed system, and the distinct causes of each
+    violation (per exploration, per property)."""
 
     variant: Variant
     explorations: list[Exploration]
+    causes: dict[int, dict[str, list[Cause]]] | None = None
+
+    def causes_of(self, e: Exploration, property_id: str) -> list[Cause]:
+        return (self.causes or {}).get(id(e), {}).get(property_id, [])
+
+    def coverage(self) -> Coverage | None:
+        """The explorations' rule coverage, summed, when it was asked for."""
+        total = None
+        for e in self.explorations:
+            if e.coverage is not None:
+                total = total or Coverage()
+                total.merge(e.coverage)
+        return total
 
     def results(self, property_id: str) -> list[tuple[Exploration, PropertyResult]]:
         return [(e, p) for e in self.explorations for p in e.properties if p.id == property_id]
@@ -51,11 +73,13 @@ def check(
     variant_ref: str,
     properties: list[str] | None,
     bounds: Bounds,
+    traces: int = DEFAULT_TRACES,
+    coverage: bool = False,
     systems: tuple[System, ...] | None = None,
     jobs: int = 1,
 ) -> list[VariantCheck]:
     """Explore each variant named by ``variant_ref`` (an id, a path, or ``all``), on up to
-    ``jobs`` cores."""
+    ``jobs`` cores; find up to ``traces`` distinct causes of each violation."""
     wanted = properties or list(PROPERTY_IDS)
     for property_id in wanted:
         if property_id not in PROPERTY_IDS:
@@ -63,25 +87,32 @@ def check(
                 f"unknown property {property_id!r}; expected one of {', '.join(PROPERTY_IDS)}"
             )
     variants = load_variants(variant_ref)
-    found = explore_variants(variants, bounds, wanted, systems or default_systems(), jobs)
-    return [VariantCheck(v, explorations) for v, explorations in zip(variants, found, strict=True)]
+    chosen = systems or default_systems()
+    explored = explore_variants(variants, bounds, wanted, chosen, jobs, coverage)
+    checks = []
+    for v, explorations in zip(variants, explored, strict=True):
+        found = {id(e): all_causes(e, traces) for e in explorations}
+        checks.append(VariantCheck(v, explorations, found))
+    return checks
 
 
-def _subject_json(e: Exploration, p: PropertyResult) -> dict[str, Any]:
+def _subject_json(c: VariantCheck, e: Exploration, p: PropertyResult) -> dict[str, Any]:
     told = story(e, p.id) or {}
     return {
         "system": e.system.describe(),
         "verdict": p.verdict,
         "expected": p.expected,
         "why": p.why,
+        "armed": e.armed.get(p.id, 0),
         "trace": told.get("steps", []),
         "start": told.get("start"),
+        "causes": cause_stories(e, p.id, 0, c.causes_of(e, p.id)),
     }
 
 
 def _property_json(c: VariantCheck, property_id: str) -> dict[str, Any]:
     found = c.results(property_id)
-    by_subject = {p.subject or e.system.describe(): _subject_json(e, p) for e, p in found}
+    by_subject = {p.subject or e.system.describe(): _subject_json(c, e, p) for e, p in found}
     shown = next((s for s in by_subject.values() if s["verdict"] == "violated"), None)
     shown = shown or next(iter(by_subject.values()), {})
     return {
@@ -91,6 +122,9 @@ def _property_json(c: VariantCheck, property_id: str) -> dict[str, Any]:
         "why": shown.get("why"),
         "trace": shown.get("trace", []),
         "start": shown.get("start"),
+        "causes": shown.get("causes", []),
+        "armed": sum(s["armed"] for s in by_subject.values()),
+        "precondition": precondition(property_id),
         "by_subject": by_subject,
     }
 
@@ -113,6 +147,7 @@ def as_json(checks: list[VariantCheck]) -> dict[str, Any]:
                 "seconds": round(sum(e.seconds for e in c.explorations), 3),
                 "as_expected": c.as_expected,
                 "properties": [_property_json(c, pid) for pid in properties],
+                **_coverage_json(c),
             }
             for c in checks
         ],
@@ -156,6 +191,11 @@ def write_traces(directory: Path, explorations: list[Exploration]) -> list[Path]
         raise InputError(f"--itf {directory}: cannot write ITF traces: {reason}") from None
 
 
+def _coverage_json(c: VariantCheck) -> dict[str, Any]:
+    covered = c.coverage()
+    return {} if covered is None else {"coverage": coverage_report(covered, c.variant)}
+
+
 def _cell(c: VariantCheck, property_id: str) -> str:
     found = c.results(property_id)
     verdicts = {p.verdict for _, p in found}
@@ -171,8 +211,7 @@ def _cell(c: VariantCheck, property_id: str) -> str:
 
 
 def show(console: Console, checks: list[VariantCheck]) -> None:
-    """The verdict table, then every counterexample as a numbered story; user text (ids,
-    titles) as plain text (``smi_spec.plain``)."""
+    """The verdict table, then every counterexample as a numbered story."""
     first = checks[0].explorations
     systems = "; ".join(e.system.describe() for e in first)
     table = Table(title=f"smi-spec check ({first[0].bounds.describe()}; systems: {systems})")
@@ -194,31 +233,75 @@ def show(console: Console, checks: list[VariantCheck]) -> None:
         *[f"[dim]{sum(e.seconds for e in c.explorations):.2f}[/]" for c in checks],
     )
     console.print(table)
+    _show_vacuous(console, checks)
     for c in checks:
         for e in c.explorations:
             for p in e.properties:
-                _show_story(console, e, p)
+                _show_causes(console, c, e, p)
+        covered = c.coverage()
+        if covered is not None:
+            show_coverage(console, c.variant.id, coverage_report(covered, c.variant))
 
 
-def _show_story(console: Console, e: Exploration, p: PropertyResult) -> None:
-    told = story(e, p.id)
-    if told is None:
+def _show_vacuous(console: Console, checks: list[VariantCheck]) -> None:
+    """Properties never armed at these bounds: they passed without being put to the test."""
+    for c in checks:
+        for e in c.explorations:
+            for p in e.properties:
+                if p.verdict == "holds" and not e.armed.get(p.id):
+                    console.print(
+                        f"[yellow]vacuous:[/] {escape(c.variant.id)}: {p.id} holds for "
+                        f"{p.subject} but was never armed ({precondition(p.id)}) at these bounds",
+                        markup=True,
+                        highlight=False,
+                    )
+
+
+def _show_causes(console: Console, c: VariantCheck, e: Exploration, p: PropertyResult) -> None:
+    if p.verdict != "violated":
         return
     expected = "expected" if p.verdict == p.expected else "NOT expected"
+    told = cause_stories(e, p.id, 0, c.causes_of(e, p.id))
     console.print()
     console.print(
         styled(
-            "[bold]{id}: {p} violated for {s}[/] ({x})",
+            "[bold]{id}: {p} violated for {s}[/] ({x}): {n} distinct cause(s), shortest first",
             id=e.variant.id,
             p=p.id,
             s=p.subject or "",
             x=expected,
+            n=len(told),
         )
     )
-    console.print(hanging("start:", plain(told["start"])))
-    for step in told["steps"]:
-        console.print(hanging(f"{step['step']}.", plain(step["text"])))
-    console.print(hanging("why:", plain(p.why or "")))
+    for n, cause in enumerate(told, 1):
+        console.print(
+            f"\n [bold]cause {n}[/] {escape('[' + cause['tag'] + ']')}: "
+            f"{escape(cause['cause'])} ({cause['length']} step(s); its rules from "
+            f"{escape(', '.join(cause['provenance']))})",
+            highlight=False,
+        )
+        console.print(plain(f"  start: {cause['start']}"))
+        show_states(console, cause["initial"], cause["steps"])
+    console.print(plain(f"  why: {p.why}"))
+
+
+def show_coverage(console: Console, variant_id: str, report: dict[str, Any]) -> None:
+    """Rule coverage: counts by provenance tag, then every row and transition exercised
+    with its hits, then the ones never exercised."""
+    console.print(
+        f"\n[bold]{escape(variant_id)}: rule coverage[/] (hits = distinct local transitions)"
+    )
+    for tag, counts in sorted(report["by_provenance"].items()):
+        console.print(f"  {tag}: {counts['exercised']} of {counts['rules']} exercised")
+    table = Table(title=f"{variant_id}: rules and transitions exercised")
+    for column in ("Rule or transition", "Kind", "Source", "Hits"):
+        table.add_column(column, overflow="fold")
+    for row in report["rules"]:
+        if row["hits"]:
+            table.add_row(row["id"], row["kind"], row["provenance"], f"{row['hits']:,}")
+    console.print(table)
+    never = report["never_exercised"]
+    console.print(f"  never exercised ({len(never)}): " + ", ".join(never), markup=False)
 
 
 def run_check(
@@ -228,18 +311,20 @@ def run_check(
     bounds: Bounds,
     itf_dir: str | None,
     json_output: bool,
+    traces: int = DEFAULT_TRACES,
+    coverage: bool = False,
     systems: tuple[System, ...] | None = None,
     jobs: int = 1,
     emit_pytest: str | None = None,
 ) -> bool:
-    checks = check(variant_ref, properties, bounds, systems, jobs)
+    checks = check(variant_ref, properties, bounds, traces, coverage, systems, jobs)
+    explored = [e for c in checks for e in c.explorations]
     if emit_pytest is not None:
         from smi_spec import emit_pytest as emitter
 
-        explored = [e for c in checks for e in c.explorations]
         emitter.write(emit_pytest, "check", emitter.from_explorations(explored))
     if itf_dir is not None:
-        write_traces(Path(itf_dir), [e for c in checks for e in c.explorations])
+        write_traces(Path(itf_dir), explored)
     if json_output:
         sys.stdout.write(dumps(as_json(checks)) + "\n")
     else:

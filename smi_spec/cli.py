@@ -324,9 +324,16 @@ def check_command(
     emit_pytest: Annotated[
         str | None, typer.Option(help="write each counterexample as a pytest test here")
     ] = None,
+    traces: Annotated[
+        int, typer.Option(min=1, max=20, help="distinct causes shown per violated property")
+    ] = 4,
+    coverage: Annotated[
+        bool, typer.Option("--coverage", help="also report the rules and transitions exercised")
+    ] = False,
     format: FormatOption = Format.text,
 ) -> None:
-    """Exhaustive check: every property of every variant, with shortest counterexamples.
+    """Exhaustive check: every property of every variant, with the shortest counterexample
+    of each distinct cause of a violation.
 
     By default every device type in its own closed system; with --devices, the mix given,
     checked compositionally (each device type and join pair type once). Exit code 0 when
@@ -362,6 +369,8 @@ def check_command(
             bounds,
             itf,
             json_output=format is Format.json,
+            traces=traces,
+            coverage=coverage,
             systems=systems,
             jobs=jobs or (os.cpu_count() or 1 if states >= PARALLEL_FROM else 1),
             emit_pytest=emit_pytest,

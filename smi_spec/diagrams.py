@@ -226,6 +226,10 @@ def _edge(
         message = f"alert {update.message}" if update and update.kind == "alert" else "response"
         cause = f"SR{action.srv} {message} ({update})"
         rule = f"firmware.update_smi_on {update} ({source})"
+        if row["event"] == "suspend_on_off_cpl_update":
+            # The update only set the version; the suspension is the [cpl] rule's doing.
+            off_cpl = variant.source_of("cpl.off_cpl_update_suspends")
+            rule = f"cpl.off_cpl_update_suspends ({off_cpl}), after {rule}"
     edge = Edge(
         machine, row["event"], row["source"], row["target"], cause, row["provenance"], row["why"]
     )

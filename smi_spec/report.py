@@ -34,7 +34,8 @@ from model.errors import InputError
 from model.status_chart import STATUSES
 from model.variant import Variant
 from properties import safety
-from properties.explorer import Exploration, why_stuck
+from properties.compose import explore_systems
+from properties.explorer import Bounds, Exploration, default_systems, why_stuck
 from properties.ids import PROPERTY_IDS
 from properties.narrate import action_label, story
 from properties.recoverability import GOOD
@@ -259,6 +260,8 @@ def _step(step: dict[str, Any], label: str | None) -> dict[str, Any]:
         "rule": step.get("rule"),
         "lost": bool(step.get("lost")),
         "forwarded": bool(step.get("forwarded")),
+        "cpl": ", ".join(step.get("cpl", [])),
+        "cpl_changed": "cpl" in step.get("changes", ()),
         "devices": [
             {
                 "name": name,
@@ -298,6 +301,41 @@ def story_data(exploration_: Exploration, property_id: str) -> dict[str, Any] | 
         "start": told["start"],
         "steps": [_step(s, label) for s, label in zip(told["steps"], labels, strict=False)],
         "why": told["why"],
+        "causes": causes_data(exploration_, property_id),
+    }
+
+
+def causes_data(exploration_: Exploration, property_id: str) -> list[dict[str, Any]]:
+    """Every distinct cause of the violation (``properties.causes``), shortest first, each
+    with its label, its steps and the rule that decided each."""
+    from properties.narrate import cause_stories
+
+    return [
+        {
+            "tag": cause["tag"],
+            "cause": cause["cause"],
+            "length": cause["length"],
+            "steps": [{"text": step["text"], "rule": step.get("rule")} for step in cause["steps"]],
+        }
+        for cause in cause_stories(exploration_, property_id, 4)
+    ]
+
+
+def coverage_data(v: Variant) -> dict[str, Any]:
+    """Rule coverage at the default bounds (``smi-spec check --coverage``): by provenance
+    tag, every row and transition exercised with its hits, and those never exercised."""
+    from properties.coverage import Coverage
+    from properties.coverage import report as coverage_report
+
+    total = Coverage()
+    for x in explore_systems(v, Bounds(), PROPERTY_IDS, default_systems(), coverage=True):
+        if x.coverage is not None:
+            total.merge(x.coverage)
+    covered = coverage_report(total, v)
+    return {
+        "by_tag": sorted(covered["by_provenance"].items()),
+        "hit": [r for r in covered["rules"] if r["hits"]],
+        "never": covered["never_exercised"],
     }
 
 
@@ -386,6 +424,7 @@ def variant_page(v: Variant, diagrams: Sequence[dg.Diagram], svgs: dict[str, byt
         "machines": machines,
         "e5": e5_table(v),
         "stories": [s for s in stories if s is not None],
+        "coverage": coverage_data(v),
     }
 
 

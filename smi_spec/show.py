@@ -97,65 +97,113 @@ def describe_step(step: dict[str, Any]) -> str:
     return str(step)
 
 
-def _device_cell(view: dict[str, Any]) -> Text:
-    status = view["status"]
-    if view["prior_status"]:
-        status += f" (prior {view['prior_status']})"
-    cell = plain(status)
-    if view["smi_firmware"] or view["device_firmware"]:
-        firmware = f" SMI {view['smi_firmware']} / device {view['device_firmware']}"
-        mismatch = view["smi_firmware"] != view["device_firmware"]
-        cell += plain(firmware, "bold red" if mismatch else "")
-    return cell
+CHANGED = "*"
+DISAGREE = "≠"
+LEGEND = f"({CHANGED} changed by this step; {DISAGREE} the SMI and the device disagree)"
 
 
-def _joins_cell(joins: list[dict[str, Any]]) -> Text:
-    cell = Text()
-    for number, j in enumerate(joins):
-        if number:
-            cell += "\n"
-        smi, device = "yes" if j["smi"] else "no", "yes" if j["device"] else "no"
-        cell += plain(f"{j['target']}-{j['other']}: {smi} / {device}")
-        if j["smi"] != j["device"]:
-            cell += plain(" out of sync", "bold red")
-    return cell
+def _mark(text: str, changed: bool) -> str:
+    return text + (CHANGED if changed else "")
+
+
+def state_lines(view: dict[str, Any], changed: set[str]) -> list[str]:
+    """The SMI and device views of every device and pair, and the CPL, after a step, as
+    plain lines: what the step changed marked ``*``, disagreements flagged ``≠``."""
+    lines = []
+    if "cpl" in view:
+        lines.append(_mark("CPL {" + ", ".join(view["cpl"]) + "}", "cpl" in changed))
+    for device, d in view["devices"].items():
+        status = _mark(d["status"], f"{device}.status" in changed)
+        if d["prior_status"]:
+            status += " (prior " + _mark(d["prior_status"], f"{device}.prior_status" in changed)
+            status += ")"
+        text = f"{device}: {status}"
+        if d["smi_firmware"] or d["device_firmware"]:
+            smi = _mark(str(d["smi_firmware"]), f"{device}.smi_firmware" in changed)
+            runs = _mark(str(d["device_firmware"]), f"{device}.device_firmware" in changed)
+            text += f", SMI firmware {smi} / device runs {runs}"
+            if d["smi_firmware"] != d["device_firmware"]:
+                text += f" {DISAGREE}"
+        lines.append(text)
+    for j in view["joins"]:
+        pair = f"{j['target']}-{j['other']}"
+        smi = _mark("joined" if j["smi"] else "not joined", f"{pair}.smi" in changed)
+        device = _mark("joined" if j["device"] else "not joined", f"{pair}.device" in changed)
+        lines.append(
+            f"{pair}: SMI {smi} / device {device}"
+            + (f" {DISAGREE}" if j["smi"] != j["device"] else "")
+        )
+    return lines
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
+    from properties.narrate import changes
+
+    return set(changes(before, after))
+
+
+def _rule_line(rule: dict[str, Any] | None) -> str | None:
+    if not rule:
+        return None
+    return f"rule {rule['id']} [{rule['source']}]: {rule['text']}"
+
+
+def _say(console: Console, text: str) -> None:
+    """Print user text as data: no rich markup, no highlighting, control characters shown
+    escaped (``smi_spec.plain``)."""
+    console.print(plain(text))
+
+
+def show_states(console: Console, initial: dict[str, Any], steps: list[dict[str, Any]]) -> None:
+    """A story step by step, TLC-style: each step, the rule that decided it with its source,
+    then the whole state after it with changes marked."""
+    _say(console, f"  state at the start {LEGEND}")
+    for line in state_lines(initial, set()):
+        _say(console, f"      {line}")
+    previous = initial
+    for step in steps:
+        _say(console, f"  {step['step']}. {step['text']}")
+        for rule in step.get("rules") or [step.get("rule")]:
+            said = _rule_line(rule)
+            if said:
+                _say(console, f"      {said}")
+        for line in state_lines(step, _changed(previous, step)):
+            _say(console, f"      {line}")
+        previous = step
 
 
 def show_run(console: Console, report: dict[str, Any]) -> None:
-    """The step-by-step table of ``smi-spec run``; user text (ids, names, notes) plain."""
-    table = Table(title=plain(f"{report['scenario']} under {report['variant']}"), show_lines=True)
-    table.add_column("#", justify="right")
-    table.add_column("Step")
-    table.add_column("DSP")
-    table.add_column("What happened")
-    devices = list(report["start"]["devices"])
-    for device in devices:
-        table.add_column(plain(device))
-    if report["start"]["joins"]:
-        table.add_column("Joins (SMI / device)")
+    """``smi-spec run``: each step with the DSP's decision, what happened, the rule and its
+    source, the scenario's note, and the whole state after it with changes marked."""
+    _say(console, f"{report['scenario']} under {report['variant']}")
+    _say(console, f"  state at the start {LEGEND}")
+    for line in state_lines(report["start"], set()):
+        _say(console, f"      {line}")
+    previous = report["start"]
     for number, record in enumerate(report["steps"], 1):
         if record["accepted"] is None:
-            dsp = plain("")
+            dsp = ""
         elif record["accepted"]:
-            dsp = plain(f"accepted, {record['response_code'] or 'response lost'}")
+            dsp = f" → accepted, {record['response_code'] or 'response lost'}"
         else:
-            dsp = plain(f"rejected {record['response_code']}", "red")
+            dsp = f" → rejected {record['response_code']}"
+        _say(console, f"  {number}. {describe_step(record['step'])}{dsp}")
+        note = record["step"].get("note") if isinstance(record["step"], dict) else None
+        if note:
+            _say(console, f"      note: {note}")
         happened = list(record["effects"])
-        if record.get("rule"):
-            rule = record["rule"]
-            happened.append(f"rule {rule['id']} ({rule['source']})")
         if record.get("alerts"):
             happened.append("alerts: " + ", ".join(record["alerts"]))
-        row = [plain(number), plain(describe_step(record["step"])), dsp]
-        row.append(plain("; ".join(happened)))
-        row += [_device_cell(record["devices"][d]) for d in devices]
-        if report["start"]["joins"]:
-            row.append(_joins_cell(record["joins"]))
-        table.add_row(*row)
-    console.print(table)
-    console.print(
-        plain(
-            f"Manual SMI corrections: {report['manual_fixes']} "
-            f"(about £{report['manual_fix_cost_gbp']:,})"
-        )
+        if happened:
+            _say(console, f"      {'; '.join(happened)}")
+        rule = _rule_line(record.get("rule"))
+        if rule:
+            _say(console, f"      {rule}")
+        for line in state_lines(record, _changed(previous, record)):
+            _say(console, f"      {line}")
+        previous = record
+    _say(
+        console,
+        f"Manual SMI corrections: {report['manual_fixes']} "
+        f"(about £{report['manual_fix_cost_gbp']:,})",
     )

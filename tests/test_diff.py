@@ -45,7 +45,9 @@ def test_baseline_to_mp105() -> None:
             "holds",
             True,
         )
-    assert len(d["verdicts"]) == 2  # PPMIDs and HCALCSs stay stranded (DP105)
+        verdict = one(d["verdicts"], property="suspension-recoverable", subject=meter)
+        assert (verdict["from"], verdict["to"]) == ("violated", "holds")
+    assert len(d["verdicts"]) == 4  # PPMIDs and HCALCSs stay stranded (DP105)
     restore = [t for t in d["transitions"]["added"] if t["event"] == "restore_prior_status"]
     assert {t["cause"] for t in restore} == {
         "SR11.2 response (11.2:with-version)",
@@ -86,7 +88,10 @@ def write(tmp_path: Path, name: str, body: str) -> str:
 
 
 #: What mp105 expects besides: PPMIDs and HCALCSs stay stranded (DP105).
-PPMID_HCALCS = '[expect.firmware-recoverable]\nPPMID = "violated"\nHCALCS = "violated"\n'
+PPMID_HCALCS = (
+    '[expect.firmware-recoverable]\nPPMID = "violated"\nHCALCS = "violated"\n'
+    '[expect.suspension-recoverable]\nPPMID = "violated"\nHCALCS = "violated"\n'
+)
 
 EXCEPTIONS_WITHOUT_SR11_2 = (
     """[suspended]
@@ -136,17 +141,18 @@ def test_spec_author_example_success_only_breaks_it_until_expected(tmp_path: Pat
     assert d["unexpected"] == [
         {
             "variant": "success-only",
-            "property": "firmware-recoverable",
+            "property": property_id,
             "subject": meter,
             "verdict": "violated",
             "expected": "holds",
         }
         for meter in ("ESME", "GSME")
+        for property_id in ("firmware-recoverable", "suspension-recoverable")
     ]
     fixed = write(
         tmp_path,
         "success-only-expected",
-        rules + 'firmware-recoverable = "violated"\n',
+        rules + 'firmware-recoverable = "violated"\nsuspension-recoverable = "violated"\n',
     )
     assert cli("diff", "mp105", fixed, "--format", "json").returncode == 0
 

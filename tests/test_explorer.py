@@ -14,7 +14,7 @@ from properties.narrate import as_scenario, story
 from tests.conftest import cli, cli_json
 
 EXPECTED_VIOLATIONS = {
-    "baseline": {"firmware-recoverable", "join-recoverable"},
+    "baseline": {"firmware-recoverable", "join-recoverable", "suspension-recoverable"},
     "mp105": {"join-recoverable"},
     "mp178": {"unjoin-validated"},
 }
@@ -111,7 +111,7 @@ def test_an_expect_table_that_says_so_makes_it_exit_0(tmp_path) -> None:
         tmp_path,
         "declared",
         SUCCESS_ONLY + '[expect]\nfirmware-recoverable = "violated"\n'
-        'join-recoverable = "violated"\n',
+        'join-recoverable = "violated"\nsuspension-recoverable = "violated"\n',
     )
     assert cli("check", "--variant", path).returncode == 0
 

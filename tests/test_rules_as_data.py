@@ -145,7 +145,11 @@ def test_done_when_check_all_reports_ppmid_and_hcalcs_apart_under_mp105() -> Non
 
     variants = {v["variant"]: v for v in json.loads(result.stdout)["variants"]}
     for name, verdicts in {
-        "baseline": {"firmware-recoverable": "violated", "join-recoverable": "violated"},
+        "baseline": {
+            "firmware-recoverable": "violated",
+            "join-recoverable": "violated",
+            "suspension-recoverable": "violated",
+        },
         "mp105": {"join-recoverable": "violated"},
         "mp178": {"unjoin-validated": "violated"},
     }.items():
