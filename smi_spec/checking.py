@@ -30,7 +30,7 @@ from properties.narrate import cause_stories, itf, story
 from smi_spec.jsonout import dumps
 from smi_spec.outputs import inside, remove_temporaries, slug, write_file
 from smi_spec.plain import plain, styled
-from smi_spec.show import show_states
+from smi_spec.show import hanging, say, show_states
 
 #: How many distinct causes ``check`` reports per violated property, by default.
 DEFAULT_TRACES = 4
@@ -265,24 +265,23 @@ def _show_causes(console: Console, c: VariantCheck, e: Exploration, p: PropertyR
     console.print()
     console.print(
         styled(
-            "[bold]{id}: {p} violated for {s}[/] ({x}): {n} distinct cause(s), shortest first",
+            "[bold]{id}: {p} violated for {s}[/] ({x})",
             id=e.variant.id,
             p=p.id,
             s=p.subject or "",
             x=expected,
-            n=len(told),
         )
     )
     for n, cause in enumerate(told, 1):
-        console.print(
-            f"\n [bold]cause {n}[/] {escape('[' + cause['tag'] + ']')}: "
-            f"{escape(cause['cause'])} ({cause['length']} step(s); its rules from "
-            f"{escape(', '.join(cause['provenance']))})",
-            highlight=False,
+        console.print()
+        said = plain(
+            f"[{cause['tag']}] {cause['cause']} ({cause['length']} step(s); its rules from "
+            f"{', '.join(cause['provenance'])})"
         )
-        console.print(plain(f"  start: {cause['start']}"))
+        console.print(hanging(f"cause {n} of {len(told)}, shortest first:", said, 1))
+        say(console, f"  start: {cause['start']}")
         show_states(console, cause["initial"], cause["steps"])
-    console.print(plain(f"  why: {p.why}"))
+    say(console, f"  why: {p.why}")
 
 
 def show_coverage(console: Console, variant_id: str, report: dict[str, Any]) -> None:

@@ -305,6 +305,17 @@ def story_data(exploration_: Exploration, property_id: str) -> dict[str, Any] | 
     }
 
 
+def story_html(exploration_: Exploration, property_id: str) -> str:
+    """One counterexample as the report shows it (the story template alone)."""
+    told = story_data(exploration_, property_id)
+    if told is None:
+        return ""
+    page = environment().from_string(
+        '{% import "macros.html.j2" as m %}{% include "story.html.j2" %}'
+    )
+    return page.render(s=told)
+
+
 def causes_data(exploration_: Exploration, property_id: str) -> list[dict[str, Any]]:
     """Every distinct cause of the violation (``properties.causes``), shortest first, each
     with its label, its steps and the rule that decided each."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -148,10 +149,23 @@ def _rule_line(rule: dict[str, Any] | None) -> str | None:
     return f"rule {rule['id']} [{rule['source']}]: {rule['text']}"
 
 
-def _say(console: Console, text: str) -> None:
-    """Print user text as data: no rich markup, no highlighting, control characters shown
-    escaped (``smi_spec.plain``)."""
-    console.print(plain(text))
+_LABEL = re.compile(r"\d+\.|start:|why:|note:")
+
+
+def say(console: Console, text: str) -> None:
+    """Print user text as data (no rich markup, no highlighting, control characters shown
+    escaped): its wrapped lines keep its indent, and after a label ("1.", "start:") they
+    line up under the text."""
+    stripped = text.lstrip(" ")
+    indent = len(text) - len(stripped)
+    label, _, rest = stripped.partition(" ")
+    if rest and _LABEL.fullmatch(label):
+        console.print(hanging(label, plain(rest), indent))
+    else:
+        console.print(indented(plain(stripped), indent))
+
+
+_say = say
 
 
 def show_states(console: Console, initial: dict[str, Any], steps: list[dict[str, Any]]) -> None:

@@ -123,7 +123,8 @@ def test_story_lines_keep_their_indent_when_wrapped() -> None:
     for line in body:
         # Each line is a labelled one ("  start:", "  1.", "  why:") or a continuation
         # indented under its label's text, never back at the left margin.
-        assert re.match(r" {2}(start:|why:|\d+\.) \S", line) or line.startswith(" " * 5), line
+        labelled = r" {1,2}(start:|why:|\d+\.|cause \d+|state at the start) \S"
+        assert re.match(labelled, line) or line.startswith(" " * 5), line
 
 
 def test_no_auto_highlighting() -> None:

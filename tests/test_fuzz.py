@@ -252,11 +252,13 @@ def test_fuzz_counterexamples_as_pytest_pass_on_the_defect_and_fail_on_the_fix(t
     assert run_pytest(path) == {
         "test_baseline_firmware_recoverable_esme": "passed",
         "test_baseline_join_recoverable_esme_cad": "passed",
+        "test_baseline_suspension_recoverable_esme": "passed",
     }
-    # mp105 fixes the firmware defect and keeps the join one.
+    # mp105 fixes the firmware defects and keeps the join one.
     assert run_pytest(path, "mp105") == {
         "test_baseline_firmware_recoverable_esme": "failed",
         "test_baseline_join_recoverable_esme_cad": "passed",
+        "test_baseline_suspension_recoverable_esme": "failed",
     }
 
 
@@ -264,7 +266,11 @@ def test_check_counterexamples_as_pytest(tmp_path) -> None:
     path = tmp_path / "test_check.py"
     assert cli("check", "--variant", "mp178", "--emit-pytest", str(path)).returncode == 0
     unjoin = {"test_mp178_unjoin_validated_esme_cad", "test_mp178_unjoin_validated_gsme_ihd"}
-    firmware = {"test_mp178_firmware_recoverable_ppmid", "test_mp178_firmware_recoverable_hcalcs"}
+    firmware = {
+        f"test_mp178_{p}_recoverable_{t}"
+        for p in ("firmware", "suspension")
+        for t in ("ppmid", "hcalcs")
+    }
     assert run_pytest(path) == dict.fromkeys(unjoin | firmware, "passed")
     # mp105 validates the Unjoin; it strands PPMIDs and HCALCSs as mp178 does.
     assert run_pytest(path, "mp105") == {
