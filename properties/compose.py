@@ -22,10 +22,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Final
 
-from model.catalogue import applicability, catalogue
+from model.catalogue import applicability
 from model.device_types import cpl_listed_types, device_types, type_2_types
+from model.dsp import READ_DEVICE_LOG, READ_FIRMWARE
 from model.errors import InputError
 from model.variant import Variant
+from properties.alphabet import LIFE_CYCLE_SRVS, join_srvs
 from properties.explorer import Bounds, Exploration, System, explore, subject_of, universe
 
 #: How many devices of one type ``--devices`` accepts: compositional checking does not care,
@@ -95,6 +97,15 @@ class DeviceMix:
 # Device types the rules cannot tell apart
 
 
+def _requests_sent(variant: Variant) -> frozenset[str]:
+    """Every SRV the closed system's alphabet can hold (``properties.alphabet``): only
+    their applicability can tell two device types apart in the explorer."""
+    routed = {srv for r in variant.routes.values() for srv in (r.deliver, r.activate) if srv}
+    joins = {srv for other in type_2_types() for group in join_srvs(other) for srv in group}
+    joins |= {srv for group in join_srvs("") for srv in group}
+    return frozenset({*LIFE_CYCLE_SRVS, READ_FIRMWARE, READ_DEVICE_LOG, *routed, *joins})
+
+
 def type_signature(variant: Variant, device_type: str) -> tuple[object, ...]:
     """Everything the DSP and the alphabet read about a device type under ``variant``: its
     CPL listing and Type 2 standing, its firmware route, the requests that apply to it, and
@@ -106,7 +117,7 @@ def type_signature(variant: Variant, device_type: str) -> tuple[object, ...]:
         facts.cpl_listed,
         facts.type_2,
         None if route is None else (route.deliver, route.activate, route.report),
-        frozenset(srv for srv in catalogue() if variant.applies(srv, device_type)[0]),
+        frozenset(srv for srv in _requests_sent(variant) if variant.applies(srv, device_type)[0]),
         tuple(
             None if rule.device_types is None else device_type in rule.device_types
             for rule in variant.update_smi_on

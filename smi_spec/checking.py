@@ -91,7 +91,14 @@ def check(
     explored = explore_variants(variants, bounds, wanted, chosen, jobs, coverage)
     checks = []
     for v, explorations in zip(variants, explored, strict=True):
-        found = {id(e): all_causes(e, traces) for e in explorations}
+        # A system told again from another's graph (properties.compose) shares its lookup,
+        # and so its causes: the same graph, the same stories with other device names.
+        by_graph: dict[int, dict[str, list[Cause]]] = {}
+        found = {}
+        for e in explorations:
+            if id(e.lookup) not in by_graph:
+                by_graph[id(e.lookup)] = all_causes(e, traces)
+            found[id(e)] = by_graph[id(e.lookup)]
         checks.append(VariantCheck(v, explorations, found))
     return checks
 
