@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from model import join_machine, status_chart
@@ -49,8 +50,24 @@ def machine_rows() -> list[dict[str, Any]]:
     return rows
 
 
+@cache
+def _status_transitions() -> tuple[dict[str, Any], ...]:
+    """The chart's transitions, read once (building them reads the live chart)."""
+    return tuple(status_chart.describe_transitions())
+
+
+@cache
+def _join_rows() -> dict[tuple[str, str], str]:
+    """(event, source) -> the join machine transition's id, read once from the machine."""
+    rows: dict[tuple[str, str], str] = {}
+    for r in join_machine.describe_transitions():  # the first transition wins, as it fires
+        key = (r["event"], r["source"])
+        rows.setdefault(key, transition_id(JOIN, r["event"], r["source"], r["target"]))
+    return rows
+
+
 def _status_row(state: StatusState, event: str) -> str | None:
-    for r in status_chart.describe_transitions():
+    for r in _status_transitions():
         if r["event"] != event:
             continue
         if r["source"] == state[0] or (r["source"] == "operational" and state[0] in OPERATIONAL):
@@ -59,10 +76,7 @@ def _status_row(state: StatusState, event: str) -> str | None:
 
 
 def _join_row(state: str, event: str) -> str | None:
-    for r in join_machine.describe_transitions():
-        if r["event"] == event and r["source"] == state:
-            return transition_id(JOIN, event, r["source"], r["target"])
-    return None
+    return _join_rows().get((event, state))
 
 
 class CountingMachines:

@@ -46,10 +46,13 @@ def exploration(variant: Variant) -> Exploration:
 
 
 def explorations(variant: Variant) -> list[Exploration]:
-    """The variant explored in every default closed system (cached for this process)."""
+    """The variant explored in every default closed system, rule coverage counted (cached
+    for this process: the report reads verdicts, stories and coverage from one search)."""
     key = (variant.path, variant.id)
     if key not in _EXPLORED_ALL:
-        _EXPLORED_ALL[key] = explore_systems(variant, Bounds(), PROPERTY_IDS, default_systems())
+        _EXPLORED_ALL[key] = explore_systems(
+            variant, Bounds(), PROPERTY_IDS, default_systems(), coverage=True
+        )
     return _EXPLORED_ALL[key]
 
 

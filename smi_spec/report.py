@@ -34,8 +34,7 @@ from model.errors import InputError
 from model.status_chart import STATUSES
 from model.variant import Variant
 from properties import safety
-from properties.compose import explore_systems
-from properties.explorer import Bounds, Exploration, default_systems, why_stuck
+from properties.explorer import Exploration, why_stuck
 from properties.ids import PROPERTY_IDS
 from properties.narrate import action_label, story
 from properties.recoverability import GOOD
@@ -305,6 +304,9 @@ def story_data(exploration_: Exploration, property_id: str) -> dict[str, Any] | 
     }
 
 
+_CAUSES: dict[tuple[int, str], Any] = {}
+
+
 def story_html(exploration_: Exploration, property_id: str) -> str:
     """One counterexample as the report shows it (the story template alone)."""
     told = story_data(exploration_, property_id)
@@ -319,8 +321,13 @@ def story_html(exploration_: Exploration, property_id: str) -> str:
 def causes_data(exploration_: Exploration, property_id: str) -> list[dict[str, Any]]:
     """Every distinct cause of the violation (``properties.causes``), shortest first, each
     with its label, its steps and the rule that decided each."""
+    from properties.causes import causes
     from properties.narrate import cause_stories
 
+    # A system told again from another's graph shares its lookup, and so its causes.
+    key = (id(exploration_.lookup), property_id)
+    if key not in _CAUSES:
+        _CAUSES[key] = causes(exploration_, property_id, 4)
     return [
         {
             "tag": cause["tag"],
@@ -328,7 +335,7 @@ def causes_data(exploration_: Exploration, property_id: str) -> list[dict[str, A
             "length": cause["length"],
             "steps": [{"text": step["text"], "rule": step.get("rule")} for step in cause["steps"]],
         }
-        for cause in cause_stories(exploration_, property_id, 4)
+        for cause in cause_stories(exploration_, property_id, 4, _CAUSES[key])
     ]
 
 
@@ -339,7 +346,7 @@ def coverage_data(v: Variant) -> dict[str, Any]:
     from properties.coverage import report as coverage_report
 
     total = Coverage()
-    for x in explore_systems(v, Bounds(), PROPERTY_IDS, default_systems(), coverage=True):
+    for x in explorations(v):
         if x.coverage is not None:
             total.merge(x.coverage)
     covered = coverage_report(total, v)
