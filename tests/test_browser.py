@@ -24,6 +24,9 @@ from model.variant import load_variant
 from smi_spec.report import MIN_DIAGRAM_TEXT_PX, build_report
 from tests.conftest import ROOT
 
+#: A real browser: tens of seconds, run by .ci/run's slow step (pytest -m slow).
+pytestmark = pytest.mark.slow
+
 SCREENSHOTS = ROOT / "report-screenshots"
 ARGS = [
     "--headless",

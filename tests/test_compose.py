@@ -3,8 +3,6 @@ shortest counterexample lengths wherever the product is feasible (docs/propertie
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from model.errors import InputError
@@ -21,8 +19,8 @@ FAST = [
     (System("PPMID"), Bounds(meters=2, max_lost=2)),
     (System("HCALCS"), Bounds(meters=2, max_lost=2)),
 ]
-#: The 2-meter products take tens of seconds each: run by .ci/run's slow step, or here with
-#: SMI_SPEC_SLOW=1.
+#: The 2-meter products take tens of seconds each: run by .ci/run's slow step
+#: (pytest -m slow).
 SLOW = [
     (System("ESME", "CAD"), Bounds(meters=2, cads=1, max_lost=1)),
     (System("ESME", "CAD"), Bounds(meters=2, cads=1, max_lost=2)),
@@ -45,7 +43,7 @@ def test_components_agree_with_the_product(variant_id: str, system: System, boun
     assert component(variant_id, system, bounds) == summary(variant_id, system, bounds)
 
 
-@pytest.mark.skipif(not os.environ.get("SMI_SPEC_SLOW"), reason="slow: set SMI_SPEC_SLOW=1")
+@pytest.mark.slow
 @pytest.mark.parametrize("variant_id", BUILTIN)
 @pytest.mark.parametrize(("system", "bounds"), SLOW, ids=lambda x: getattr(x, "describe", str)())
 def test_components_agree_with_the_two_meter_product(
