@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from model.errors import InputError
-from properties.budget import require_fits
+from properties.budget import estimated_states, require_fits
 from properties.explorer import Bounds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +91,7 @@ def growth(max_devices: int, runs: int) -> list[dict[str, object]]:
                 **measure(["check", "--variant", "baseline", "--meters", str(n)], 1),
             }
         except InputError:
-            row["product"] = {"refused": f"about {require_fits(bounds, 1 << 62):,} states"}
+            row["product"] = {"refused": f"refused: about {estimated_states(bounds):,} states"}
         rows.append(row)
     return rows
 

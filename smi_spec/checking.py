@@ -34,6 +34,10 @@ from smi_spec.show import hanging, say, show_states
 
 #: How many distinct causes ``check`` reports per violated property, by default.
 DEFAULT_TRACES = 4
+#: The search for distinct causes runs over the explored graph again, with memos of its
+#: own: above this many states it would cost minutes and gigabytes (2 meters: 262 s and
+#: 5.5 GB, docs/performance.md), so there only the shortest story is told.
+CAUSES_UP_TO = 100_000
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,8 @@ def check(
         found = {}
         for e in explorations:
             if id(e.lookup) not in by_graph:
-                by_graph[id(e.lookup)] = all_causes(e, traces)
+                searched = e.states <= CAUSES_UP_TO
+                by_graph[id(e.lookup)] = all_causes(e, traces) if searched else {}
             found[id(e)] = by_graph[id(e.lookup)]
         checks.append(VariantCheck(v, explorations, found))
     return checks
@@ -114,6 +119,7 @@ def _subject_json(c: VariantCheck, e: Exploration, p: PropertyResult) -> dict[st
         "trace": told.get("steps", []),
         "start": told.get("start"),
         "causes": cause_stories(e, p.id, 0, c.causes_of(e, p.id)),
+        "causes_searched": e.states <= CAUSES_UP_TO,
     }
 
 
@@ -269,6 +275,9 @@ def _show_causes(console: Console, c: VariantCheck, e: Exploration, p: PropertyR
         return
     expected = "expected" if p.verdict == p.expected else "NOT expected"
     told = cause_stories(e, p.id, 0, c.causes_of(e, p.id))
+    if not told:
+        _show_story(console, e, p, expected)
+        return
     console.print()
     console.print(
         styled(
@@ -288,6 +297,28 @@ def _show_causes(console: Console, c: VariantCheck, e: Exploration, p: PropertyR
         console.print(hanging(f"cause {n} of {len(told)}, shortest first:", said, 1))
         say(console, f"  start: {cause['start']}")
         show_states(console, cause["initial"], cause["steps"])
+    say(console, f"  why: {p.why}")
+
+
+def _show_story(console: Console, e: Exploration, p: PropertyResult, expected: str) -> None:
+    """The shortest story alone, where the distinct causes were not searched."""
+    told = story(e, p.id)
+    if told is None:
+        return
+    console.print()
+    console.print(
+        styled(
+            "[bold]{id}: {p} violated for {s}[/] ({x})",
+            id=e.variant.id,
+            p=p.id,
+            s=p.subject or "",
+            x=expected,
+        )
+    )
+    say(console, f"  (distinct causes not searched: {e.states:,} states, over {CAUSES_UP_TO:,})")
+    say(console, f"  start: {told['start']}")
+    for step in told["steps"]:
+        say(console, f"  {step['step']}. {step['text']}")
     say(console, f"  why: {p.why}")
 
 
