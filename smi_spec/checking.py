@@ -270,14 +270,7 @@ def _show_vacuous(console: Console, checks: list[VariantCheck]) -> None:
                     )
 
 
-def _show_causes(console: Console, c: VariantCheck, e: Exploration, p: PropertyResult) -> None:
-    if p.verdict != "violated":
-        return
-    expected = "expected" if p.verdict == p.expected else "NOT expected"
-    told = cause_stories(e, p.id, 0, c.causes_of(e, p.id))
-    if not told:
-        _show_story(console, e, p, expected)
-        return
+def _heading(console: Console, e: Exploration, p: PropertyResult, expected: str) -> None:
     console.print()
     console.print(
         styled(
@@ -288,6 +281,17 @@ def _show_causes(console: Console, c: VariantCheck, e: Exploration, p: PropertyR
             x=expected,
         )
     )
+
+
+def _show_causes(console: Console, c: VariantCheck, e: Exploration, p: PropertyResult) -> None:
+    if p.verdict != "violated":
+        return
+    expected = "expected" if p.verdict == p.expected else "NOT expected"
+    told = cause_stories(e, p.id, 0, c.causes_of(e, p.id))
+    if not told:
+        _show_story(console, e, p, expected)
+        return
+    _heading(console, e, p, expected)
     for n, cause in enumerate(told, 1):
         console.print()
         said = plain(
@@ -305,16 +309,7 @@ def _show_story(console: Console, e: Exploration, p: PropertyResult, expected: s
     told = story(e, p.id)
     if told is None:
         return
-    console.print()
-    console.print(
-        styled(
-            "[bold]{id}: {p} violated for {s}[/] ({x})",
-            id=e.variant.id,
-            p=p.id,
-            s=p.subject or "",
-            x=expected,
-        )
-    )
+    _heading(console, e, p, expected)
     say(console, f"  (distinct causes not searched: {e.states:,} states, over {CAUSES_UP_TO:,})")
     say(console, f"  start: {told['start']}")
     for step in told["steps"]:
