@@ -228,7 +228,7 @@ def show(console: Console, checks: list[VariantCheck]) -> None:
     first = checks[0].explorations
     systems = "; ".join(e.system.describe() for e in first)
     table = Table(title=f"smi-spec check ({first[0].bounds.describe()}; systems: {systems})")
-    table.add_column("Property")
+    table.add_column("Property", no_wrap=True, min_width=max(map(len, PROPERTY_IDS)))
     for c in checks:
         table.add_column(plain(c.variant.id))
     for result in first[0].properties:
