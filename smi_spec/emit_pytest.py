@@ -110,36 +110,31 @@ def replay(variant, setup, world, actions):
     return world, last
 '''
 
-_SAFETY = '''
+#: Every emitted test: the counterexample replayed on the live machines ...
+_REPLAY = '''
 
 def test_{name}():
-    """{variant_id}: {property_id}, {count} step(s)."""
+    """{variant_id}: {property_id}, {count} step(s){then}."""
     variant = variant_under_test({variant_ref!r})
     setup = {setup}
     start = {start}
     steps = [
 {actions}
     ]
-    world, last = replay(variant, setup, start, steps)
-    broken = {{v.property for v in safety.violations(setup, variant, *last)}}
-    assert {property_id!r} in broken, f"{property_id} holds under {{variant.id}}"
 '''
 
-_RECOVERY = '''
+#: ... then the violation it shows: a safety property broken by the last step,
+_SAFETY = """    world, last = replay(variant, setup, start, steps)
+    broken = {{v.property for v in safety.violations(setup, variant, *last)}}
+    assert {property_id!r} in broken, f"{property_id} holds under {{variant.id}}"
+"""
 
-def test_{name}():
-    """{variant_id}: {property_id}, {count} step(s), then no way back."""
-    variant = variant_under_test({variant_ref!r})
-    setup = {setup}
-    start = {start}
-    steps = [
-{actions}
-    ]
-    world, _ = replay(variant, setup, start, steps)
+#: ... or no way back from where the steps end.
+_RECOVERY = """    world, _ = replay(variant, setup, start, steps)
     actions = alphabet(setup, {versions}, variant, {dcc_events!r})
     way_back = recoverable(setup, world, variant, {property_id!r}, lambda s, w: actions, LIVE)
     assert way_back is False, f"{property_id}: a way back exists under {{variant.id}}"
-'''
+"""
 
 
 def module_text(command: str, cases: list[Counterexample]) -> str:
@@ -151,8 +146,10 @@ def module_text(command: str, cases: list[Counterexample]) -> str:
         base = re.sub(r"\W+", "_", words).strip("_").lower()
         seen[base] = seen.get(base, 0) + 1
         name = base if seen[base] == 1 else f"{base}_{seen[base]}"
-        template = _RECOVERY if case.property_id in RECOVERABILITY else _SAFETY
+        recovery = case.property_id in RECOVERABILITY
+        template = _REPLAY + (_RECOVERY if recovery else _SAFETY)
         text += template.format(
+            then=", then no way back" if recovery else "",
             name=name,
             variant_id=re.sub(r"[^\w.-]", "_", case.variant_id),
             property_id=case.property_id,
