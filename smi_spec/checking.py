@@ -28,7 +28,7 @@ from properties.explorer import Bounds, Exploration, PropertyResult, System, def
 from properties.ids import PROPERTY_IDS
 from properties.narrate import cause_stories, itf, story
 from smi_spec.jsonout import dumps
-from smi_spec.outputs import inside, remove_temporaries, slug, write_file
+from smi_spec.outputs import inside, remove_temporaries, slug, writable_directory, write_file
 from smi_spec.plain import plain, styled
 from smi_spec.show import hanging, say, show_states
 
@@ -349,6 +349,8 @@ def run_check(
     jobs: int = 1,
     emit_pytest: str | None = None,
 ) -> bool:
+    if itf_dir is not None:
+        writable_directory(Path(itf_dir), f"--itf {itf_dir}: cannot write ITF traces", create=False)
     checks = check(variant_ref, properties, bounds, traces, coverage, systems, jobs)
     explored = [e for c in checks for e in c.explorations]
     if emit_pytest is not None:

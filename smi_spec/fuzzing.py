@@ -10,7 +10,6 @@ coverage with ``--min-coverage``), 2 bad input.
 from __future__ import annotations
 
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from properties.fuzz import FuzzResult, fuzz
 from properties.ids import PROPERTY_IDS
 from smi_spec import emit_pytest
 from smi_spec.jsonout import dumps
+from smi_spec.outputs import writable_directory
 
 
 def plan(expect: dict[str, str]) -> list[tuple[str, ...]]:
@@ -52,14 +52,7 @@ def expected(variant: Variant, property_id: str) -> str:
 def check_database(database: Path) -> None:
     """The example database must be a directory smi-spec can write (created if missing):
     otherwise the promise that a failure replays first next time would be false."""
-    if database.exists() and not database.is_dir():
-        raise InputError(f"--database {database}: exists and is not a directory")
-    try:
-        database.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=database):
-            pass
-    except OSError as exc:
-        raise InputError(f"--database {database}: cannot write there: {exc.strerror}") from None
+    writable_directory(database, f"--database {database}: cannot write there", create=True)
 
 
 def open_database(spec: str) -> ExampleDatabase | None:

@@ -64,6 +64,29 @@ def inside(directory: Path, name: str) -> Path:
 # One file
 
 
+def writable_directory(directory: Path, refusal: str, *, create: bool) -> None:
+    """Refuse, before any work is done, an output directory that cannot be written: a
+    search of seconds should not end in "cannot write". With ``create`` the directory is
+    made now; without, nothing is made (its nearest existing ancestor must be a directory
+    this process can write). ``refusal`` starts the one-line error."""
+    existing = directory
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"{refusal}: {existing} exists and is not a directory")
+    try:
+        if create:
+            directory.mkdir(parents=True, exist_ok=True)
+            existing = directory
+        if existing == directory:
+            with tempfile.TemporaryFile(dir=directory):
+                pass
+        elif not os.access(existing, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+    except OSError as exc:
+        raise InputError(f"{refusal}: {exc.strerror or exc}") from None
+
+
 def _temporaries(path: Path) -> re.Pattern[str]:
     return re.compile(rf"\.{re.escape(path.name)}\.{_RANDOM}\.tmp")
 

@@ -159,11 +159,12 @@ def test_itf_traces_are_written_for_each_violation(tmp_path: Path) -> None:
     assert doc["states"][-1]["joins"]["#map"][0][1] == "device_only"
 
 
-def test_larger_bounds_keep_the_verdicts() -> None:
+@pytest.mark.parametrize("variant", sorted(EXPECTED_VIOLATIONS))
+def test_larger_bounds_keep_the_verdicts(variant: str) -> None:
     bounds = Bounds(versions=3, max_lost=2, dcc_events=True)
-    for variant, violated in EXPECTED_VIOLATIONS.items():
-        result = explore(load_variant(variant), bounds)
-        assert {p.id for p in result.properties if p.verdict == "violated"} == violated
+    result = explore(load_variant(variant), bounds)
+    violated = {p.id for p in result.properties if p.verdict == "violated"}
+    assert violated == EXPECTED_VIOLATIONS[variant]
 
 
 def test_bad_check_input_is_one_line_and_exit_2(tmp_path) -> None:
@@ -174,3 +175,20 @@ def test_bad_check_input_is_one_line_and_exit_2(tmp_path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert_one_line_error(cli("check", "--itf", str(blocker / "sub")), "cannot write ITF")
+
+
+def test_an_itf_directory_that_cannot_be_written_is_refused_before_the_search(
+    tmp_path, monkeypatch
+) -> None:
+    from smi_spec import checking
+    from tests.conftest import assert_one_line_error
+
+    def no_search(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the search ran before --itf was found unwritable")
+
+    monkeypatch.setattr(checking, "check", no_search)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    refused = cli("check", "--itf", str(blocker / "sub" / "deeper"))
+    assert_one_line_error(refused, "cannot write ITF", "is not a directory")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing made
