@@ -97,6 +97,12 @@ class Variant:
     def exceptions(self) -> tuple[Exemption, ...]:
         return self.e5["suspended"].exceptions
 
+    @property
+    def fingerprint(self) -> tuple[str, str]:
+        """The file and every rule, as text: two loads of the same rules share it, and a file
+        changed on disk gives a new one. Results computed from a variant are cached by it."""
+        return self.path, repr(self)
+
     def expected(self, property_id: str, subject: str | None = None) -> str:
         """The verdict this variant expects for a property, for one device type or pair
         (``subject``) or, with none, for the variant as a whole: 'holds' unless [expect]

@@ -239,7 +239,7 @@ def _edge(
 def taken_edges(variant: Variant) -> tuple[Edge, ...]:
     """Every transition of both machines the variant's DSP takes in the explorer's universe
     (default bounds plus DCC withdrawal and recovery), each with its cause; sorted."""
-    key = (variant.path, variant.id)
+    key = variant.fingerprint
     if key in _TAKEN:
         return _TAKEN[key]
     exploration = explore(variant, Bounds(dcc_events=True), properties=())

@@ -33,13 +33,14 @@ COMMAND_VARIANTS: Final = tuple(range(1, 9))
 SMETS: Final = (1, 2)
 ALL_CONDITIONS: Final = frozenset(product(COMMAND_VARIANTS, SMETS))
 
+#: By ``Variant.fingerprint``: the same rules are explored once in a process.
 _EXPLORED: dict[tuple[str, str], Exploration] = {}
 _EXPLORED_ALL: dict[tuple[str, str], list[Exploration]] = {}
 
 
 def exploration(variant: Variant) -> Exploration:
     """The variant explored at the default bounds (cached for this process)."""
-    key = (variant.path, variant.id)
+    key = variant.fingerprint
     if key not in _EXPLORED:
         _EXPLORED[key] = explore(variant, Bounds())
     return _EXPLORED[key]
@@ -48,7 +49,7 @@ def exploration(variant: Variant) -> Exploration:
 def explorations(variant: Variant) -> list[Exploration]:
     """The variant explored in every default closed system, rule coverage counted (cached
     for this process: the report reads verdicts, stories and coverage from one search)."""
-    key = (variant.path, variant.id)
+    key = variant.fingerprint
     if key not in _EXPLORED_ALL:
         _EXPLORED_ALL[key] = explore_systems(
             variant, Bounds(), PROPERTY_IDS, default_systems(), coverage=True

@@ -8,6 +8,8 @@ fuzzing tests pass a fixed seed under both (tests/test_fuzz.py).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -42,8 +44,9 @@ def needs_shared() -> pytest.MarkDecorator:
     )
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``smi-spec`` as a user would, in a separate process."""
+def cli_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``smi-spec`` as a user would, in a separate process: for what only a process
+    shows (the entry point, signals, the terminal); ``cli`` for everything else."""
     return subprocess.run(
         [sys.executable, "-m", "smi_spec", *args],
         capture_output=True,
@@ -51,6 +54,47 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         timeout=600,
     )
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``smi-spec ARGS`` in this process, as ``cli_process`` would in a new one: from the
+    project root, output captured, the console 80 columns wide (what a process writing to
+    a pipe sees), variant files read afresh and their warnings printed again. A process
+    start costs about a quarter of a second, a hundred times over in this suite; this way
+    the explorations of the built-in variants are also shared by the tests of a worker.
+    A traceback is not caught: it fails the test, as one on stderr would."""
+    from smi_spec import cli as command
+
+    load_variant_cache_clear()
+    out, err = io.StringIO(), io.StringIO()
+    argv, width = sys.argv, command.console._width
+    sys.argv, command.console.width = ["smi-spec", *args], 80
+    try:
+        with (
+            contextlib.chdir(ROOT),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            command.main()
+        code: int | str | None = 0
+    except SystemExit as stopped:
+        code = stopped.code
+    finally:
+        sys.argv, command.console._width = argv, width
+    returncode = code if isinstance(code, int) else (0 if code is None else 1)
+    if isinstance(code, str):  # sys.exit("message") prints the message, as a process would
+        err.write(code + "\n")
+    return subprocess.CompletedProcess(
+        ["smi-spec", *args], returncode, out.getvalue(), err.getvalue()
+    )
+
+
+def load_variant_cache_clear() -> None:
+    """What a new process would not remember: variant files already read and warned of."""
+    from model import variant
+
+    variant._load.cache_clear()
+    variant._warned.clear()
 
 
 def cli_json(*args: str) -> Any:

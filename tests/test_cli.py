@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from importlib import metadata
+from unittest import mock
 
 import pytest
 from hypothesis import given
@@ -17,23 +18,16 @@ from hypothesis import strategies as st
 from model.catalogue import catalogue, lookup, normalise_srv
 from model.errors import InputError
 from model.provenance import TAGS
-from tests.conftest import ROOT, assert_one_line_error
+from tests.conftest import ROOT, assert_one_line_error, cli, cli_process
 
 WIDTH = 80
 
 
 def narrow(*args: str) -> subprocess.CompletedProcess[str]:
-    """``smi-spec`` piped (not a terminal) at 80 columns, as a user's pager sees it."""
-    env = {**os.environ, "COLUMNS": str(WIDTH), "TERM": "dumb"}
-    env.pop("FORCE_COLOR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "smi_spec", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=300,
-    )
+    """``smi-spec`` piped (not a terminal) at 80 columns, as a user's pager sees it: in this
+    process (``tests.conftest.cli``), help texts wrapped at ``COLUMNS`` as a process's are."""
+    with mock.patch.dict(os.environ, {"COLUMNS": str(WIDTH)}):
+        return cli(*args)
 
 
 def lines_of(result: subprocess.CompletedProcess[str]) -> list[str]:
@@ -72,7 +66,7 @@ def test_every_help_text_shows_its_brackets() -> None:
 
 
 def test_version_comes_from_the_package_metadata() -> None:
-    result = narrow("--version")
+    result = cli_process("--version")  # the entry point and the installed metadata
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"smi-spec {metadata.version('smi-spec')}"
 

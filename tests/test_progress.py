@@ -19,8 +19,9 @@ COMMANDS = {
 }
 
 
-def in_terminal(args: list[str]) -> str:
-    """Run ``smi-spec args`` with standard error on a pseudo-terminal; what it showed there."""
+def in_terminal(args: list[str], until: tuple[str, ...] = ()) -> str:
+    """Run ``smi-spec args`` with standard error on a pseudo-terminal; what it showed there.
+    With ``until``, the run is stopped as soon as every one of those texts has shown."""
     leader, follower = pty.openpty()
     env = {**os.environ, "SMI_SPEC_PROGRESS_DELAY": "0", "COLUMNS": "120", "TERM": "xterm"}
     process = subprocess.Popen(
@@ -31,7 +32,7 @@ def in_terminal(args: list[str]) -> str:
         env=env,
     )
     os.close(follower)
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         try:
             data = os.read(leader, 4096)
@@ -40,6 +41,10 @@ def in_terminal(args: list[str]) -> str:
         if not data:
             break
         chunks.append(data)
+        shown = b"".join(chunks).decode("utf-8", "replace")
+        if until and all(text in shown for text in until):
+            process.terminate()
+            break
     process.wait(timeout=600)
     os.close(leader)
     return b"".join(chunks).decode("utf-8", "replace")
@@ -50,7 +55,7 @@ LIVE = "\x1b[?25l"  # rich hides the cursor while a live display runs
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_a_bar_appears_in_a_terminal(command: str, tmp_path) -> None:
-    shown = in_terminal([a.format(tmp=tmp_path) for a in COMMANDS[command]])
+    shown = in_terminal([a.format(tmp=tmp_path) for a in COMMANDS[command]], (LIVE, command))
     assert LIVE in shown and command in shown
 
 
