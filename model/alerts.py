@@ -8,11 +8,11 @@ an output of a step, so a property can say "the Service User is told".
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any, Final
+
+from model.data_files import read_data
 
 DEVICE_SUSPENDED: Final = "DeviceSuspended"
 DEVICE_RESTORED: Final = "DeviceRestored"
@@ -30,8 +30,7 @@ class DeviceAlert:
 
 @cache
 def _document() -> dict[str, Any]:
-    raw = resources.files("model").joinpath("data/alerts.json").read_text(encoding="utf-8")
-    return dict(json.loads(raw))
+    return dict(read_data("alerts.json"))
 
 
 @cache

@@ -6,11 +6,10 @@ matrix by ``scripts/import_catalogue.py`` and loaded once.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
+from model.data_files import read_data
 from model.errors import InputError
 
 
@@ -37,8 +36,7 @@ class ServiceRequest:
 @cache
 def catalogue() -> dict[str, ServiceRequest]:
     """All Service Reference Variants by SRV, in DUIS order."""
-    raw = resources.files("model").joinpath("data/catalogue.json").read_text(encoding="utf-8")
-    rows = json.loads(raw)["requests"]
+    rows = read_data("catalogue.json")["requests"]
     return {
         row["srv"]: ServiceRequest(
             srv=row["srv"],
@@ -92,9 +90,8 @@ class Applicability:
 def applicability() -> dict[str, Applicability]:
     """Device types per SRV, from ``model/data/applicability.json`` (duis where the GBCS use
     cases say it, assumption where the reference data is silent)."""
-    raw = resources.files("model").joinpath("data/applicability.json").read_text(encoding="utf-8")
     rows = {}
-    for row in json.loads(raw)["requests"]:
+    for row in read_data("applicability.json")["requests"]:
         why = row.get("why") or "GBCS use cases " + ", ".join(row["use_cases"])
         rows[row["srv"]] = Applicability(
             row["srv"], frozenset(row["device_types"]), row["source"], why

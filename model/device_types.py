@@ -7,10 +7,10 @@ the SMI keeps no status and no firmware version.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+
+from model.data_files import read_data
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +26,11 @@ class DeviceType:
 
 @cache
 def device_types() -> dict[str, DeviceType]:
-    raw = resources.files("model").joinpath("data/device_types.json").read_text(encoding="utf-8")
     return {
         row["type"]: DeviceType(
             row["type"], row["cpl_listed"], row["type_2"], row["source"], row["why"]
         )
-        for row in json.loads(raw)["types"]
+        for row in read_data("device_types.json")["types"]
     }
 
 

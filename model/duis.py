@@ -20,13 +20,11 @@ file (or ``source``) it came from.
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Final
 from xml.etree.ElementTree import Element, ParseError
 
@@ -35,6 +33,7 @@ from defusedxml.ElementTree import iterparse
 
 from model import inputs
 from model.catalogue import ServiceRequest, lookup
+from model.data_files import read_data
 from model.errors import InputError
 
 NAMESPACE: Final = "http://www.dccinterface.co.uk/ServiceUserGateway"
@@ -173,8 +172,7 @@ DuisMessage = DuisRequest | DuisResponse
 def body_srvs() -> dict[str, tuple[str, ...]]:
     """Body element local name -> the SRVs that use it (``model/data/duis-bodies.json``,
     derived from the DUIS templates by ``scripts/import_duis_bodies.py``; source: duis)."""
-    raw = resources.files("model").joinpath("data/duis-bodies.json").read_text(encoding="utf-8")
-    return {name: tuple(srvs) for name, srvs in json.loads(raw)["bodies"].items()}
+    return {name: tuple(srvs) for name, srvs in read_data("duis-bodies.json")["bodies"].items()}
 
 
 # ---------------------------------------------------------------------------------------

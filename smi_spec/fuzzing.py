@@ -49,19 +49,15 @@ def expected(variant: Variant, property_id: str) -> str:
     return variant.expected(property_id, subject_of(DEFAULT_SYSTEM, property_id))
 
 
-def check_database(database: Path) -> None:
-    """The example database must be a directory smi-spec can write (created if missing):
-    otherwise the promise that a failure replays first next time would be false."""
-    writable_directory(database, f"--database {database}: cannot write there", create=True)
-
-
 def open_database(spec: str) -> ExampleDatabase | None:
     """'' for none; ``redis://HOST:PORT/N`` for a Redis store shared by many workers
-    (Hypothesis's RedisExampleDatabase); anything else is a directory."""
+    (Hypothesis's RedisExampleDatabase); anything else is a directory, which must be one
+    smi-spec can write (created if missing): otherwise the promise that a failure replays
+    first next time would be false."""
     if not spec:
         return None
     if not spec.startswith(("redis://", "rediss://", "unix://")):
-        check_database(Path(spec))
+        writable_directory(Path(spec), f"--database {spec}: cannot write there", create=True)
         return DirectoryBasedExampleDatabase(spec)
     import redis
     from hypothesis.extra.redis import RedisExampleDatabase
