@@ -111,3 +111,22 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: 
     assert len(lines) == 1, result.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+def fail_on_call(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, n: int, error: OSError
+) -> dict[str, int]:
+    """Make ``owner.name`` raise ``error`` on its ``n``-th call (a full disk, an I/O error
+    in the middle of a write) and work as before otherwise; the calls are counted in the
+    returned ``{"n": ...}``."""
+    real = getattr(owner, name)
+    calls = {"n": 0}
+
+    def failing(*args: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise error
+        return real(*args)
+
+    monkeypatch.setattr(owner, name, failing)
+    return calls

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from model.errors import InputError
 from model.variant import load_variant
 from smi_spec import report
-from tests.conftest import ROOT, assert_one_line_error, cli
+from tests.conftest import ROOT, assert_one_line_error, cli, fail_on_call
 
 PAGES = {
     "index.html",
@@ -224,16 +224,7 @@ def test_a_failed_build_leaves_the_previous_report(
 ) -> None:
     out = tmp_path / "report"
     report.write_tree(out, {"index.html": b"old", report.MARKER: b""})
-    calls = {"n": 0}
-    real = Path.write_bytes
-
-    def failing(self: Path, data: bytes) -> int:
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise OSError(28, "No space left on device")
-        return real(self, data)
-
-    monkeypatch.setattr(Path, "write_bytes", failing)
+    fail_on_call(monkeypatch, Path, "write_bytes", 3, OSError(28, "No space left on device"))
     with pytest.raises(InputError, match="No space left"):
         report.write_tree(out, {f"p{n}.html": b"new" for n in range(5)} | {report.MARKER: b""})
     assert (out / "index.html").read_bytes() == b"old"

@@ -27,6 +27,13 @@ VARIANTS = ROOT / "docs" / "variants"
 BASELINE_FILE = ROOT / "model" / "variants" / "baseline.toml"
 
 
+def _variant(tmp_path: Path, text: str) -> Path:
+    """A variant file holding ``text``."""
+    path = tmp_path / "v.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def _raw_baseline() -> dict:
     return tomllib.loads(BASELINE_FILE.read_text(encoding="utf-8"))
 
@@ -117,11 +124,10 @@ def test_every_non_device_request_has_an_explicit_suspended_decision() -> None:
 
 
 def test_a_variant_can_replace_a_non_suspended_row(tmp_path: Path) -> None:
-    path = tmp_path / "strict.toml"
-    path.write_text(
+    path = _variant(
+        tmp_path,
         'id = "strict-pending"\nextends = "baseline"\n[e5.pending]\nadmits = "critical"\n'
         'reject_code = "E51"\nsource = "assumption"\nwhy = "a test"\n',
-        encoding="utf-8",
     )
     strict = load_variant(str(path))
     assert not check_e5(strict, "11.2", "pending").accepted
@@ -264,10 +270,9 @@ def test_spec_author_guide_shows_each_example_variant() -> None:
 
 
 def test_removal_suspends_only_the_statuses_the_variant_lists(tmp_path: Path) -> None:
-    path = tmp_path / "narrow.toml"
-    path.write_text(
+    path = _variant(
+        tmp_path,
         'id = "narrow"\nextends = "baseline"\n[cpl]\nremoval_suspends = ["commissioned"]\n',
-        encoding="utf-8",
     )
     setup = Setup((DeviceSpec("esme1", "ESME"),))
     for status, suspended in (("commissioned", True), ("pending", False)):
@@ -294,10 +299,9 @@ def test_done_when_commission_while_suspended_goes_to_history_and_decommission_w
 
 
 def test_critical_life_cycle_refuse_is_a_tagged_rejection(tmp_path: Path) -> None:
-    path = tmp_path / "refuse.toml"
-    path.write_text(
+    path = _variant(
+        tmp_path,
         'id = "refuse"\nextends = "baseline"\n[suspended]\ncritical_life_cycle = "refuse"\n',
-        encoding="utf-8",
     )
     setup = Setup((DeviceSpec("esme1", "ESME"),))
     world = World(
@@ -310,12 +314,6 @@ def test_critical_life_cycle_refuse_is_a_tagged_rejection(tmp_path: Path) -> Non
 
 
 # --- guard rails -------------------------------------------------------------------------
-
-
-def _variant(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "v.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_a_rule_that_can_never_fire_is_a_warning_with_its_line(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from smi_spec import outputs, report
 from smi_spec.cli import main
 from smi_spec.jsonout import dumps
 from smi_spec.plain import plain, styled, visible
-from tests.conftest import ROOT
+from tests.conftest import ROOT, fail_on_call
 
 BASELINE = ROOT / "model" / "variants" / "baseline.toml"
 JAVASCRIPT_ID = 'x" URL="javascript:alert(document.domain)" target="_top" tooltip="'
@@ -243,16 +243,7 @@ def test_check_itf_writes_slug_names_atomically_and_cleans_up(
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
     assert not (tmp_path.parent / "PWNED").exists()
     # A failure in the middle (a full disk) leaves no temporary behind.
-    calls = {"n": 0}
-    real = os.replace
-
-    def failing(a: str, b: str) -> None:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(a, b)
-
-    monkeypatch.setattr(os, "replace", failing)
+    fail_on_call(monkeypatch, os, "replace", 2, OSError(errno.ENOSPC, "No space left on device"))
     with pytest.raises(InputError, match="No space left"):
         write_traces(tmp_path / "itf2", [exploration])
     assert not [p for p in (tmp_path / "itf2").iterdir() if p.name.endswith(".tmp")]
@@ -271,16 +262,8 @@ def test_a_full_disk_leaves_the_old_diagrams_directory_as_it_was(
     out = tmp_path / "diagrams"
     dg.write_diagrams(out, baseline_set)
     before = tree(out)
-    calls = {"n": 0}
-    real = Path.write_bytes
-
-    def full_disk(self: Path, data: bytes) -> int:
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real(self, data)
-
-    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    full_disk = OSError(errno.ENOSPC, "No space left on device")
+    calls = fail_on_call(monkeypatch, Path, "write_bytes", 4, full_disk)
     with pytest.raises(InputError, match="No space left"):
         dg.write_diagrams(out, two_set)
     assert calls["n"] == 4
@@ -359,15 +342,7 @@ def test_a_failed_report_build_leaves_no_temporary_and_the_old_report(
     report.write_tree(out, {"index.html": b"old", report.MARKER: b""})
     monkeypatch.setattr(outputs, "_exchange", lambda a, b: False)
     real = os.rename
-    calls = {"n": 0}
-
-    def failing(a: str, b: str) -> None:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise OSError(errno.EIO, "Input/output error")
-        real(a, b)
-
-    monkeypatch.setattr(os, "rename", failing)
+    fail_on_call(monkeypatch, os, "rename", 2, OSError(errno.EIO, "Input/output error"))
     with pytest.raises(InputError, match="Input/output error"):
         report.write_tree(out, {"index.html": b"new", report.MARKER: b""})
     assert tree(out)["index.html"] == b"old"
