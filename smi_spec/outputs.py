@@ -69,12 +69,12 @@ def writable_directory(directory: Path, refusal: str, *, create: bool) -> None:
     search of seconds should not end in "cannot write". With ``create`` the directory is
     made now; without, nothing is made (its nearest existing ancestor must be a directory
     this process can write). ``refusal`` starts the one-line error."""
-    existing = directory
-    while not existing.exists() and existing.parent != existing:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise InputError(f"{refusal}: {existing} exists and is not a directory")
     try:
+        existing = directory
+        while not existing.exists() and existing.parent != existing:
+            existing = existing.parent
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, f"{existing} exists and is not a directory")
         if create:
             directory.mkdir(parents=True, exist_ok=True)
             existing = directory
@@ -83,8 +83,9 @@ def writable_directory(directory: Path, refusal: str, *, create: bool) -> None:
                 pass
         elif not os.access(existing, os.W_OK | os.X_OK):
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
-    except OSError as exc:
-        raise InputError(f"{refusal}: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise InputError(f"{refusal}: {reason}") from None
 
 
 def _temporaries(path: Path) -> re.Pattern[str]:

@@ -277,3 +277,50 @@ def test_the_cli_says_each_hostile_file_in_one_line_with_exit_2(tmp_path: Path) 
         path = _write(tmp_path, suffix, text.encode())
         args = ["--variant", str(path)] if command == "check" else [str(path)]
         assert_one_line_error(cli(command, *args), str(path))
+
+
+#: Output directories as a user may type them: control codes, markup, a NUL, a lone
+#: surrogate, a name past the system's limit, a file where a directory should be.
+OUTPUT_DIRECTORIES = st.lists(
+    st.one_of(
+        st.text(min_size=1, max_size=12),
+        st.sampled_from(["x" * 300, "\x00", "\ud800", "[/bold]", "..", "file", "\x1b[2J"]),
+    ),
+    min_size=1,
+    max_size=4,
+).map(lambda parts: "/".join(parts))
+
+
+@BUDGET
+@given(OUTPUT_DIRECTORIES)
+def test_an_output_directory_is_checked_or_refused_in_one_line(
+    tmp_path_factory: Any, typed: str
+) -> None:
+    """``outputs.writable_directory`` (``check --itf`` before its search): any path gives
+    nothing or an InputError of one line, and makes nothing when not asked to create."""
+    from smi_spec.outputs import writable_directory
+    from smi_spec.plain import error_line
+
+    root = tmp_path_factory.mktemp("out")
+    (root / "file").write_text("")
+    try:
+        writable_directory(root / typed, "--itf X: cannot write ITF traces", create=False)
+    except InputError as refused:
+        line = error_line(refused)  # as main() prints it
+        assert "\n" not in line and line.startswith("smi-spec: error: --itf X: "), line
+    assert sorted(p.name for p in root.iterdir()) == ["file"]
+
+
+def test_unwritable_itf_and_database_directories_are_one_line_and_exit_2(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    too_long = str(tmp_path / ("x" * 300) / "y")
+    for args in (
+        ["check", "--itf", too_long],
+        ["check", "--itf", str(blocker / "sub")],
+        ["fuzz", "--database", too_long],
+        ["fuzz", "--database", str(blocker / "sub")],
+    ):
+        assert_one_line_error(cli(*args), args[-1])
