@@ -100,7 +100,8 @@ class Variant:
     @property
     def fingerprint(self) -> tuple[str, str]:
         """The file and every rule, as text: two loads of the same rules share it, and a file
-        changed on disk gives a new one. Results computed from a variant are cached by it."""
+        edited and read again gives a new one. Results computed from a variant (explorations
+        in ``diff`` and ``diagrams``) are cached by it."""
         return self.path, repr(self)
 
     def expected(self, property_id: str, subject: str | None = None) -> str:
