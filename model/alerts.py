@@ -26,6 +26,9 @@ class DeviceAlert:
     carries_version: bool
     source: str
     why: str
+    #: The outcome the alert carries for a successful and a failed activation (DUIS
+    #: ``ActivateImageResultCode``), by ``success`` and ``failure``.
+    outcomes: dict[str, str]
 
 
 @cache
@@ -38,7 +41,12 @@ def device_alerts() -> dict[str, DeviceAlert]:
     """Device alerts by GBCS use case code."""
     return {
         row["alert"]: DeviceAlert(
-            row["alert"], row["name"], row["carries_version"], row["source"], row["why"]
+            row["alert"],
+            row["name"],
+            row["carries_version"],
+            row["source"],
+            row["why"],
+            dict(row.get("outcomes", {})),
         )
         for row in _document()["device_alerts"]
     }

@@ -15,10 +15,12 @@ from typing import Final
 from model import alerts
 from model import device as dev
 from model.access import Decision, authorise, check_applicable, check_e5, join_tags
+from model.alerts import device_alerts
 from model.catalogue import lookup
 from model.errors import ScenarioError
 from model.join_machine import STATES as JOIN_STATES
 from model.machines import Machines
+from model.messages import does, messages, srvs_doing
 from model.provenance import ASSUMPTION, SEED_MP105, SEED_MP178, Rule
 from model.rule_tables import FirmwareRoute, UpdateRule
 from model.status_chart import OPERATIONAL, SUSPENDED, StatusState, describe_transitions
@@ -37,11 +39,14 @@ from model.world import (
 
 __all__ = ["Decision", "authorise", "check_applicable", "check_e5"]
 
-JOIN_SRVS: Final = frozenset({"8.7.1", "8.7.2"})
-UNJOIN_SRVS: Final = frozenset({"8.8.1", "8.8.2"})
-READ_DEVICE_LOG: Final = "8.9"
+#: The requests ``model/data/messages.json`` declares, by what they do: names for other
+#: modules. The DSP itself reads a request's declaration from its variant's rulebook.
+JOIN_SRVS: Final = frozenset(srvs_doing(messages(), "join"))
+UNJOIN_SRVS: Final = frozenset(srvs_doing(messages(), "unjoin"))
+READ_DEVICE_LOG: Final = srvs_doing(messages(), "read-device-log")[0]
+READ_FIRMWARE: Final = srvs_doing(messages(), "read-firmware")[0]
+#: The baseline firmware route's requests (``[firmware.routes.ESME]``), for replay's names.
 UPDATE_FIRMWARE: Final = "11.1"
-READ_FIRMWARE: Final = "11.2"
 ACTIVATE_FIRMWARE: Final = "11.3"
 
 #: Status chart events a successful Service Request triggers, read from the chart's own
@@ -85,7 +90,13 @@ def gate(
     """Applicability, then check E5, for a request to this device; the rejection's outcome
     when either fails."""
     decision = authorise(
-        variant, request.srv, state.status, spec.type, request.command_variant, spec.smets
+        variant,
+        request.srv,
+        state.status,
+        spec.type,
+        request.command_variant,
+        spec.smets,
+        request.role,
     )
     if decision.accepted:
         return decision, None
@@ -130,13 +141,14 @@ def update_smi_firmware(
     variant: Variant,
     machines: Machines,
     alert: bool = False,
+    outcome: str | None = None,
 ) -> tuple[DeviceState, tuple[str, ...], tuple[str, ...], UpdateRule | None]:
     """Apply the variant's ``update_smi_on`` rules to a response (or, with ``alert``, a
     device alert) the DSP received. Returns the state, effects, DCC alerts and the rule
     that applied."""
     for rule in variant.update_smi_on:
         if (rule.kind == "alert") == alert and rule.applies(
-            message, answer.success, answer.version, state.status, spec.type
+            message, answer.success, answer.version, state.status, spec.type, outcome
         ):
             effect = (
                 f"SMI firmware {state.smi_firmware} → {answer.version} ({rule})"
@@ -178,6 +190,7 @@ def _device_side(
     cpl: frozenset[str],
     request: Request,
     route: FirmwareRoute | None,
+    reads_firmware: bool,
 ) -> _Served:
     """The device's part: firmware by its type's route (variant ``[firmware.routes]``), a
     firmware read, or a plain success for any other device request."""
@@ -204,11 +217,11 @@ def _device_side(
         )
         if route.alert is None:
             answer = activation
-        elif activation.success:
+        elif activation.success or route.report_failure:
             alert = (route.alert, activation)
         if route.alert is not None and not non_device:
             answer = dev.Answer(True, dev.SUCCESS)
-    elif request.srv == READ_FIRMWARE:
+    elif reads_firmware:
         answer = dev.read_firmware_version(state)
         effects.append(f"device reports {answer.version}")
     elif not non_device:
@@ -236,7 +249,8 @@ def serve_device_request(
     refusal = _refuse_life_cycle_while_suspended(variant, state, request, machines)
     if refusal is not None:
         return state, refusal
-    served = _device_side(spec, state, cpl, request, variant.route(spec.type))
+    reads = does(variant.messages, request.srv) == "read-firmware"
+    served = _device_side(spec, state, cpl, request, variant.route(spec.type), reads)
     if request.lose_alert and served.alert is None:
         raise StepNotAllowed(f"SR{request.srv} to {spec.type} sends no device alert to lose")
     state, effects = served.state, list(served.effects)
@@ -254,13 +268,15 @@ def serve_device_request(
         sent.extend(dcc)
     if served.alert is not None:
         name, carried = served.alert
+        outcome = device_alerts()[name].outcomes.get("success" if carried.success else "failure")
         if request.lose_alert:
             effects.append(f"alert {name} lost")
             sent.append(f"{name} lost")
         else:
-            sent.append(f"{name} {spec.id} reports {carried.version}")
+            said = "" if carried.success else f" ({outcome or 'not success'})"
+            sent.append(f"{name} {spec.id} reports {carried.version}{said}")
             state, more, dcc, used = update_smi_firmware(
-                spec, state, cpl, name, carried, variant, machines, alert=True
+                spec, state, cpl, name, carried, variant, machines, alert=True, outcome=outcome
             )
             effects.extend(more)
             sent.extend(dcc)
@@ -346,7 +362,7 @@ def serve_join_request(
         return pair, rejection
     gate_rule = decision.rule
     view = JOIN_STATES[pair]
-    joining = request.srv in JOIN_SRVS
+    joining = does(variant.messages, request.srv) == "join"
     if not joining:
         decision = replace(decision, rule=_unjoin_validation(variant, view.smi))
     if not joining and variant.unjoin_requires_smi_join and not view.smi:
@@ -462,11 +478,31 @@ def cpl_change(
         if not (variant.cpl.relisting_restores and state.status == SUSPENDED):
             return state
         after = machines.status(before, "restore_on_cpl_relisting")
-    elif state.status in variant.cpl.removal_suspends:
+    elif state.status in variant.cpl.removal_suspends and _removal_suspends(variant, change):
         after = machines.status(before, "suspend_on_cpl_removal")
     else:
         return state
     return replace(state, status=after[0], prior=after[1])
+
+
+def _removal_suspends(variant: Variant, change: CplChange) -> bool:
+    """A removal suspends unless its reason's ``[cpl.reasons]`` row says it does not."""
+    if change.reason is None:
+        return True
+    row = variant.cpl.reason(change.reason)
+    if row is None:
+        known = ", ".join(r.reason for r in variant.cpl.reasons) or "none declared"
+        raise StepNotAllowed(f"unknown CPL removal reason {change.reason!r} (known: {known})")
+    return row.suspends
+
+
+def _reason_rule(variant: Variant, change: CplChange) -> Rule | None:
+    row = variant.cpl.reason(change.reason) if not change.listed else None
+    if row is None:
+        return None
+    says = "suspends" if row.suspends else "suspends nobody"
+    text = f"a CPL removal for {row.reason} {says}" + (f": {row.why}" if row.why else "")
+    return Rule(f"cpl.reasons.{row.reason}", text, row.source)
 
 
 def cpl_step(
@@ -509,6 +545,7 @@ def cpl_step(
             join_tags(SEED_MP105, source),
         )
     )
+    rule = _reason_rule(variant, action) or rule
     world = replace(world, cpl=frozenset(cpl), devices=devices)
     return world, Outcome(None, None, rule, effects=effects, alerts=sent)
 
@@ -537,14 +574,20 @@ def step(
     if isinstance(action, DccEvent):
         state = dcc_event(world.devices[action.target], action.event, machines)
         rule = Rule(f"dcc.{action.event}", f"DCC event {action.event}", ASSUMPTION)
-        return _with_device(world, action.target, state), Outcome(
-            None,
-            None,
-            rule,
-            effects=(f"status {world.devices[action.target].status} → {state.status}",),
+        effect = f"status {world.devices[action.target].status} → {state.status}"
+        after = _with_device(world, action.target, state)
+        return cascade(
+            setup,
+            after,
+            action.target,
+            action.event,
+            variant,
+            machines,
+            Outcome(None, None, rule, effects=(effect,)),
         )
     spec, state = setup.devices[action.target], world.devices[action.target]
-    if action.srv in JOIN_SRVS or action.srv in UNJOIN_SRVS:
+    what = does(variant.messages, action.srv)
+    if what in ("join", "unjoin"):
         if action.other is None:
             raise StepNotAllowed(f'SR{action.srv} needs the Other Device ("other")')
         index = setup.pair_index(action.target, action.other)
@@ -552,7 +595,7 @@ def step(
             spec, state, world.joins[index], action, variant, machines
         )
         return _with_pair(world, index, pair), outcome
-    if action.srv == READ_DEVICE_LOG:
+    if what == "read-device-log":
         indices = setup.pairs_of(action.target)
         pairs, outcome = serve_read_device_log(
             spec, state, tuple(world.joins[i] for i in indices), action, variant, machines
@@ -562,7 +605,43 @@ def step(
             joins[i] = p
         return replace(world, joins=tuple(joins)), outcome
     new_state, outcome = serve_device_request(spec, state, world.cpl, action, variant, machines)
-    return _with_device(world, action.target, new_state), outcome
+    after = _with_device(world, action.target, new_state)
+    if new_state.status == state.status:
+        return after, outcome
+    event = SRV_STATUS_EVENTS.get(action.srv, "")
+    return cascade(setup, after, action.target, event, variant, machines, outcome)
+
+
+def cascade(
+    setup: Setup,
+    world: World,
+    target: int,
+    event: str,
+    variant: Variant,
+    machines: Machines,
+    outcome: Outcome,
+) -> tuple[World, Outcome]:
+    """What the variant's ``[cascades.EVENT]`` row does once ``event`` moved a device: end
+    every join it takes part in (the join machine's ``cascade_unjoin``) and raise its DCC
+    alert, naming the associated devices."""
+    row = variant.cascades.get(event)
+    if row is None:
+        return world, outcome
+    joins = list(world.joins)
+    touched = []
+    for number, pair in enumerate(setup.pairs):
+        if target in (pair.target, pair.other) and row.unjoin:
+            joins[number] = machines.join(joins[number], "cascade_unjoin")
+            other = pair.other if pair.target == target else pair.target
+            touched.append(setup.devices[other].id)
+    effects = [f"{', '.join(touched)} unjoined ({row.event} cascade)"] if touched else []
+    sent = [f"{row.alert} {setup.devices[target].id} " + (" ".join(touched) or "-")]
+    world = replace(world, joins=tuple(joins))
+    return world, replace(
+        outcome,
+        effects=(*outcome.effects, *effects),
+        alerts=(*outcome.alerts, *(sent if row.alert else ())),
+    )
 
 
 def _with_device(world: World, index: int, state: DeviceState) -> World:

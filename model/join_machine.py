@@ -198,6 +198,17 @@ TRANSITIONS: Final = (
         ASSUMPTION,
         "a variant may let the DSP set the SMI from a Read Device Log (SR8.9) response",
     ),
+    *(
+        _t(
+            "cascade_unjoin",
+            state,
+            "unjoined",
+            ASSUMPTION,
+            "a variant's [cascades] row: decommissioning or withdrawing the Business Target "
+            "ends its joins, in the SMI and on the device",
+        )
+        for state in ("joined", "device_only", "smi_only", "join_in_flight", "unjoin_in_flight")
+    ),
 )
 
 EVENTS: Final = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))

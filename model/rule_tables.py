@@ -63,7 +63,8 @@ class E5Row:
     ``admits`` is ``all``, ``critical`` (Critical requests, plus ``exceptions``) or ``none``
     (only ``exceptions``); a request not admitted is rejected with ``reject_code``. A
     Non-Device Request named in ``non_device`` with ``gated = false`` passes whatever the row
-    admits; one not named is gated like any other request.
+    admits; one not named is gated like any other request. A request on ``deny`` is rejected
+    whatever the row admits.
     """
 
     status: str
@@ -73,6 +74,8 @@ class E5Row:
     non_device: tuple[NonDeviceRule, ...]
     source: str
     why: str
+    #: Requests this row rejects whatever it admits, each entry with its own source.
+    deny: tuple[Exemption, ...] = ()
 
     def non_device_rule(self, srv: str) -> tuple[int, NonDeviceRule] | None:
         for number, rule in enumerate(self.non_device):
@@ -95,6 +98,8 @@ class UpdateRule:
     statuses: frozenset[str] | None = None
     device_types: frozenset[str] | None = None
     source: str = ""
+    #: Only a message that carries this outcome (a device alert's ``ActivationSuccess``).
+    outcome: str | None = None
 
     @property
     def srv(self) -> str:
@@ -107,6 +112,7 @@ class UpdateRule:
         version: str | None,
         status: str | None = None,
         device_type: str | None = None,
+        outcome: str | None = None,
     ) -> bool:
         """Does this rule update the SMI from this message, for a device in ``status``?"""
         if message != self.message or version is None:
@@ -114,6 +120,8 @@ class UpdateRule:
         if self.statuses is not None and status not in self.statuses:
             return False
         if self.device_types is not None and device_type not in self.device_types:
+            return False
+        if self.outcome is not None and outcome != self.outcome:
             return False
         return success or self.kind != "success"
 
@@ -124,6 +132,8 @@ class UpdateRule:
             conditions.append("while " + "/".join(sorted(self.statuses)))
         if self.device_types is not None:
             conditions.append("for " + "/".join(sorted(self.device_types)))
+        if self.outcome is not None:
+            conditions.append(f"on {self.outcome}")
         return text + (f" ({', '.join(conditions)})" if conditions else "")
 
     def base(self) -> str:
@@ -142,6 +152,9 @@ class FirmwareRoute:
     report: str
     source: str
     why: str
+    #: The device alert is sent on a failed activation too, with its failure outcome
+    #: (without this, only a successful activation sends it).
+    report_failure: bool = False
 
     @property
     def exists(self) -> bool:
@@ -175,9 +188,67 @@ class ApplicabilityRow:
 
 
 @dataclass(frozen=True, slots=True)
+class RemovalReason:
+    """Why the DCC removed a version from the CPL, and whether that removal suspends."""
+
+    reason: str
+    suspends: bool
+    source: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class CplRules:
     """What the DSP does when the CPL changes, or the SMI firmware moves off it."""
 
     removal_suspends: frozenset[str]
     relisting_restores: bool
     off_cpl_update_suspends: bool
+    #: Removal reasons a CPL change may name (``[cpl.reasons.NAME]``); a removal that names
+    #: none suspends as ``removal_suspends`` says.
+    reasons: tuple[RemovalReason, ...] = ()
+
+    def reason(self, name: str | None) -> RemovalReason | None:
+        return next((r for r in self.reasons if r.reason == name), None)
+
+
+CHECKS: Final = ("applicability", "role", "e5", "join-validation")
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineCheck:
+    """One step of the DSP's validation, in order: ``check`` names what it reads
+    (``applicability``: [applicability]; ``role``: the Eligible User Roles; ``e5``: check E5's
+    row for the status; ``join-validation``: [joins])."""
+
+    check: str
+    source: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRow:
+    """The Service User roles eligible to send one request (the catalogue's, or a
+    variant's own row)."""
+
+    srv: str
+    roles: frozenset[str]
+    source: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cascade:
+    """What a life-cycle event on a device does to its joins, and the DCC alert it raises."""
+
+    event: str
+    unjoin: bool
+    alert: str | None
+    source: str
+    why: str
+
+    def describe(self) -> str:
+        parts = ["unjoins the device's associated devices" if self.unjoin else "keeps its joins"]
+        if self.alert:
+            parts.append(f"raises DCC alert {self.alert}")
+        return f"{self.event}: " + ", ".join(parts)

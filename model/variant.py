@@ -17,27 +17,33 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
+from model import variant_rows
 from model.alerts import device_alerts
 from model.catalogue import Applicability, applicability, catalogue, normalise_srv
 from model.device_types import cpl_listed_types, device_types
 from model.errors import VariantError
 from model.inputs import check_name
+from model.messages import Message, messages
 from model.rule_tables import (
     ADMITS,
     ALERT_PREFIX,
+    CHECKS,
     CRITICAL_LIFE_CYCLE,
     ApplicabilityRow,
+    Cascade,
     CplRules,
     E5Row,
     Exemption,
     FirmwareRoute,
     NonDeviceRule,
+    PipelineCheck,
+    RoleRow,
     UpdateRule,
 )
 from model.status_chart import OPERATIONAL, STATUSES
@@ -78,6 +84,15 @@ class Variant:
     #: For each rule key ("suspended.exceptions", ...), the provenance of the file defining it.
     key_sources: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    #: The DSP's checks in order (``[pipeline]``), each row with its source.
+    pipeline: tuple[PipelineCheck, ...] = tuple(PipelineCheck(c, "assumption", "") for c in CHECKS)
+    #: Eligible User Roles the variant sets over the catalogue's (``[roles."SRV"]``).
+    roles: Mapping[str, RoleRow] = field(default_factory=dict)
+    role_reject_code: str = "DSP:ROLE_NOT_ELIGIBLE"
+    #: What each request does beyond its status effect and firmware route (``[messages]``).
+    messages: Mapping[str, Message] = field(default_factory=messages)
+    #: What a status chart event does to the device's joins (``[cascades.EVENT]``).
+    cascades: Mapping[str, Cascade] = field(default_factory=dict)
     #: Decisions already taken (``model.access.authorise``): a variant never changes, and the
     #: explorer asks the same question many times.
     decisions: dict[tuple[object, ...], object] = field(
@@ -183,29 +198,35 @@ class _Rows:
             raise where.error(table, key, f"{label}unknown SRV {value!r}", item)
         return normalise_srv(value)
 
-    def exemptions(self, raw: list[Any], where: Locator, table: str) -> tuple[Exemption, ...]:
+    def exemptions(
+        self, raw: list[Any], where: Locator, table: str, key: str = "exceptions"
+    ) -> tuple[Exemption, ...]:
+        """An exception list (or, with ``key = "deny"``, a deny list) of a row of check E5."""
+        if not isinstance(raw, list):
+            raise where.error(table, key, "must be a list")
         keys = {"srv": str, "command_variant": int, "smets": int, "source": str}
         entries = []
         for index, entry in enumerate(raw):
-            entry = self.entry(entry, keys, where, table, "exceptions", index, '{ srv = "11.1" }')
-            srv = self.srv(entry.get("srv"), where, table, "exceptions", index)
+            entry = self.entry(entry, keys, where, table, key, index, '{ srv = "11.1" }')
+            srv = self.srv(entry.get("srv"), where, table, key, index)
             if entry.get("smets", 1) not in (1, 2):
-                raise where.error(
-                    table, "exceptions", f"entry {index + 1}: smets must be 1 or 2", index
-                )
+                raise where.error(table, key, f"entry {index + 1}: smets must be 1 or 2", index)
             source = entry.get("source", "")
             if source:
-                check_tags(source, where, table, "exceptions")
+                check_tags(source, where, table, key)
             entries.append(Exemption(srv, entry.get("command_variant"), entry.get("smets"), source))
-            self.warn_unreceivable(srv, where, table, index)
+            self.warn_unreceivable(srv, where, table, index, key)
         return tuple(entries)
 
-    def warn_unreceivable(self, srv: str, where: Locator, table: str, index: int) -> None:
-        """An exception for a request no CPL-listed device type can receive never fires."""
+    def warn_unreceivable(
+        self, srv: str, where: Locator, table: str, index: int, key: str = "exceptions"
+    ) -> None:
+        """An entry for a request no CPL-listed device type can receive never fires."""
         if not any(self.applies(srv, t) for t in cpl_listed_types()):
+            what = "exception" if key == "exceptions" else "deny entry"
             self.warnings.append(
-                f"{where.where(table, 'exceptions', index)}: SR{srv} applies to no device type "
-                "that can be Suspended: this exception can never fire"
+                f"{where.where(table, key, index)}: SR{srv} applies to no device type "
+                f"that can be Suspended: this {what} can never fire"
             )
 
     def applies(self, srv: str, device_type: str) -> bool:
@@ -287,6 +308,7 @@ def _suspended_row(rows: _Rows) -> E5Row:
         rows.non_device(table.get("non_device", []), where, "suspended"),
         rows.m.key_sources.get("suspended.allow_critical", "assumption"),
         "check E5 for a Suspended device (DP105)",
+        rows.exemptions(table.get("deny", []), where, "suspended", "deny"),
     )
 
 
@@ -301,7 +323,7 @@ def _e5_rows(rows: _Rows) -> dict[str, E5Row]:
         if status not in STATUSES or status == "suspended":
             why = "the Suspended row is [suspended]" if status == "suspended" else "unknown status"
             raise where.error("e5", status, f"{why} (statuses: {', '.join(STATUSES)})")
-        known = {"admits", "reject_code", "exceptions", "non_device", "source", "why"}
+        known = {"admits", "reject_code", "exceptions", "deny", "non_device", "source", "why"}
         for key in raw:
             if key not in known:
                 raise where.error(name, key, f"unknown key (known: {', '.join(sorted(known))})")
@@ -318,6 +340,7 @@ def _e5_rows(rows: _Rows) -> dict[str, E5Row]:
             rows.non_device(raw.get("non_device", []), where, name),
             rows.source(raw, rows.m.key_sources.get(f"e5.{status}", "assumption"), where, name),
             str(raw.get("why", "")),
+            rows.exemptions(raw.get("deny", []), where, name, "deny"),
         )
     for status in STATUSES:
         if status not in result:
@@ -374,13 +397,14 @@ def _routes(rows: _Rows) -> dict[str, FirmwareRoute]:
             )
         if not isinstance(raw, dict):
             raise where.error("firmware.routes", device_type, "must be a table")
+        known = ("deliver", "activate", "report", "report_failure", "source", "why")
         for key, value in raw.items():
-            if key not in ("deliver", "activate", "report", "source", "why"):
+            if key not in known:
+                raise where.error(name, key, f"unknown key (known: {', '.join(known)})")
+            if not isinstance(value, bool if key == "report_failure" else str):
                 raise where.error(
-                    name, key, "unknown key (known: deliver, activate, report, source, why)"
+                    name, key, "must be " + type_name(type(True if key == "report_failure" else ""))
                 )
-            if not isinstance(value, str):
-                raise where.error(name, key, "must be a string")
         deliver = raw.get("deliver") and rows.srv(raw["deliver"], where, name, "deliver", None)
         activate = raw.get("activate") and rows.srv(raw["activate"], where, name, "activate", None)
         if bool(deliver) != bool(activate):
@@ -408,7 +432,13 @@ def _routes(rows: _Rows) -> dict[str, FirmwareRoute]:
             raw, rows.m.key_sources.get("firmware.routes", "assumption"), where, name
         )
         result[device_type] = FirmwareRoute(
-            device_type, deliver or None, activate or None, report, source, str(raw.get("why", ""))
+            device_type,
+            deliver or None,
+            activate or None,
+            report,
+            source,
+            str(raw.get("why", "")),
+            bool(raw.get("report_failure", False)),
         )
     return result
 
@@ -425,7 +455,13 @@ def _update_rules(rows: _Rows, routes: Mapping[str, FirmwareRoute]) -> tuple[Upd
     for index, entry in enumerate(table["update_smi_on"]):
         if isinstance(entry, str):
             entry = {"message": entry}
-        keys = {"message": str, "statuses": list, "device_types": list, "source": str}
+        keys = {
+            "message": str,
+            "statuses": list,
+            "device_types": list,
+            "outcome": str,
+            "source": str,
+        }
         entry = rows.entry(
             entry,
             keys,
@@ -480,12 +516,23 @@ def _update_rule(rows: _Rows, entry: dict[str, Any], index: int, default_source:
         )
     source = entry.get("source", default_source)
     check_tags(source, where, "firmware", "update_smi_on")
+    outcome = entry.get("outcome")
+    outcomes = device_alerts()[name].outcomes.values() if kind == "alert" else ()
+    if outcome is not None and outcome not in outcomes:
+        raise where.error(
+            "firmware",
+            "update_smi_on",
+            f"{label}: unknown outcome {outcome!r} for {message} "
+            f"(known: {', '.join(outcomes) or 'none: only a device alert names an outcome'})",
+            index,
+        )
     return UpdateRule(
         name,
         kind,  # type: ignore[arg-type]
         frozenset(statuses) if statuses is not None else None,
         frozenset(types) if types is not None else None,
         source,
+        outcome,
     )
 
 
@@ -587,6 +634,10 @@ def _load(path: Path) -> Variant:
             "suspended", "critical_life_cycle", f"must be one of {', '.join(CRITICAL_LIFE_CYCLE)}"
         )
     effective = m.top.get("effective")
+    pipeline = variant_rows.pipeline(m)
+    roles, role_code = variant_rows.roles(m)
+    validated = any(row.check == "join-validation" for row in pipeline)
+    cascade_rows = variant_rows.cascades(m, rows.warnings)
     return Variant(
         id=variant_id,
         title=m.top.get("title", m.top["id"]),
@@ -599,9 +650,9 @@ def _load(path: Path) -> Variant:
         applicability_reject_code=applicability_code,
         update_smi_on=_update_rules(rows, routes),
         routes=routes,
-        cpl=_cpl_rules(rows),
+        cpl=replace(_cpl_rules(rows), reasons=variant_rows.removal_reasons(m)),
         critical_life_cycle=life_cycle,
-        unjoin_requires_smi_join=joins["unjoin_requires_smi_join"],
+        unjoin_requires_smi_join=joins["unjoin_requires_smi_join"] and validated,
         unjoin_reject_code=rows.code(
             joins["unjoin_reject_code"], m.where, "joins", "unjoin_reject_code"
         ),
@@ -609,6 +660,11 @@ def _load(path: Path) -> Variant:
         expect=_expect(m),
         key_sources=m.key_sources,
         warnings=tuple(dict.fromkeys(rows.warnings)),
+        pipeline=pipeline,
+        roles=roles,
+        role_reject_code=rows.code(role_code, m.where, "roles", "reject_code"),
+        messages=variant_rows.message_rows(m),
+        cascades=cascade_rows,
     )
 
 

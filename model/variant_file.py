@@ -25,6 +25,7 @@ SCHEMA: Final[dict[str, dict[str, type]]] = {
         "allow_critical": bool,
         "reject_code": str,
         "exceptions": list,
+        "deny": list,
         "non_device": list,
         "critical_life_cycle": str,
         "source": str,
@@ -37,6 +38,7 @@ SCHEMA: Final[dict[str, dict[str, type]]] = {
         "removal_suspends": list,
         "relisting_restores": bool,
         "off_cpl_update_suspends": bool,
+        "reasons": dict,
         "source": str,
         "why": str,
     },
@@ -47,6 +49,10 @@ SCHEMA: Final[dict[str, dict[str, type]]] = {
         "source": str,
         "why": str,
     },
+    "pipeline": {"checks": list, "source": str, "why": str},
+    "roles": {"reject_code": str, "source": str, "why": str, "*": dict},
+    "messages": {"source": str, "why": str, "*": dict},
+    "cascades": {"source": str, "why": str, "*": dict},
 }
 TOP: Final[dict[str, type | tuple[type, ...]]] = {
     "id": str,
@@ -56,7 +62,15 @@ TOP: Final[dict[str, type | tuple[type, ...]]] = {
     "sources": list,
 }
 #: Tables whose rows (sub-tables) merge one by one through ``extends``.
-ROW_TABLES: Final = {"e5": None, "applicability": None, "firmware": "routes"}
+ROW_TABLES: Final = {
+    "e5": None,
+    "applicability": None,
+    "firmware": "routes",
+    "cpl": "reasons",
+    "roles": None,
+    "messages": None,
+    "cascades": None,
+}
 #: How many files an ``extends`` chain may hold before it is refused (assumption: real
 #: variants extend one or two others).
 MAX_EXTENDS: Final = 16
@@ -219,6 +233,10 @@ DEFAULTED: Final = {
     "applicability": None,
     "firmware": ("routes",),
     "cpl": None,
+    "pipeline": None,
+    "roles": None,
+    "messages": None,
+    "cascades": None,
 }
 
 
@@ -271,6 +289,8 @@ def merged(
                     result.row_files[f"{name}.{key}.{row}"] = where
             else:
                 target[key] = value
+                if name == "pipeline":
+                    result.row_files[name] = where
             result.key_sources[f"{name}.{key}"] = table_source
     return result
 

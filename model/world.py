@@ -105,6 +105,9 @@ class Request:
     #: The device alert that reports this request's effect (a firmware activation alert,
     #: where the device type's route says so) is lost on its way to the DSP.
     lose_alert: bool = False
+    #: The sender's Service User role (a catalogue role code such as ``IS``); None: an
+    #: eligible sender, whoever it is.
+    role: str | None = None
 
     @property
     def faulty(self) -> bool:
@@ -118,6 +121,9 @@ class CplChange:
 
     version: str
     listed: bool
+    #: Why a version is removed (a variant's ``[cpl.reasons]`` row); None: a removal as
+    #: ``[cpl] removal_suspends`` says.
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

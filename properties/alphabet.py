@@ -3,16 +3,21 @@
 One alphabet serves the explorer, the Hypothesis state machine and the recovery searches.
 The firmware requests follow each device type's route in the variant (``[firmware.routes]``)
 and the requests that apply to it (``[applicability]``): a type with no route over the DCC
-gets no firmware request, and SR11.2 is sent only where it applies. Which SRVs a join pair
-uses follows the GBCS use cases (duis): a CAD joins by Method B only (CS03B, SR8.7.2; CS04B,
-SR8.8.2); other devices by either the Critical or Non-Critical SRV.
+gets no firmware request, and a firmware read is sent only where it applies. Which requests
+join, unjoin, read a device log or read firmware is the rulebook's message declarations
+(``model/data/messages.json``, a variant's ``[messages]``): a join request declared
+``other_devices = "type-1"`` is never sent with a Type 2 Other Device. A CPL removal is sent
+once plain and once for each removal reason the variant declares (``[cpl.reasons]``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 from model.catalogue import lookup
 from model.device_types import type_2_types
-from model.dsp import READ_DEVICE_LOG, READ_FIRMWARE
+from model.messages import Message, messages, srvs_doing
 from model.status_chart import external_events
 from model.variant import Variant
 from model.world import Action, CplChange, DccEvent, DeviceSpec, ManualFix, Request, Setup
@@ -21,12 +26,23 @@ from model.world import Action, CplChange, DccEvent, DeviceSpec, ManualFix, Requ
 LIFE_CYCLE_SRVS = ("8.11", "8.1.1", "8.3")
 
 
-def join_srvs(other_type: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(Join SRVs, Unjoin SRVs) for a pair whose Other Device has this type (duis: a Type 2
-    Device joins by Method B, CS03B/CS04B, the Non-Critical SRVs only)."""
-    if other_type in type_2_types():
-        return ("8.7.2",), ("8.8.2",)
-    return ("8.7.1", "8.7.2"), ("8.8.1", "8.8.2")
+def join_srvs(
+    other_type: str, table: Mapping[str, Message] | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(Join SRVs, Unjoin SRVs) for a pair whose Other Device has this type: every request
+    declared to join (unjoin), less those declared for Type 1 Other Devices only when the
+    Other Device is a Type 2 Device."""
+    table = messages() if table is None else table
+    type_2 = other_type in type_2_types()
+
+    def usable(what: str) -> tuple[str, ...]:
+        return tuple(
+            srv
+            for srv in srvs_doing(table, what)
+            if not (type_2 and table[srv].other_devices == "type-1")
+        )
+
+    return usable("join"), usable("unjoin")
 
 
 def with_faults(request: Request, alert: bool = False) -> list[Request]:
@@ -39,15 +55,8 @@ def with_faults(request: Request, alert: bool = False) -> list[Request]:
     return variants
 
 
-def _copy(request: Request, **faults: bool) -> Request:
-    return Request(
-        request.srv,
-        request.target,
-        request.other,
-        request.image,
-        request.command_variant,
-        **faults,
-    )
+def _copy(request: Request, lose_response: bool = False, lose_alert: bool = False) -> Request:
+    return replace(request, lose_response=lose_response, lose_alert=lose_alert)
 
 
 def firmware_requests(
@@ -65,8 +74,9 @@ def firmware_requests(
         else:
             actions += [Request(route.deliver, index, image=v) for v in versions]
             actions += with_faults(Request(route.activate, index), alert)
-    if variant.applies(READ_FIRMWARE, spec.type)[0]:
-        actions += with_faults(Request(READ_FIRMWARE, index))
+    for srv in srvs_doing(variant.messages, "read-firmware"):
+        if variant.applies(srv, spec.type)[0]:
+            actions += with_faults(Request(srv, index))
     return actions
 
 
@@ -77,6 +87,7 @@ def alphabet(
     actions: list[Action] = []
     for version in versions:
         actions += [CplChange(version, listed=False), CplChange(version, listed=True)]
+        actions += [CplChange(version, False, reason.reason) for reason in variant.cpl.reasons]
     for index, spec in enumerate(setup.devices):
         if not spec.cpl_listed:
             continue
@@ -87,12 +98,13 @@ def alphabet(
             actions += [DccEvent(event, index) for event in external_events()]
     targets = []
     for number, pair in enumerate(setup.pairs):
-        joins, unjoins = join_srvs(setup.devices[pair.other].type)
+        joins, unjoins = join_srvs(setup.devices[pair.other].type, variant.messages)
         for srv in joins + unjoins:
             actions += with_faults(Request(srv, pair.target, pair.other))
         actions.append(ManualFix(number))
         if pair.target not in targets:
             targets.append(pair.target)
     for target in targets:
-        actions += with_faults(Request(READ_DEVICE_LOG, target))
+        for srv in srvs_doing(variant.messages, "read-device-log"):
+            actions += with_faults(Request(srv, target))
     return tuple(actions)

@@ -1,0 +1,167 @@
+"""The rulebook's newer tables in a variant file: the pipeline of checks, Eligible User
+Roles, message declarations, CPL removal reasons and life-cycle cascades
+(docs/formats.md). Each row carries its own source; an unknown key or name is an error at
+its own line, a row that can never fire a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from model.alerts import dcc_alerts
+from model.catalogue import catalogue, normalise_srv
+from model.messages import DOES, OTHER_DEVICES, Message, messages
+from model.rule_tables import CHECKS, Cascade, PipelineCheck, RemovalReason, RoleRow
+from model.status_chart import status_events
+from model.variant_file import Locator, Merged, check_tags
+
+#: Every role code the DUIS catalogue names (IS, GS, ES, ED, GT, OU, RSA).
+ROLE_CODES = frozenset(role for row in catalogue().values() for role in row.roles)
+
+
+def _keys(
+    raw: Any, known: Mapping[str, type], where: Locator, table: str, key: str
+) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise where.error(table, key, "must be a table")
+    for name, value in raw.items():
+        if name not in known:
+            raise where.error(f"{table}.{key}", name, f"unknown key (known: {', '.join(known)})")
+        if not isinstance(value, known[name]) or (
+            known[name] is not bool and isinstance(value, bool)
+        ):
+            raise where.error(f"{table}.{key}", name, f"must be {known[name].__name__}")
+    return raw
+
+
+def _source(raw: Mapping[str, Any], default: str, where: Locator, table: str) -> str:
+    tag = str(raw.get("source", default))
+    check_tags(tag, where, table, "source")
+    return tag
+
+
+def _srv(value: str, where: Locator, table: str) -> str:
+    if normalise_srv(value) not in catalogue():
+        raise where.error(table, value, f"unknown SRV {value!r}")
+    return normalise_srv(value)
+
+
+def pipeline(m: Merged) -> tuple[PipelineCheck, ...]:
+    """``[pipeline] checks``: the DSP's checks in order, each row with its source."""
+    table = m.tables.get("pipeline", {})
+    where = m.row_files.get("pipeline", m.where)
+    default = m.key_sources.get("pipeline.checks", "assumption")
+    result: list[PipelineCheck] = []
+    for index, entry in enumerate(table.get("checks", [{"check": c} for c in CHECKS])):
+        if not isinstance(entry, dict) or set(entry) - {"check", "source", "why"}:
+            raise where.error(
+                "pipeline",
+                "checks",
+                f"entry {index + 1} must be {{ check = ..., source = ..., why = ... }}",
+                index,
+            )
+        check = entry.get("check")
+        if check not in CHECKS:
+            raise where.error(
+                "pipeline",
+                "checks",
+                f"entry {index + 1}: unknown check {check!r} (known: {', '.join(CHECKS)})",
+                index,
+            )
+        if any(r.check == check for r in result):
+            raise where.error(
+                "pipeline", "checks", f"entry {index + 1}: {check} listed twice", index
+            )
+        result.append(
+            PipelineCheck(
+                check, _source(entry, default, where, "pipeline"), str(entry.get("why", ""))
+            )
+        )
+    return tuple(result)
+
+
+def roles(m: Merged) -> tuple[dict[str, RoleRow], str]:
+    """``[roles."SRV"]``: the Eligible User Roles of one request, over the catalogue's."""
+    table = m.tables.get("roles", {})
+    result = {}
+    for srv, raw in table.items():
+        if not isinstance(raw, dict):
+            continue
+        where = m.row_files.get(f"roles.{srv}", m.where)
+        name = _srv(srv, where, "roles")
+        raw = _keys(raw, {"roles": list, "source": str, "why": str}, where, "roles", srv)
+        listed = raw.get("roles")
+        if listed is None or any(r not in ROLE_CODES for r in listed):
+            raise where.error(
+                f"roles.{srv}", "roles", f"must list role codes ({', '.join(sorted(ROLE_CODES))})"
+            )
+        default = m.key_sources.get(f"roles.{srv}", "assumption")
+        source = _source(raw, default, where, f"roles.{srv}")
+        result[name] = RoleRow(name, frozenset(listed), source, str(raw.get("why", "")))
+    code = table.get("reject_code", "DSP:ROLE_NOT_ELIGIBLE")
+    return result, str(code)
+
+
+def message_rows(m: Merged) -> dict[str, Message]:
+    """``[messages."SRV"]``: what a request does (join, unjoin, read-device-log,
+    read-firmware), over ``model/data/messages.json``."""
+    result = dict(messages())
+    for srv, raw in m.tables.get("messages", {}).items():
+        if not isinstance(raw, dict):
+            continue
+        where = m.row_files.get(f"messages.{srv}", m.where)
+        name = _srv(srv, where, "messages")
+        known = {"does": str, "other_devices": str, "source": str, "why": str}
+        raw = _keys(raw, known, where, "messages", srv)
+        if raw.get("does") not in DOES:
+            raise where.error(f"messages.{srv}", "does", f"must be one of {', '.join(DOES)}")
+        other = raw.get("other_devices", "any")
+        if other not in OTHER_DEVICES:
+            raise where.error(
+                f"messages.{srv}", "other_devices", f"must be one of {', '.join(OTHER_DEVICES)}"
+            )
+        source = _source(raw, m.key_sources.get(f"messages.{srv}", "assumption"), where, srv)
+        result[name] = Message(name, raw["does"], other, source, str(raw.get("why", "")))
+    return result
+
+
+def removal_reasons(m: Merged) -> tuple[RemovalReason, ...]:
+    """``[cpl.reasons.NAME]``: whether a CPL removal for this reason suspends."""
+    result = []
+    for reason, raw in m.tables.get("cpl", {}).get("reasons", {}).items():
+        where = m.row_files.get(f"cpl.reasons.{reason}", m.where)
+        raw = _keys(
+            raw, {"suspends": bool, "source": str, "why": str}, where, "cpl.reasons", reason
+        )
+        if "suspends" not in raw:
+            raise where.error(f"cpl.reasons.{reason}", "suspends", "missing (true or false)")
+        source = _source(raw, m.key_sources.get("cpl.reasons", "assumption"), where, reason)
+        result.append(RemovalReason(reason, raw["suspends"], source, str(raw.get("why", ""))))
+    return tuple(result)
+
+
+def cascades(m: Merged, warnings: list[str]) -> dict[str, Cascade]:
+    """``[cascades.EVENT]``: what a status chart event does to the device's joins, and the
+    DCC alert it raises."""
+    result = {}
+    for event, raw in m.tables.get("cascades", {}).items():
+        if not isinstance(raw, dict):
+            continue
+        where = m.row_files.get(f"cascades.{event}", m.where)
+        if event not in status_events():
+            known = ", ".join(status_events())
+            raise where.error("cascades", event, f"unknown status chart event (known: {known})")
+        known_keys = {"unjoin": bool, "alert": str, "source": str, "why": str}
+        raw = _keys(raw, known_keys, where, "cascades", event)
+        alert = raw.get("alert")
+        if alert is not None and alert not in dcc_alerts():
+            warnings.append(
+                f"{where.where(f'cascades.{event}', 'alert')}: {alert} is a DCC alert no data "
+                "file declares: the model raises it under this name (assumption)"
+            )
+        source = _source(raw, m.key_sources.get(f"cascades.{event}", "assumption"), where, event)
+        result[event] = Cascade(
+            event, bool(raw.get("unjoin", False)), alert, source, str(raw.get("why", ""))
+        )
+    return result
