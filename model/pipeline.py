@@ -126,7 +126,7 @@ def _traced(
         return base | _join_trace(variant, asked)
     decision = _CHECKS[row.check](variant, asked)
     if decision is None:
-        text = "no device type given: not checked"
+        text = "no device type given"
         return base | {"result": "not checked", "rule_id": "", "text": text, "source": ""}
     result = "passed" if decision.accepted else f"rejected {decision.response_code}"
     rule = decision.rule

@@ -174,6 +174,8 @@ class FirmwareRoute:
             else f"SR{self.deliver} delivers, SR{self.activate} activates"
         )
         told = "its response" if self.alert is None else f"alert {self.alert}"
+        if self.alert is not None and self.report_failure:
+            told += " (sent on failure too)"
         return f"{self.device_type}: {steps}; {told} reports the new version"
 
 

@@ -1,5 +1,8 @@
 """Every row of every rule table of a variant, with its source, for ``smi-spec rules``.
 
+The rulebook's newer tables (the pipeline of checks, roles, message declarations, CPL
+removal reasons, cascades) are listed by :func:`rulebook_rows`.
+
 Derived from the loaded variant and the data files, never written again: check E5's rows
 (``[suspended]`` and ``[e5.STATUS]``), the applicability rows (the variant's own, then the
 DUIS reference data's), the firmware routes, the SMI update rules, the CPL rules, the Unjoin
@@ -28,6 +31,10 @@ def e5_rows(v: Variant) -> list[dict[str, Any]]:
         for n, entry in enumerate(row.exceptions):
             source = entry.source or v.source_of(f"{table}.exceptions")
             rows.append(_row("check E5", f"{table}.exceptions[{n}]", entry.describe(), source))
+        for n, entry in enumerate(row.deny):
+            source = entry.source or row.source
+            says = f"{entry.describe()} rejected with {row.reject_code}"
+            rows.append(_row("check E5", f"{table}.deny[{n}]", says, source))
         for n, rule in enumerate(row.non_device):
             says = f"SR{rule.srv} {'gated' if rule.gated else 'not gated'}"
             rows.append(_row("check E5", f"{table}.non_device[{n}]", says, rule.source, rule.why))
@@ -118,6 +125,40 @@ def other_rows(v: Variant) -> list[dict[str, Any]]:
     return rows
 
 
+def rulebook_rows(v: Variant) -> list[dict[str, Any]]:
+    """The pipeline of checks, Eligible User Roles the variant sets, message declarations,
+    CPL removal reasons and cascades: each row with its own source."""
+    rows = [
+        _row("pipeline", f"pipeline.checks[{n}]", f"{n + 1}. {c.check}", c.source, c.why)
+        for n, c in enumerate(v.pipeline)
+    ]
+    rows += [
+        _row(
+            "roles", f"roles[{srv}]", f"SR{srv} from {', '.join(sorted(r.roles))}", r.source, r.why
+        )
+        for srv, r in v.roles.items()
+    ]
+    rows += [
+        _row("messages", f"messages[{srv}]", m.describe(), m.source, m.why)
+        for srv, m in v.messages.items()
+    ]
+    rows += [
+        _row(
+            "cpl",
+            f"cpl.reasons.{r.reason}",
+            f"a removal for {r.reason} {'suspends' if r.suspends else 'suspends nobody'}",
+            r.source,
+            r.why,
+        )
+        for r in v.cpl.reasons
+    ]
+    rows += [
+        _row("cascades", f"cascades.{event}", c.describe(), c.source, c.why)
+        for event, c in v.cascades.items()
+    ]
+    return rows
+
+
 def table_rules(v: Variant) -> list[dict[str, Any]]:
     """Every row of every table of ``v``, with its provenance."""
-    return e5_rows(v) + applicability_rows(v) + firmware_rows(v) + other_rows(v)
+    return e5_rows(v) + applicability_rows(v) + firmware_rows(v) + other_rows(v) + rulebook_rows(v)

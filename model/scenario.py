@@ -9,7 +9,7 @@ every join.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -19,6 +19,7 @@ from model.errors import InputError, ScenarioError
 from model.machines import LIVE, Machines
 from model.status_chart import OPERATIONAL, STATUSES, SUSPENDED, external_events
 from model.variant import Variant, load_variant, resolve
+from model.variant_rows import ROLE_CODES
 from model.world import (
     DEVICE_TYPES,
     MANUAL_FIX_COST_GBP,
@@ -61,6 +62,7 @@ _SR_KEYS: Final = {
     "command_variant",
     "lose_response",
     "lose_alert",
+    "role",
     "note",
 }
 
@@ -253,12 +255,17 @@ def parse_action(path: str, where: str, setup: Setup, raw: Any) -> Action:
                 raise ScenarioError("image must be a firmware version string")
             other = setup.index(raw["other"]) if "other" in raw else None
             target = setup.index(raw["target"])
-            return Request(srv, target, other, raw.get("image"), cv, lose, lose_alert)
+            role = raw.get("role")
+            if role is not None and role not in ROLE_CODES:
+                known = ", ".join(sorted(ROLE_CODES))
+                raise ScenarioError(f"role must be a Service User role code ({known})")
+            request = Request(srv, target, other, raw.get("image"), cv, lose, lose_alert)
+            return replace(request, role=role) if role is not None else request
         for key, listed in (("cpl_remove", False), ("cpl_add", True)):
-            if set(raw) - {"note"} == {key}:
-                if not isinstance(raw[key], str):
-                    raise ScenarioError(f"{key} must be a firmware version string")
-                return CplChange(raw[key], listed=listed)
+            if set(raw) - {"note", "reason"} == {key} and (listed is False or "reason" not in raw):
+                if not isinstance(raw[key], str) or not isinstance(raw.get("reason", ""), str):
+                    raise ScenarioError(f"{key} and reason must be strings")
+                return CplChange(raw[key], listed=listed, reason=raw.get("reason"))
         if set(raw) - {"note"} == {"manual_smi_fix"}:
             fix = raw["manual_smi_fix"]
             if not isinstance(fix, dict) or set(fix) != {"target", "other"}:

@@ -18,12 +18,14 @@ from rich.table import Table
 from model.access import authorise
 from model.catalogue import catalogue as load_catalogue
 from model.catalogue import lookup
-from model.dsp import UNJOIN_SRVS
 from model.errors import InputError
+from model.messages import does
+from model.pipeline import Asked, trace
 from model.provenance import TAGS
 from model.scenario import load_scenario, run_streamed
 from model.status_chart import STATUSES
 from model.variant import BUILTIN, Variant, load_variant
+from model.variant_rows import ROLE_CODES
 from model.world import DEVICE_TYPES
 from properties.budgets import MAX_EXAMPLES, STEP_COUNT
 from smi_spec.plain import error_line, plain, styled
@@ -183,7 +185,7 @@ def _srv_argument(text: str) -> str:
 def later_checks(variant: Variant, srv: str) -> list[dict[str, str]]:
     """The checks after check E5 that can still reject ``srv``, read from the variant's
     [joins] table (seed:MP178): check E5 does not decide them."""
-    if srv not in UNJOIN_SRVS:
+    if does(variant.messages, srv) != "unjoin":
         return []
     key = "joins.unjoin_requires_smi_join"
     if variant.unjoin_requires_smi_join:
@@ -207,10 +209,15 @@ def explain_command(
     ] = None,
     command_variant: Annotated[int, typer.Option(min=1, max=8, help="DUIS Command Variant")] = 1,
     smets: Annotated[int, typer.Option(min=1, max=2, help="SMETS version of the device")] = 2,
+    role: Annotated[
+        str | None, typer.Option("--role", help="the sender's Service User role, e.g. IS")
+    ] = None,
     format: FormatOption = Format.text,
 ) -> None:
-    """The DSP's access decision for one SR: applicability to the device type, then check
-    E5 for a device in one status. The answer names the table row that decided it."""
+    """The DSP's access decision for one SR: every check of the variant's pipeline in order
+    (applicability to the device type, the sender's role, check E5 for a device in one
+    status, the Unjoin validation), with its row, source and result. The answer names the
+    row that decided it."""
     if status not in STATUSES:
         raise InputError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
     if device_type is not None and device_type not in DEVICE_TYPES:
@@ -219,8 +226,11 @@ def explain_command(
         )
     rules = load_variant(variant)
     srv = _srv_argument(srv)
-    decision = authorise(rules, srv, status, device_type, command_variant, smets)
+    check_role_code(role)
+    decision = authorise(rules, srv, status, device_type, command_variant, smets, role)
     later = later_checks(rules, srv)
+    asked = Asked(srv, status, device_type, command_variant, smets, role)
+    checks = trace(rules, asked)
     document = {
         "srv": srv,
         "status": status,
@@ -234,6 +244,8 @@ def explain_command(
         "rule_id": decision.rule.id,
         "source": decision.rule.source,
         "later_checks": later,
+        "role": role,
+        "checks": checks,
     }
     if format is Format.json:
         emit_json(document)
@@ -259,6 +271,26 @@ def explain_command(
             console.print(
                 hanging("then", plain(f"{check['text']} ({check['rule_id']}, {check['source']})"))
             )
+    show_checks(checks)
+
+
+def check_role_code(role: str | None) -> None:
+    if role is not None and role not in ROLE_CODES:
+        known = ", ".join(sorted(ROLE_CODES))
+        raise InputError(f"unknown role {role!r}; expected one of the catalogue's codes: {known}")
+
+
+def show_checks(checks: list[dict[str, Any]]) -> None:
+    """The pipeline, one line per check: its order, name, result, the row it read and that
+    row's source (``pipeline.checks[N]`` is the check's own row, with its own source)."""
+    console.print("checks")
+    for row in checks:
+        line = f"{row['order']}. {row['check']}: {row['result']}"
+        if row["rule_id"]:
+            line += f"; row {row['rule_id']}, source {row['source'] or row['row_source']}"
+        elif row["text"]:
+            line += f"; {row['text']}"
+        console.print(hanging("  ", plain(line)))
 
 
 @app.command("run")

@@ -177,6 +177,11 @@ _ROW_TABLES: Final = (
     "e5.",
     "suspended.non_device",
     "suspended.critical_life_cycle",
+    "suspended.deny",
+    "pipeline.",
+    "roles[",
+    "messages[",
+    "cascades.",
 )
 
 
@@ -220,6 +225,8 @@ def _rule_text(rule: UpdateRule) -> str:
         text += " while " + " or ".join(sorted(rule.statuses))
     if rule.device_types is not None:
         text += " for " + ", ".join(sorted(rule.device_types))
+    if rule.outcome is not None:
+        text += f" on {rule.outcome}"
     return text
 
 
