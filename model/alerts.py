@@ -29,6 +29,8 @@ class DeviceAlert:
     #: The outcome the alert carries for a successful and a failed activation (DUIS
     #: ``ActivateImageResultCode``), by ``success`` and ``failure``.
     outcomes: dict[str, str]
+    #: ``device`` (from the device, GBCS) or ``dcc`` (raised by the DCC to Service Users).
+    kind: str = "device"
 
 
 @cache

@@ -23,6 +23,12 @@ class DeviceType:
     source: str
     why: str
 
+    @property
+    def smi_firmware(self) -> bool:
+        """The SMI keeps a status and a firmware version for it: not for a Type 2 Device
+        (SEC glossary, 'Smart Metering Inventory')."""
+        return not self.type_2
+
 
 @cache
 def device_types() -> dict[str, DeviceType]:

@@ -15,7 +15,6 @@ from typing import Final
 from model import alerts
 from model import device as dev
 from model.access import Decision, authorise, check_applicable, check_e5, join_tags
-from model.alerts import device_alerts
 from model.catalogue import lookup
 from model.errors import ScenarioError
 from model.join_machine import STATES as JOIN_STATES
@@ -250,7 +249,8 @@ def serve_device_request(
     if refusal is not None:
         return state, refusal
     reads = does(variant.messages, request.srv) == "read-firmware"
-    served = _device_side(spec, state, cpl, request, variant.route(spec.type), reads)
+    route = variant.route(spec.type, spec.smets)
+    served = _device_side(spec, state, cpl, request, route, reads)
     if request.lose_alert and served.alert is None:
         raise StepNotAllowed(f"SR{request.srv} to {spec.type} sends no device alert to lose")
     state, effects = served.state, list(served.effects)
@@ -268,7 +268,7 @@ def serve_device_request(
         sent.extend(dcc)
     if served.alert is not None:
         name, carried = served.alert
-        outcome = device_alerts()[name].outcomes.get("success" if carried.success else "failure")
+        outcome = variant.alerts[name].outcomes.get("success" if carried.success else "failure")
         if request.lose_alert:
             effects.append(f"alert {name} lost")
             sent.append(f"{name} lost")

@@ -16,6 +16,18 @@ UpdateKind = Literal["success", "with-version", "alert"]
 ADMITS: Final = ("all", "critical", "none")
 REPORTS_BY_RESPONSE: Final = "response"
 ALERT_PREFIX: Final = "alert:"
+DCC_ALERT_PREFIX: Final = "dcc-alert:"
+
+
+def report_alert(report: str) -> str | None:
+    """The alert a route's ``report`` or a rule's ``message`` names (``alert:CS09``, a device
+    alert; ``dcc-alert:NAME``, a DCC alert), or None for a response."""
+    for prefix in (ALERT_PREFIX, DCC_ALERT_PREFIX):
+        if report.startswith(prefix):
+            return report.removeprefix(prefix)
+    return None
+
+
 CRITICAL_LIFE_CYCLE: Final = ("to-history", "refuse")
 
 
@@ -155,6 +167,11 @@ class FirmwareRoute:
     #: The device alert is sent on a failed activation too, with its failure outcome
     #: (without this, only a successful activation sends it).
     report_failure: bool = False
+    #: Rows of their own for a SMETS generation (``[firmware.routes.TYPE.smets1]``).
+    by_smets: tuple[tuple[int, FirmwareRoute], ...] = ()
+
+    def for_smets(self, smets: int) -> FirmwareRoute:
+        return next((route for g, route in self.by_smets if g == smets), self)
 
     @property
     def exists(self) -> bool:
@@ -162,8 +179,9 @@ class FirmwareRoute:
 
     @property
     def alert(self) -> str | None:
-        """The device alert that reports activation, if activation is reported by an alert."""
-        return self.report.removeprefix(ALERT_PREFIX) if self.report != "response" else None
+        """The alert (a device alert, or a DCC alert) that reports activation, if activation
+        is reported by an alert."""
+        return report_alert(self.report)
 
     def describe(self) -> str:
         if not self.exists:

@@ -24,15 +24,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from model import variant_rows
-from model.alerts import device_alerts
+from model.alerts import DeviceAlert, device_alerts
 from model.catalogue import Applicability, applicability, catalogue, normalise_srv
-from model.device_types import cpl_listed_types, device_types
+from model.device_types import DeviceType, device_types
 from model.errors import VariantError
 from model.inputs import check_name
 from model.messages import Message, messages
 from model.rule_tables import (
     ADMITS,
-    ALERT_PREFIX,
     CHECKS,
     CRITICAL_LIFE_CYCLE,
     ApplicabilityRow,
@@ -45,6 +44,7 @@ from model.rule_tables import (
     PipelineCheck,
     RoleRow,
     UpdateRule,
+    report_alert,
 )
 from model.status_chart import OPERATIONAL, STATUSES
 from model.variant_file import Locator, Merged, check_tags, is_a, merged, type_name
@@ -93,6 +93,10 @@ class Variant:
     messages: Mapping[str, Message] = field(default_factory=messages)
     #: What a status chart event does to the device's joins (``[cascades.EVENT]``).
     cascades: Mapping[str, Cascade] = field(default_factory=dict)
+    #: Every device type: the data file's and the variant's own ``[device_types]``.
+    device_types: Mapping[str, DeviceType] = field(default_factory=device_types)
+    #: Every alert that can report firmware: the data file's and ``[alerts]``.
+    alerts: Mapping[str, DeviceAlert] = field(default_factory=device_alerts)
     #: Decisions already taken (``model.access.authorise``): a variant never changes, and the
     #: explorer asks the same question many times.
     decisions: dict[tuple[object, ...], object] = field(
@@ -144,8 +148,11 @@ class Variant:
         row: Applicability | ApplicabilityRow = self.applicability.get(srv) or applicability()[srv]
         return device_type in row.device_types, row
 
-    def route(self, device_type: str) -> FirmwareRoute | None:
-        return self.routes.get(device_type)
+    def route(self, device_type: str, smets: int | None = None) -> FirmwareRoute | None:
+        """The type's firmware route, for a device of SMETS generation ``smets`` where the
+        route has a row of its own for it."""
+        route = self.routes.get(device_type)
+        return route if route is None or smets is None else route.for_smets(smets)
 
 
 def _builtin_path(variant_id: str) -> Path:
@@ -178,6 +185,11 @@ class _Rows:
 
     def __init__(self, m: Merged) -> None:
         self.m = m
+        #: Every device type: the data file's and the variant's own ``[device_types]``.
+        self.types = variant_rows.device_type_rows(m)
+        #: Every alert: the data file's and the variant's own ``[alerts]``.
+        self.alerts = variant_rows.alert_rows(m)
+        self.routed: set[str] = set()
         self.where = m.where
         self.warnings: list[str] = []
 
@@ -222,12 +234,15 @@ class _Rows:
         self, srv: str, where: Locator, table: str, index: int, key: str = "exceptions"
     ) -> None:
         """An entry for a request no CPL-listed device type can receive never fires."""
-        if not any(self.applies(srv, t) for t in cpl_listed_types()):
+        if not any(self.applies(srv, t) for t in self.cpl_listed()):
             what = "exception" if key == "exceptions" else "deny entry"
             self.warnings.append(
                 f"{where.where(table, key, index)}: SR{srv} applies to no device type "
                 f"that can be Suspended: this {what} can never fire"
             )
+
+    def cpl_listed(self) -> tuple[str, ...]:
+        return tuple(t for t, facts in self.types.items() if facts.cpl_listed)
 
     def applies(self, srv: str, device_type: str) -> bool:
         row = self.m.tables.get("applicability", {}).get(srv)
@@ -369,11 +384,11 @@ def _applicability_rows(rows: _Rows) -> tuple[dict[str, ApplicabilityRow], str]:
             if key not in ("device_types", "source", "why"):
                 raise where.error(name, key, "unknown key (known: device_types, source, why)")
         types = raw.get("device_types")
-        if not isinstance(types, list) or any(t not in device_types() for t in types):
+        if not isinstance(types, list) or any(t not in rows.types for t in types):
             raise where.error(
                 name,
                 "device_types",
-                f"must be a list of device types ({', '.join(device_types())})",
+                f"must be a list of device types ({', '.join(rows.types)})",
             )
         source = rows.source(
             raw, rows.m.key_sources.get(f"applicability.{srv}", "assumption"), where, name
@@ -388,59 +403,72 @@ def _routes(rows: _Rows) -> dict[str, FirmwareRoute]:
     result = {}
     for device_type, raw in table.items():
         where = rows.file_of(f"firmware.routes.{device_type}")
-        name = f"firmware.routes.{device_type}"
-        if device_type not in cpl_listed_types():
+        firmware_types = [t for t, facts in rows.types.items() if facts.smi_firmware]
+        if device_type not in firmware_types:
             raise where.error(
                 "firmware.routes",
                 device_type,
-                f"routes are for CPL-listed device types ({', '.join(cpl_listed_types())})",
+                "routes are for device types the SMI keeps a firmware version for "
+                f"({', '.join(firmware_types)})",
             )
         if not isinstance(raw, dict):
             raise where.error("firmware.routes", device_type, "must be a table")
-        known = ("deliver", "activate", "report", "report_failure", "source", "why")
-        for key, value in raw.items():
-            if key not in known:
-                raise where.error(name, key, f"unknown key (known: {', '.join(known)})")
-            if not isinstance(value, bool if key == "report_failure" else str):
-                raise where.error(
-                    name, key, "must be " + type_name(type(True if key == "report_failure" else ""))
-                )
-        deliver = raw.get("deliver") and rows.srv(raw["deliver"], where, name, "deliver", None)
-        activate = raw.get("activate") and rows.srv(raw["activate"], where, name, "activate", None)
-        if bool(deliver) != bool(activate):
-            raise where.error(
-                name, "deliver", "a route names both deliver and activate, or neither"
-            )
-        report = raw.get("report", "response")
-        alert = report.removeprefix(ALERT_PREFIX)
-        if report != "response" and (
-            not report.startswith(ALERT_PREFIX) or alert not in device_alerts()
-        ):
-            raise where.error(
-                name,
-                "report",
-                'must be "response" or "alert:CODE" with a known device alert '
-                f"({', '.join(device_alerts())})",
-            )
-        for srv in (deliver, activate):
-            if srv and not rows.applies(srv, device_type):
-                rows.warnings.append(
-                    f"{where.where(name, 'deliver' if srv == deliver else 'activate')}: "
-                    f"SR{srv} does not apply to {device_type}: this route can never run"
-                )
-        source = rows.source(
-            raw, rows.m.key_sources.get("firmware.routes", "assumption"), where, name
+        generations = ("smets1", "smets2")
+        by_smets = tuple(
+            (int(key.removeprefix("smets")), _route(rows, f"{device_type}.{key}", raw[key]))
+            for key in generations
+            if key in raw
         )
-        result[device_type] = FirmwareRoute(
-            device_type,
-            deliver or None,
-            activate or None,
-            report,
-            source,
-            str(raw.get("why", "")),
-            bool(raw.get("report_failure", False)),
-        )
+        route = _route(rows, device_type, {k: v for k, v in raw.items() if k not in generations})
+        result[device_type] = replace(route, by_smets=by_smets)
+        if route.exists or any(r.exists for _, r in by_smets):
+            rows.routed.add(device_type)
     return result
+
+
+def _route(rows: _Rows, row: str, raw: Any) -> FirmwareRoute:
+    """One route row (``[firmware.routes.TYPE]``, or its ``smets1``/``smets2`` row)."""
+    device_type = row.split(".")[0]
+    where = rows.file_of(f"firmware.routes.{device_type}")
+    name = f"firmware.routes.{row}"
+    if not isinstance(raw, dict):
+        raise where.error("firmware.routes", row, "must be a table")
+    known = ("deliver", "activate", "report", "report_failure", "source", "why")
+    for key, value in raw.items():
+        if key not in known:
+            raise where.error(name, key, f"unknown key (known: {', '.join(known)})")
+        if not isinstance(value, bool if key == "report_failure" else str):
+            raise where.error(
+                name, key, "must be " + type_name(type(True if key == "report_failure" else ""))
+            )
+    deliver = raw.get("deliver") and rows.srv(raw["deliver"], where, name, "deliver", None)
+    activate = raw.get("activate") and rows.srv(raw["activate"], where, name, "activate", None)
+    if bool(deliver) != bool(activate):
+        raise where.error(name, "deliver", "a route names both deliver and activate, or neither")
+    report = raw.get("report", "response")
+    if report != "response" and report_alert(report) not in rows.alerts:
+        raise where.error(
+            name,
+            "report",
+            'must be "response", "alert:CODE" or "dcc-alert:NAME" with a known alert '
+            f"({', '.join(rows.alerts)})",
+        )
+    for srv in (deliver, activate):
+        if srv and not rows.applies(srv, device_type):
+            rows.warnings.append(
+                f"{where.where(name, 'deliver' if srv == deliver else 'activate')}: "
+                f"SR{srv} does not apply to {device_type}: this route can never run"
+            )
+    source = rows.source(raw, rows.m.key_sources.get("firmware.routes", "assumption"), where, name)
+    return FirmwareRoute(
+        device_type,
+        deliver or None,
+        activate or None,
+        report,
+        source,
+        str(raw.get("why", "")),
+        bool(raw.get("report_failure", False)),
+    )
 
 
 def _update_rules(rows: _Rows, routes: Mapping[str, FirmwareRoute]) -> tuple[UpdateRule, ...]:
@@ -481,13 +509,13 @@ def _update_rule(rows: _Rows, entry: dict[str, Any], index: int, default_source:
     where = rows.where
     message = entry.get("message", "")
     label = f"entry {index + 1}"
-    if message.startswith(ALERT_PREFIX):
-        name, kind = message.removeprefix(ALERT_PREFIX), "alert"
-        if name not in device_alerts():
+    if report_alert(message) is not None:
+        name, kind = str(report_alert(message)), "alert"
+        if name not in rows.alerts:
             raise where.error(
                 "firmware",
                 "update_smi_on",
-                f"{label}: unknown device alert {name!r} (known: {', '.join(device_alerts())})",
+                f"{label}: unknown alert {name!r} (known: {', '.join(rows.alerts)})",
             )
     else:
         if message.count(":") != 1:
@@ -510,14 +538,14 @@ def _update_rule(rows: _Rows, entry: dict[str, Any], index: int, default_source:
             "firmware", "update_smi_on", f"{label}: statuses must be SMI statuses", index
         )
     types = entry.get("device_types")
-    if types is not None and any(t not in device_types() for t in types):
+    if types is not None and any(t not in rows.types for t in types):
         raise where.error(
             "firmware", "update_smi_on", f"{label}: unknown device type in {types}", index
         )
     source = entry.get("source", default_source)
     check_tags(source, where, "firmware", "update_smi_on")
     outcome = entry.get("outcome")
-    outcomes = device_alerts()[name].outcomes.values() if kind == "alert" else ()
+    outcomes = rows.alerts[name].outcomes.values() if kind == "alert" else ()
     if outcome is not None and outcome not in outcomes:
         raise where.error(
             "firmware",
@@ -540,12 +568,13 @@ def _warn_never_fires(
     rows: _Rows, rule: UpdateRule, routes: Mapping[str, FirmwareRoute], index: int
 ) -> None:
     """A rule whose message never carries a firmware version, for any type it covers."""
-    types = rule.device_types or frozenset(cpl_listed_types())
+    types = rule.device_types or frozenset(rows.cpl_listed()) | rows.routed
     carriers = set()
     for device_type in types:
         route = routes.get(device_type)
-        if route is not None and route.exists:
-            carriers.add(f"alert:{route.alert}" if route.alert else f"{route.activate}:response")
+        for each in () if route is None else (route, *(r for _, r in route.by_smets)):
+            if each.exists:
+                carriers.add(f"alert:{each.alert}" if each.alert else f"{each.activate}:response")
         if rows.applies(READ_FIRMWARE, device_type):
             carriers.add(f"{READ_FIRMWARE}:response")
     wanted = f"alert:{rule.message}" if rule.kind == "alert" else f"{rule.message}:response"
@@ -665,6 +694,8 @@ def _load(path: Path) -> Variant:
         role_reject_code=rows.code(role_code, m.where, "roles", "reject_code"),
         messages=variant_rows.message_rows(m),
         cascades=cascade_rows,
+        device_types=rows.types,
+        alerts=rows.alerts,
     )
 
 

@@ -53,6 +53,8 @@ SCHEMA: Final[dict[str, dict[str, type]]] = {
     "roles": {"reject_code": str, "source": str, "why": str, "*": dict},
     "messages": {"source": str, "why": str, "*": dict},
     "cascades": {"source": str, "why": str, "*": dict},
+    "device_types": {"source": str, "why": str, "*": dict},
+    "alerts": {"source": str, "why": str, "*": dict},
 }
 TOP: Final[dict[str, type | tuple[type, ...]]] = {
     "id": str,
@@ -70,6 +72,8 @@ ROW_TABLES: Final = {
     "roles": None,
     "messages": None,
     "cascades": None,
+    "device_types": None,
+    "alerts": None,
 }
 #: How many files an ``extends`` chain may hold before it is refused (assumption: real
 #: variants extend one or two others).
@@ -237,6 +241,8 @@ DEFAULTED: Final = {
     "roles": None,
     "messages": None,
     "cascades": None,
+    "device_types": None,
+    "alerts": None,
 }
 
 

@@ -6,16 +6,20 @@ its own line, a row that can never fire a warning.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from model.alerts import dcc_alerts
+from model.alerts import DeviceAlert, dcc_alerts, device_alerts
 from model.catalogue import catalogue, normalise_srv
+from model.device_types import DeviceType, device_types
 from model.messages import DOES, OTHER_DEVICES, Message, messages
 from model.rule_tables import CHECKS, Cascade, PipelineCheck, RemovalReason, RoleRow
 from model.status_chart import status_events
 from model.variant_file import Locator, Merged, check_tags
 
+#: A declared device type's name: it names devices and files (``sapc1``), so only these.
+TYPE_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,15}")
 #: Every role code the DUIS catalogue names (IS, GS, ES, ED, GT, OU, RSA).
 ROLE_CODES = frozenset(role for row in catalogue().values() for role in row.roles)
 
@@ -164,4 +168,60 @@ def cascades(m: Merged, warnings: list[str]) -> dict[str, Cascade]:
         result[event] = Cascade(
             event, bool(raw.get("unjoin", False)), alert, source, str(raw.get("why", ""))
         )
+    return result
+
+
+def device_type_rows(m: Merged) -> dict[str, DeviceType]:
+    """``[device_types.NAME]``: a device type the data files do not know, declared as Type 1
+    or Type 2, CPL-listed or not (the SMI keeps a status and a firmware version for a Type 1
+    Device only). A data file's type cannot be redeclared."""
+    result = dict(device_types())
+    for name, raw in m.tables.get("device_types", {}).items():
+        if not isinstance(raw, dict):
+            continue
+        where = m.row_files.get(f"device_types.{name}", m.where)
+        table = f"device_types.{name}"
+        if name in device_types():
+            raise where.error("device_types", name, "is a type of model/data/device_types.json")
+        if not TYPE_NAME.fullmatch(name):
+            raise where.error("device_types", name, "1 to 16 of A-Z 0-9 _, starting with a letter")
+        known = {"kind": str, "cpl_listed": bool, "source": str, "why": str}
+        raw = _keys(raw, known, where, "device_types", name)
+        if raw.get("kind") not in ("type-1", "type-2"):
+            raise where.error(table, "kind", 'must be "type-1" or "type-2"')
+        if "cpl_listed" not in raw:
+            raise where.error(table, "cpl_listed", "missing (true or false)")
+        type_2 = raw["kind"] == "type-2"
+        if type_2 and raw["cpl_listed"]:
+            raise where.error(table, "cpl_listed", "a Type 2 Device is not on the CPL")
+        source = _source(raw, m.key_sources.get(table, "assumption"), where, table)
+        result[name] = DeviceType(name, raw["cpl_listed"], type_2, source, str(raw.get("why", "")))
+    return result
+
+
+def alert_rows(m: Merged) -> dict[str, DeviceAlert]:
+    """``[alerts.NAME]``: an alert that carries a firmware version, from the device
+    (``kind = "device"``) or raised by the DCC (``kind = "dcc"``), with the outcomes it can
+    carry for a successful and a failed activation."""
+    result = dict(device_alerts())
+    for name, raw in m.tables.get("alerts", {}).items():
+        if not isinstance(raw, dict):
+            continue
+        where = m.row_files.get(f"alerts.{name}", m.where)
+        table = f"alerts.{name}"
+        if name in device_alerts():
+            raise where.error("alerts", name, "is an alert of model/data/alerts.json")
+        known = {"kind": str, "name": str, "outcomes": dict, "source": str, "why": str}
+        raw = _keys(raw, known, where, "alerts", name)
+        if raw.get("kind") not in ("device", "dcc"):
+            raise where.error(table, "kind", 'must be "device" or "dcc"')
+        outcomes = raw.get("outcomes", {})
+        if set(outcomes) - {"success", "failure"} or not all(
+            isinstance(v, str) for v in outcomes.values()
+        ):
+            raise where.error(table, "outcomes", 'must be { success = "...", failure = "..." }')
+        source = _source(raw, m.key_sources.get(table, "assumption"), where, table)
+        why = str(raw.get("why", ""))
+        title = str(raw.get("name", name))
+        result[name] = DeviceAlert(name, title, True, source, why, dict(outcomes), raw["kind"])
     return result

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from model.device_types import device_types
+from model.device_types import DeviceType, device_types
 from model.errors import ScenarioError
 
 #: Every device type, in the order of ``model/data/device_types.json``.
@@ -26,11 +26,18 @@ class DeviceSpec:
     type: str
     smets: int = 2
     compliant: bool = True
+    #: The facts of a device type a variant declares (``[device_types.NAME]``); None: the
+    #: type's row of ``model/data/device_types.json``.
+    declared: DeviceType | None = None
+
+    @property
+    def facts(self) -> DeviceType:
+        return self.declared or device_types()[self.type]
 
     @property
     def cpl_listed(self) -> bool:
         """On the CPL, so a CPL removal can suspend it (``model/data/device_types.json``)."""
-        return device_types()[self.type].cpl_listed
+        return self.facts.cpl_listed
 
 
 @dataclass(frozen=True, slots=True)

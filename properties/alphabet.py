@@ -65,7 +65,7 @@ def firmware_requests(
     """The firmware requests a device receives: its type's route, and SR11.2 where it
     applies."""
     actions: list[Action] = []
-    route = variant.route(spec.type)
+    route = variant.route(spec.type, spec.smets)
     if route is not None and route.exists and route.deliver and route.activate:
         alert = route.alert is not None
         if route.deliver == route.activate:
@@ -89,7 +89,7 @@ def alphabet(
         actions += [CplChange(version, listed=False), CplChange(version, listed=True)]
         actions += [CplChange(version, False, reason.reason) for reason in variant.cpl.reasons]
     for index, spec in enumerate(setup.devices):
-        if not spec.cpl_listed:
+        if spec.facts.type_2:
             continue
         actions += firmware_requests(index, spec, versions, variant)
         for srv in LIFE_CYCLE_SRVS:

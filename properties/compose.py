@@ -26,9 +26,18 @@ from model.catalogue import applicability
 from model.device_types import cpl_listed_types, device_types, type_2_types
 from model.dsp import READ_DEVICE_LOG, READ_FIRMWARE
 from model.errors import InputError
+from model.rule_tables import FirmwareRoute
 from model.variant import Variant
 from properties.alphabet import LIFE_CYCLE_SRVS, join_srvs
-from properties.explorer import Bounds, Exploration, System, explore, subject_of, universe
+from properties.explorer import (
+    Bounds,
+    Exploration,
+    System,
+    default_systems,
+    explore,
+    subject_of,
+    universe,
+)
 
 #: How many devices of one type ``--devices`` accepts: compositional checking does not care,
 #: but a scenario of this size is what the counts are for.
@@ -111,12 +120,12 @@ def type_signature(variant: Variant, device_type: str) -> tuple[object, ...]:
     CPL listing and Type 2 standing, its firmware route, the requests that apply to it, and
     the update rules limited to some device types. Two types with equal signatures are
     treated alike by every rule."""
-    facts = device_types()[device_type]
+    facts = variant.device_types[device_type]
     route = variant.route(device_type)
     return (
         facts.cpl_listed,
         facts.type_2,
-        None if route is None else (route.deliver, route.activate, route.report),
+        None if route is None else _route_signature(route),
         frozenset(srv for srv in _requests_sent(variant) if variant.applies(srv, device_type)[0]),
         tuple(
             None if rule.device_types is None else device_type in rule.device_types
@@ -125,9 +134,14 @@ def type_signature(variant: Variant, device_type: str) -> tuple[object, ...]:
     )
 
 
+def _route_signature(route: FirmwareRoute) -> tuple[object, ...]:
+    steps = (route.deliver, route.activate, route.report, route.report_failure)
+    return (*steps, tuple((g, _route_signature(r)) for g, r in route.by_smets))
+
+
 def system_signature(variant: Variant, system: System) -> tuple[object, ...]:
     other = None if system.other is None else type_signature(variant, system.other)
-    return (type_signature(variant, system.target), other)
+    return (type_signature(variant, system.target), other, system.smets)
 
 
 def explore_systems(
@@ -187,7 +201,8 @@ def _explore_one(
 
     REPORTER.set(None)  # one live display, in the parent
     variant, bounds, wanted, systems, coverage = task
-    return explore_systems(variant, bounds, wanted, systems, coverage)
+    chosen = systems or default_systems(variant)
+    return explore_systems(variant, bounds, wanted, chosen, coverage)
 
 
 def explore_variants(

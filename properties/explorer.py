@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from model.device_types import DeviceType
 from model.dsp import READ_DEVICE_LOG, StepNotAllowed, step
 from model.join_machine import STATES as JOIN_STATES
 from model.status_chart import OPERATIONAL
@@ -65,19 +66,23 @@ class System:
 
     target: str
     other: str | None = None
+    #: The SMETS generation of the target devices (a route may differ by generation).
+    smets: int = 2
 
     def describe(self) -> str:
-        return f"{self.target} with {self.other}" if self.other else f"{self.target} alone"
+        target = self.device_subject.replace("/", " ")
+        return f"{target} with {self.other}" if self.other else f"{target} alone"
 
     @property
     def device_subject(self) -> str:
-        """The device type the device-level properties judge here."""
-        return self.target
+        """The device type the device-level properties judge here (``ESME/SMETS1`` for the
+        first generation's system of a type whose route differs by generation)."""
+        return self.target if self.smets == 2 else f"{self.target}/SMETS{self.smets}"
 
     @property
     def pair_subject(self) -> str | None:
         """The pair type the join properties judge here, as ``TARGET-OTHER``."""
-        return f"{self.target}-{self.other}" if self.other else None
+        return f"{self.device_subject}-{self.other}" if self.other else None
 
 
 def subject_of(system: System, property_id: str) -> str | None:
@@ -85,21 +90,46 @@ def subject_of(system: System, property_id: str) -> str | None:
     return system.pair_subject if property_id in PAIR_PROPERTIES else system.device_subject
 
 
-def default_systems() -> tuple[System, ...]:
-    """Every CPL-listed device type and every Type 2 type, each in one closed system.
+def default_systems(variant: Variant | None = None) -> tuple[System, ...]:
+    """Every CPL-listed device type (and, under a variant, every other type with a firmware
+    route) and every Type 2 type, each in one closed system.
 
-    Derived from the data, never listed by hand: the CPL-listed types a Join applies to are
-    Business Targets, each joined to a Type 2 type in turn (ESME with CAD, GSME with IHD);
-    the other CPL-listed types are explored alone (PPMID, HCALCS).
+    Derived from the data and the variant, never listed by hand: the explored types a Join
+    with any Other Device applies to are Business Targets, each joined to a Type 2 type in
+    turn (ESME with CAD, GSME with IHD); the others are explored alone (PPMID, HCALCS). A
+    type whose route has a row of its own for SMETS1 is explored once more with SMETS1
+    devices.
     """
-    from model.catalogue import applicability
-    from model.device_types import cpl_listed_types, type_2_types
+    from model.device_types import device_types
+    from model.messages import messages, srvs_doing
 
-    join_targets = applicability()["8.7.2"].device_types
-    targets = [t for t in cpl_listed_types() if t in join_targets]
-    others = type_2_types()
+    types = variant.device_types if variant is not None else device_types()
+    table = variant.messages if variant is not None else messages()
+    routes = variant.routes if variant is not None else {}
+    joins = [s for s in srvs_doing(table, "join") if table[s].other_devices == "any"]
+
+    def applies(srv: str, device_type: str) -> bool:
+        if variant is not None:
+            return variant.applies(srv, device_type)[0]
+        from model.catalogue import applicability
+
+        return device_type in applicability()[srv].device_types
+
+    def routed(t: str) -> bool:
+        route = routes.get(t)
+        return route is not None and (route.exists or any(r.exists for _, r in route.by_smets))
+
+    explored = [t for t, f in types.items() if f.cpl_listed or (not f.type_2 and routed(t))]
+    join_targets = {t for t in explored if any(applies(s, t) for s in joins)}
+    targets = [t for t in explored if t in join_targets]
+    others = [t for t, f in types.items() if f.type_2]
     systems = [System(t, others[n % len(others)]) for n, t in enumerate(targets)]
-    systems += [System(t) for t in cpl_listed_types() if t not in join_targets]
+    systems += [System(t) for t in explored if t not in join_targets]
+    systems += [
+        System(t, smets=1)
+        for t in explored
+        if any(g == 1 for g, _ in getattr(routes.get(t), "by_smets", ()))
+    ]
     return tuple(systems)
 
 
@@ -139,6 +169,13 @@ class Universe:
     actions: tuple[Action, ...]
 
 
+def declared(variant: Variant, device_type: str) -> DeviceType | None:
+    """The facts a variant declares for a device type the data files do not know."""
+    from model.device_types import device_types
+
+    return None if device_type in device_types() else variant.device_types.get(device_type)
+
+
 def universe(bounds: Bounds, variant: Variant, system: System = DEFAULT_SYSTEM) -> Universe:
     """Devices ``esme1..`` (named after their type) start on F1 in each operational status,
     compliant or not, every version on the CPL, every device paired with every Other Device,
@@ -149,11 +186,21 @@ def universe(bounds: Bounds, variant: Variant, system: System = DEFAULT_SYSTEM) 
     starts = []
     for compliance in itertools.product((True, False), repeat=bounds.meters):
         meters = tuple(
-            DeviceSpec(f"{system.target.lower()}{n + 1}", system.target, 2, compliant)
+            DeviceSpec(
+                f"{system.target.lower()}{n + 1}",
+                system.target,
+                system.smets,
+                compliant,
+                declared(variant, system.target),
+            )
             for n, compliant in enumerate(compliance)
         )
         cads = tuple(
-            DeviceSpec(f"{(system.other or '').lower()}{n + 1}", system.other or "")
+            DeviceSpec(
+                f"{(system.other or '').lower()}{n + 1}",
+                system.other or "",
+                declared=declared(variant, system.other or ""),
+            )
             for n in range(cads_count)
         )
         pairs = tuple(
@@ -347,7 +394,7 @@ def explore_all(
     wanted = tuple(properties)
     return [
         explore(variant, bounds, wanted, system=s, coverage=coverage)
-        for s in (systems or default_systems())
+        for s in (systems or default_systems(variant))
     ]
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from model.catalogue import lookup
-from model.device_types import device_types
 from model.dsp import Outcome, step
 from model.machines import LIVE
 from model.provenance import Rule
@@ -60,7 +59,7 @@ def describe_start(setup: Setup, world: World) -> str:
     devices = []
     for spec, state in zip(setup.devices, world.devices, strict=True):
         text = f"{spec.id} ({spec.type}"
-        if not device_types()[spec.type].type_2:
+        if not spec.facts.type_2:
             text += ", GBCS-compliant" if spec.compliant else ", not GBCS-compliant"
         text += f") {state.status}"
         if state.smi_firmware:

@@ -24,7 +24,7 @@ from properties.causes import Cause, all_causes
 from properties.compose import explore_variants
 from properties.coverage import Coverage
 from properties.coverage import report as coverage_report
-from properties.explorer import Bounds, Exploration, PropertyResult, System, default_systems
+from properties.explorer import Bounds, Exploration, PropertyResult, System
 from properties.ids import PROPERTY_IDS
 from properties.narrate import cause_stories, itf, story
 from smi_spec.jsonout import dumps
@@ -91,7 +91,7 @@ def check(
                 f"unknown property {property_id!r}; expected one of {', '.join(PROPERTY_IDS)}"
             )
     variants = load_variants(variant_ref)
-    chosen = systems or default_systems()
+    chosen = systems or ()  # none named: each variant's own (properties.explorer)
     explored = explore_variants(variants, bounds, wanted, chosen, jobs, coverage)
     checks = []
     for v, explorations in zip(variants, explored, strict=True):

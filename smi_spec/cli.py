@@ -26,7 +26,6 @@ from model.scenario import load_scenario, run_streamed
 from model.status_chart import STATUSES
 from model.variant import BUILTIN, Variant, load_variant
 from model.variant_rows import ROLE_CODES
-from model.world import DEVICE_TYPES
 from properties.budgets import MAX_EXAMPLES, STEP_COUNT
 from smi_spec.plain import error_line, plain, styled
 from smi_spec.show import hanging
@@ -220,11 +219,10 @@ def explain_command(
     row that decided it."""
     if status not in STATUSES:
         raise InputError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
-    if device_type is not None and device_type not in DEVICE_TYPES:
-        raise InputError(
-            f"unknown device type {device_type!r}; expected one of {', '.join(DEVICE_TYPES)}"
-        )
     rules = load_variant(variant)
+    if device_type is not None and device_type not in rules.device_types:
+        known = ", ".join(rules.device_types)
+        raise InputError(f"unknown device type {device_type!r}; expected one of {known}")
     srv = _srv_argument(srv)
     check_role_code(role)
     decision = authorise(rules, srv, status, device_type, command_variant, smets, role)

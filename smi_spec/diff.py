@@ -52,7 +52,7 @@ def explorations(variant: Variant) -> list[Exploration]:
     key = variant.fingerprint
     if key not in _EXPLORED_ALL:
         _EXPLORED_ALL[key] = explore_systems(
-            variant, Bounds(), PROPERTY_IDS, default_systems(), coverage=True
+            variant, Bounds(), PROPERTY_IDS, default_systems(variant), coverage=True
         )
     return _EXPLORED_ALL[key]
 
