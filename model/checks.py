@@ -24,6 +24,8 @@ class Decision:
     accepted: bool
     response_code: str | None
     rule: Rule
+    #: The pipeline check that took it (``model/pipeline.py``).
+    check: str = ""
 
 
 def join_tags(*tags: str) -> str:

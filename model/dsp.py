@@ -81,6 +81,9 @@ class Outcome:
     #: The access rules the request passed before ``rule`` decided it (check E5's row
     #: for an Unjoin the join validation then decided).
     passed: tuple[Rule, ...] = ()
+    #: For a request naming several devices: each device's id and its answer (``accepted``,
+    #: or the DUIS warning list it is refused under).
+    per_device: tuple[tuple[str, str], ...] = ()
 
 
 def gate(
@@ -550,6 +553,22 @@ def cpl_step(
     return world, Outcome(None, None, rule, effects=effects, alerts=sent)
 
 
+def actor_event(world: World, action: DccEvent, variant: Variant) -> tuple[World, Outcome]:
+    """An event among Service Users (a change of supplier): the variant's ``[events]`` row
+    clears what it names on the device."""
+    row = variant.events[action.event]
+    state = world.devices[action.target]
+    cleared = replace(state, image=None) if "image" in row.clears else state
+    effects = tuple(
+        f"{name} {getattr(state, name)} cleared ({row.event})"
+        for name in row.clears
+        if getattr(state, name) is not None
+    )
+    text = row.describe() + (f": {row.why}" if row.why else "")
+    rule = Rule(f"events.{row.event}", text, row.source)
+    return _with_device(world, action.target, cleared), Outcome(None, None, rule, effects=effects)
+
+
 def dcc_event(state: DeviceState, event: str, machines: Machines) -> DeviceState:
     before = (state.status, state.prior)
     after = machines.status(before, event)
@@ -571,6 +590,8 @@ def step(
     if isinstance(action, ManualFix):
         pair, outcome = manual_fix(world.joins[action.pair], machines)
         return _with_pair(world, action.pair, pair), outcome
+    if isinstance(action, DccEvent) and action.event in variant.events:
+        return actor_event(world, action, variant)
     if isinstance(action, DccEvent):
         state = dcc_event(world.devices[action.target], action.event, machines)
         rule = Rule(f"dcc.{action.event}", f"DCC event {action.event}", ASSUMPTION)
@@ -585,6 +606,8 @@ def step(
             machines,
             Outcome(None, None, rule, effects=(effect,)),
         )
+    if action.also:
+        return serve_many(setup, world, action, variant, machines)
     spec, state = setup.devices[action.target], world.devices[action.target]
     what = does(variant.messages, action.srv)
     if what in ("join", "unjoin"):
@@ -610,6 +633,56 @@ def step(
         return after, outcome
     event = SRV_STATUS_EVENTS.get(action.srv, "")
     return cascade(setup, after, action.target, event, variant, machines, outcome)
+
+
+def serve_many(
+    setup: Setup, world: World, action: Request, variant: Variant, machines: Machines
+) -> tuple[World, Outcome]:
+    """A request naming several devices (a message the rulebook declares ``multi_device``):
+    each device passes the pipeline on its own; one refused is listed under the warning its
+    message declares for the check that refused it, the others are served."""
+    row = variant.messages.get(action.srv)
+    if row is None or not row.multi_device:
+        raise StepNotAllowed(
+            f"SR{action.srv} names one device: no [messages] row declares it multi_device"
+        )
+    per_device: list[tuple[str, str]] = []
+    effects: list[str] = []
+    sent: list[str] = []
+    decisions: list[Decision] = []
+    for index in (action.target, *action.also):
+        spec, state = setup.devices[index], world.devices[index]
+        decision = authorise(
+            variant,
+            action.srv,
+            state.status,
+            spec.type,
+            action.command_variant,
+            spec.smets,
+            action.role,
+        )
+        decisions.append(decision)
+        if not decision.accepted:
+            warning = row.warnings.get(decision.check, decision.response_code or "refused")
+            per_device.append((spec.id, warning))
+            effects.append(f"{spec.id} refused: {warning} ({decision.rule.id})")
+            continue
+        world, outcome = step(
+            setup, world, replace(action, target=index, also=()), variant, machines
+        )
+        per_device.append((spec.id, "accepted"))
+        effects += [f"{spec.id}: {effect}" for effect in outcome.effects]
+        sent += outcome.alerts
+    accepted = [d for d in decisions if d.accepted]
+    decided = (accepted or decisions)[0]
+    return world, Outcome(
+        bool(accepted),
+        dev.SUCCESS if accepted else decided.response_code,
+        decided.rule,
+        effects=tuple(effects),
+        alerts=tuple(sent),
+        per_device=tuple(per_device),
+    )
 
 
 def cascade(

@@ -10,7 +10,7 @@ replaces a row with ``[messages."SRV"]`` (``model/variant.py``). ``does`` is one
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Final
 
@@ -25,16 +25,24 @@ class Message:
     """One Service Request's declared effect, with its source."""
 
     srv: str
-    does: str
+    does: str | None
     other_devices: str
     source: str
     why: str
+    #: One request may name several devices, each answered on its own (DUIS: SR11.1's
+    #: DeviceIDList); a refused device is listed under the warning of the check that
+    #: refused it (``warnings``: check -> DUIS warning list).
+    multi_device: bool = False
+    warnings: Mapping[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
-        other = (
-            "" if self.does not in ("join", "unjoin") else f" (Other Device: {self.other_devices})"
-        )
-        return f"SR{self.srv} does {self.does}{other}"
+        parts = [f"does {self.does}"] if self.does else []
+        if self.does in ("join", "unjoin"):
+            parts[-1] += f" (Other Device: {self.other_devices})"
+        if self.multi_device:
+            listed = ", ".join(f"{c} → {w}" for c, w in self.warnings.items())
+            parts.append("names several devices" + (f"; refused: {listed}" if listed else ""))
+        return f"SR{self.srv} " + "; ".join(parts)
 
 
 @cache

@@ -10,7 +10,7 @@ response code; :func:`trace` reports every check for ``smi-spec explain``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from model.catalogue import lookup
@@ -94,6 +94,7 @@ def decide(variant: Variant, asked: Asked) -> Decision:
         decision = _CHECKS[row.check](variant, asked)
         if decision is None:
             continue
+        decision = replace(decision, check=row.check)
         if not decision.accepted:
             return decision
         decided = decision

@@ -233,6 +233,25 @@ class CplRules:
 
 
 CHECKS: Final = ("applicability", "role", "e5", "join-validation")
+#: Events outside the status chart a variant can attach rules to (``[events.NAME]``).
+ACTOR_EVENTS: Final = ("change_of_supplier",)
+#: What such an event can clear on a device: ``image``, the firmware image the outgoing
+#: supplier delivered and did not activate (the model's one per-supplier setting).
+CLEARABLE: Final = ("image",)
+
+
+@dataclass(frozen=True, slots=True)
+class ActorEvent:
+    """An event among Service Users (a change of supplier) and what it clears."""
+
+    event: str
+    clears: tuple[str, ...]
+    source: str
+    why: str
+
+    def describe(self) -> str:
+        cleared = ", ".join(self.clears) or "nothing"
+        return f"{self.event.replace('_', ' ')} clears {cleared}"
 
 
 @dataclass(frozen=True, slots=True)

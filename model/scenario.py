@@ -63,6 +63,7 @@ _SR_KEYS: Final = {
     "lose_response",
     "lose_alert",
     "role",
+    "targets",
     "note",
 }
 
@@ -243,6 +244,13 @@ def parse_action(path: str, where: str, setup: Setup, raw: Any) -> Action:
             if not isinstance(srv, str):
                 raise ScenarioError('sr must be an SRV string such as "11.2"')
             srv = lookup(srv).srv  # SR11.2 and 11.2 alike
+            also: tuple[int, ...] = ()
+            if "targets" in raw:
+                names = raw["targets"]
+                if not isinstance(names, list) or not names or "target" in raw:
+                    raise ScenarioError("targets must be a list of device ids (and no target)")
+                raw = {**raw, "target": names[0]}
+                also = tuple(setup.index(n) for n in names[1:])
             if "target" not in raw:
                 raise ScenarioError(f"SR{srv} needs a target device")
             cv = raw.get("command_variant", 1)
@@ -260,7 +268,7 @@ def parse_action(path: str, where: str, setup: Setup, raw: Any) -> Action:
                 known = ", ".join(sorted(ROLE_CODES))
                 raise ScenarioError(f"role must be a Service User role code ({known})")
             request = Request(srv, target, other, raw.get("image"), cv, lose, lose_alert)
-            return replace(request, role=role) if role is not None else request
+            return replace(request, role=role, also=also) if role or also else request
         for key, listed in (("cpl_remove", False), ("cpl_add", True)):
             if set(raw) - {"note", "reason"} == {key} and (listed is False or "reason" not in raw):
                 if not isinstance(raw[key], str) or not isinstance(raw.get("reason", ""), str):
@@ -272,6 +280,8 @@ def parse_action(path: str, where: str, setup: Setup, raw: Any) -> Action:
                 raise ScenarioError('manual_smi_fix needs {"target": ..., "other": ...}')
             setup.index(fix["target"]), setup.index(fix["other"])
             return ManualFix(-1)
+        if set(raw) - {"note"} == {"change_of_supplier"}:
+            return DccEvent("change_of_supplier", setup.index(raw["change_of_supplier"]))
         if set(raw) - {"note"} == {"event", "target"}:
             if raw["event"] not in external_events():
                 raise ScenarioError(f"event must be one of {', '.join(external_events())}")

@@ -34,6 +34,7 @@ from model.rule_tables import (
     ADMITS,
     CHECKS,
     CRITICAL_LIFE_CYCLE,
+    ActorEvent,
     ApplicabilityRow,
     Cascade,
     CplRules,
@@ -93,6 +94,8 @@ class Variant:
     messages: Mapping[str, Message] = field(default_factory=messages)
     #: What a status chart event does to the device's joins (``[cascades.EVENT]``).
     cascades: Mapping[str, Cascade] = field(default_factory=dict)
+    #: Rules attached to events among Service Users (``[events.change_of_supplier]``).
+    events: Mapping[str, ActorEvent] = field(default_factory=dict)
     #: Every device type: the data file's and the variant's own ``[device_types]``.
     device_types: Mapping[str, DeviceType] = field(default_factory=device_types)
     #: Every alert that can report firmware: the data file's and ``[alerts]``.
@@ -695,6 +698,7 @@ def _load(path: Path) -> Variant:
         messages=variant_rows.message_rows(m),
         cascades=cascade_rows,
         device_types=rows.types,
+        events=variant_rows.actor_events(m),
         alerts=rows.alerts,
     )
 

@@ -55,6 +55,7 @@ SCHEMA: Final[dict[str, dict[str, type]]] = {
     "cascades": {"source": str, "why": str, "*": dict},
     "device_types": {"source": str, "why": str, "*": dict},
     "alerts": {"source": str, "why": str, "*": dict},
+    "events": {"source": str, "why": str, "*": dict},
 }
 TOP: Final[dict[str, type | tuple[type, ...]]] = {
     "id": str,
@@ -74,6 +75,7 @@ ROW_TABLES: Final = {
     "cascades": None,
     "device_types": None,
     "alerts": None,
+    "events": None,
 }
 #: How many files an ``extends`` chain may hold before it is refused (assumption: real
 #: variants extend one or two others).
@@ -243,6 +245,7 @@ DEFAULTED: Final = {
     "cascades": None,
     "device_types": None,
     "alerts": None,
+    "events": None,
 }
 
 

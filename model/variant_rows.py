@@ -14,7 +14,16 @@ from model.alerts import DeviceAlert, dcc_alerts, device_alerts
 from model.catalogue import catalogue, normalise_srv
 from model.device_types import DeviceType, device_types
 from model.messages import DOES, OTHER_DEVICES, Message, messages
-from model.rule_tables import CHECKS, Cascade, PipelineCheck, RemovalReason, RoleRow
+from model.rule_tables import (
+    ACTOR_EVENTS,
+    CHECKS,
+    CLEARABLE,
+    ActorEvent,
+    Cascade,
+    PipelineCheck,
+    RemovalReason,
+    RoleRow,
+)
 from model.status_chart import status_events
 from model.variant_file import Locator, Merged, check_tags
 
@@ -116,17 +125,31 @@ def message_rows(m: Merged) -> dict[str, Message]:
             continue
         where = m.row_files.get(f"messages.{srv}", m.where)
         name = _srv(srv, where, "messages")
-        known = {"does": str, "other_devices": str, "source": str, "why": str}
+        known = {
+            "does": str,
+            "other_devices": str,
+            "multi_device": bool,
+            "warnings": dict,
+            "source": str,
+            "why": str,
+        }
         raw = _keys(raw, known, where, "messages", srv)
-        if raw.get("does") not in DOES:
+        if raw.get("does") not in (*DOES, None):
             raise where.error(f"messages.{srv}", "does", f"must be one of {', '.join(DOES)}")
+        warnings = raw.get("warnings", {})
+        if any(c not in CHECKS or not isinstance(w, str) for c, w in warnings.items()):
+            raise where.error(
+                f"messages.{srv}", "warnings", f"must map checks ({', '.join(CHECKS)}) to names"
+            )
         other = raw.get("other_devices", "any")
         if other not in OTHER_DEVICES:
             raise where.error(
                 f"messages.{srv}", "other_devices", f"must be one of {', '.join(OTHER_DEVICES)}"
             )
         source = _source(raw, m.key_sources.get(f"messages.{srv}", "assumption"), where, srv)
-        result[name] = Message(name, raw["does"], other, source, str(raw.get("why", "")))
+        why = str(raw.get("why", ""))
+        multi = bool(raw.get("multi_device", False))
+        result[name] = Message(name, raw.get("does"), other, source, why, multi, dict(warnings))
     return result
 
 
@@ -224,4 +247,23 @@ def alert_rows(m: Merged) -> dict[str, DeviceAlert]:
         why = str(raw.get("why", ""))
         title = str(raw.get("name", name))
         result[name] = DeviceAlert(name, title, True, source, why, dict(outcomes), raw["kind"])
+    return result
+
+
+def actor_events(m: Merged) -> dict[str, ActorEvent]:
+    """``[events.change_of_supplier]``: what a change of supplier clears on the device."""
+    result = {}
+    for event, raw in m.tables.get("events", {}).items():
+        if not isinstance(raw, dict):
+            continue
+        where = m.row_files.get(f"events.{event}", m.where)
+        table = f"events.{event}"
+        if event not in ACTOR_EVENTS:
+            raise where.error("events", event, f"unknown event (known: {', '.join(ACTOR_EVENTS)})")
+        raw = _keys(raw, {"clears": list, "source": str, "why": str}, where, "events", event)
+        clears = raw.get("clears", [])
+        if any(c not in CLEARABLE for c in clears):
+            raise where.error(table, "clears", f"must list settings ({', '.join(CLEARABLE)})")
+        source = _source(raw, m.key_sources.get(table, "assumption"), where, table)
+        result[event] = ActorEvent(event, tuple(clears), source, str(raw.get("why", "")))
     return result

@@ -115,6 +115,9 @@ class Request:
     #: The sender's Service User role (a catalogue role code such as ``IS``); None: an
     #: eligible sender, whoever it is.
     role: str | None = None
+    #: Further devices the same request names (a message declared ``multi_device``), each
+    #: answered on its own.
+    also: tuple[int, ...] = ()
 
     @property
     def faulty(self) -> bool:

@@ -94,6 +94,7 @@ def alphabet(
         actions += firmware_requests(index, spec, versions, variant)
         for srv in LIFE_CYCLE_SRVS:
             actions += with_faults(Request(srv, index))
+        actions += [DccEvent(event, index) for event in variant.events]
         if dcc_events:
             actions += [DccEvent(event, index) for event in external_events()]
     targets = []

@@ -219,6 +219,11 @@ def cause_stories(
 def _action_json(setup: Setup, action: Action) -> dict[str, Any]:
     if isinstance(action, Request):
         doc: dict[str, Any] = {"sr": action.srv, "target": setup.devices[action.target].id}
+        if action.also:
+            doc["targets"] = [setup.devices[i].id for i in (action.target, *action.also)]
+            del doc["target"]
+        if action.role is not None:
+            doc["role"] = action.role
         if action.other is not None:
             doc["other"] = setup.devices[action.other].id
         if action.image is not None:
@@ -229,7 +234,8 @@ def _action_json(setup: Setup, action: Action) -> dict[str, Any]:
             doc["lose_alert"] = True
         return doc
     if isinstance(action, CplChange):
-        return {"cpl_add" if action.listed else "cpl_remove": action.version}
+        change = {"cpl_add" if action.listed else "cpl_remove": action.version}
+        return change | ({"reason": action.reason} if action.reason else {})
     if isinstance(action, ManualFix):
         pair = setup.pairs[action.pair]
         return {

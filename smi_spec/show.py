@@ -74,7 +74,10 @@ def describe_step(step: dict[str, Any]) -> str:
     if "sr" in step:
         from model.catalogue import lookup
 
-        text = f"{lookup(step['sr']).label} to {step['target']}"
+        target = step["target"] if "target" in step else ", ".join(step["targets"])
+        text = f"{lookup(step['sr']).label} to {target}"
+        if "role" in step:
+            text += f" from {step['role']}"
         if "other" in step:
             text += f" (other device {step['other']})"
         if "image" in step:
@@ -87,7 +90,10 @@ def describe_step(step: dict[str, Any]) -> str:
             text += " (alert will be lost)"
         return text
     if "cpl_remove" in step:
-        return f"DCC removes {step['cpl_remove']} from the CPL"
+        reason = f" ({step['reason']})" if "reason" in step else ""
+        return f"DCC removes {step['cpl_remove']} from the CPL{reason}"
+    if "change_of_supplier" in step:
+        return f"change of supplier for {step['change_of_supplier']}"
     if "cpl_add" in step:
         return f"DCC adds {step['cpl_add']} to the CPL"
     if "manual_smi_fix" in step:
