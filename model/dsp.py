@@ -44,9 +44,9 @@ JOIN_SRVS: Final = frozenset(srvs_doing(messages(), "join"))
 UNJOIN_SRVS: Final = frozenset(srvs_doing(messages(), "unjoin"))
 READ_DEVICE_LOG: Final = srvs_doing(messages(), "read-device-log")[0]
 READ_FIRMWARE: Final = srvs_doing(messages(), "read-firmware")[0]
-#: The baseline firmware route's requests (``[firmware.routes.ESME]``), for replay's names.
-UPDATE_FIRMWARE: Final = "11.1"
-ACTIVATE_FIRMWARE: Final = "11.3"
+#: The standard firmware route's requests, for replay's names (the DSP reads routes).
+UPDATE_FIRMWARE: Final = srvs_doing(messages(), "deliver-firmware")[0]
+ACTIVATE_FIRMWARE: Final = srvs_doing(messages(), "activate-firmware")[0]
 
 #: Status chart events a successful Service Request triggers, read from the chart's own
 #: provenance (its ``trigger`` names the SRV), never typed twice.

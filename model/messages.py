@@ -16,7 +16,14 @@ from typing import Final
 
 from model.data_files import read_data
 
-DOES: Final = ("join", "unjoin", "read-device-log", "read-firmware")
+DOES: Final = (
+    "join",
+    "unjoin",
+    "read-device-log",
+    "read-firmware",
+    "deliver-firmware",
+    "activate-firmware",
+)
 OTHER_DEVICES: Final = ("any", "type-1")
 
 

@@ -271,8 +271,10 @@ def parse_action(path: str, where: str, setup: Setup, raw: Any) -> Action:
             return replace(request, role=role, also=also) if role or also else request
         for key, listed in (("cpl_remove", False), ("cpl_add", True)):
             if set(raw) - {"note", "reason"} == {key} and (listed is False or "reason" not in raw):
-                if not isinstance(raw[key], str) or not isinstance(raw.get("reason", ""), str):
-                    raise ScenarioError(f"{key} and reason must be strings")
+                if not isinstance(raw[key], str):
+                    raise ScenarioError(f"{key} must be a firmware version string")
+                if not isinstance(raw.get("reason", ""), str):
+                    raise ScenarioError("reason must be a string naming a [cpl.reasons] row")
                 return CplChange(raw[key], listed=listed, reason=raw.get("reason"))
         if set(raw) - {"note"} == {"manual_smi_fix"}:
             fix = raw["manual_smi_fix"]

@@ -29,7 +29,7 @@ from model.catalogue import Applicability, applicability, catalogue, normalise_s
 from model.device_types import DeviceType, device_types
 from model.errors import VariantError
 from model.inputs import check_name
-from model.messages import Message, messages
+from model.messages import Message, messages, srvs_doing
 from model.rule_tables import (
     ADMITS,
     CHECKS,
@@ -57,7 +57,6 @@ BUILTIN: Final = ("baseline", "mp105", "mp178")
 #: A variant id: it names files (diagrams, ITF traces, report pages), so only these characters
 #: (docs/formats.md); a file may not take a built-in id.
 ID_PATTERN: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-READ_FIRMWARE: Final = "11.2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +191,8 @@ class _Rows:
         self.types = variant_rows.device_type_rows(m)
         #: Every alert: the data file's and the variant's own ``[alerts]``.
         self.alerts = variant_rows.alert_rows(m)
+        #: Every message declaration: the data file's and ``[messages]``.
+        self.messages = variant_rows.message_rows(m)
         self.routed: set[str] = set()
         self.where = m.where
         self.warnings: list[str] = []
@@ -578,14 +579,49 @@ def _warn_never_fires(
         for each in () if route is None else (route, *(r for _, r in route.by_smets)):
             if each.exists:
                 carriers.add(f"alert:{each.alert}" if each.alert else f"{each.activate}:response")
-        if rows.applies(READ_FIRMWARE, device_type):
-            carriers.add(f"{READ_FIRMWARE}:response")
+        for srv in srvs_doing(rows.messages, "read-firmware"):
+            if rows.applies(srv, device_type):
+                carriers.add(f"{srv}:response")
     wanted = f"alert:{rule.message}" if rule.kind == "alert" else f"{rule.message}:response"
     if wanted not in carriers:
         rows.warnings.append(
             f"{rows.where.where('firmware', 'update_smi_on', index)}: {rule} can never fire: "
             "no device type it covers receives a message from it that carries a firmware version"
         )
+
+
+def _warn_unread(
+    rows: _Rows,
+    routes: Mapping[str, FirmwareRoute],
+    rules: tuple[UpdateRule, ...],
+    roles: Mapping[str, RoleRow],
+) -> None:
+    """Rows that can never fire: a route whose alert no ``update_smi_on`` rule reads, and a
+    ``[messages]`` or ``[roles]`` row of the variant's own for a request that applies to no
+    device type the closed systems hold (CPL-listed, or with a firmware route)."""
+    read = {rule.message for rule in rules if rule.kind == "alert"}
+    for device_type, route in routes.items():
+        for each in (route, *(r for _, r in route.by_smets)):
+            if each.exists and each.alert is not None and each.alert not in read:
+                where = rows.file_of(f"firmware.routes.{device_type}")
+                rows.warnings.append(
+                    f"{where.where(f'firmware.routes.{device_type}', 'report')}: no "
+                    f"update_smi_on rule reads {each.alert}: the SMI never follows this route"
+                )
+    explored = set(rows.cpl_listed()) | rows.routed
+    own = rows.m.tables.get("messages", {}), rows.m.tables.get("roles", {})
+    for table, declared in zip(("messages", "roles"), own, strict=True):
+        for srv in declared:
+            if (table == "roles" and srv not in roles) or (
+                table == "messages" and not isinstance(declared[srv], dict)
+            ):
+                continue
+            if not any(rows.applies(normalise_srv(srv), t) for t in explored):
+                where = rows.file_of(f"{table}.{srv}")
+                rows.warnings.append(
+                    f"{where.where(table, srv)}: SR{normalise_srv(srv)} applies to no device "
+                    "type the closed systems hold: nobody sends it, this row can never fire"
+                )
 
 
 def _cpl_rules(rows: _Rows) -> CplRules:
@@ -668,6 +704,8 @@ def _load(path: Path) -> Variant:
     effective = m.top.get("effective")
     pipeline = variant_rows.pipeline(m)
     roles, role_code = variant_rows.roles(m)
+    update_rules = _update_rules(rows, routes)
+    _warn_unread(rows, routes, update_rules, roles)
     validated = any(row.check == "join-validation" for row in pipeline)
     cascade_rows = variant_rows.cascades(m, rows.warnings)
     return Variant(
@@ -680,7 +718,7 @@ def _load(path: Path) -> Variant:
         e5=_e5_rows(rows),
         applicability=applicable,
         applicability_reject_code=applicability_code,
-        update_smi_on=_update_rules(rows, routes),
+        update_smi_on=update_rules,
         routes=routes,
         cpl=replace(_cpl_rules(rows), reasons=variant_rows.removal_reasons(m)),
         critical_life_cycle=life_cycle,
@@ -695,7 +733,7 @@ def _load(path: Path) -> Variant:
         pipeline=pipeline,
         roles=roles,
         role_reject_code=rows.code(role_code, m.where, "roles", "reject_code"),
-        messages=variant_rows.message_rows(m),
+        messages=rows.messages,
         cascades=cascade_rows,
         device_types=rows.types,
         events=variant_rows.actor_events(m),

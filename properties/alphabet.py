@@ -17,13 +17,17 @@ from dataclasses import replace
 
 from model.catalogue import lookup
 from model.device_types import type_2_types
+from model.dsp import SRV_STATUS_EVENTS
 from model.messages import Message, messages, srvs_doing
-from model.status_chart import external_events
+from model.status_chart import external_events, status_events
 from model.variant import Variant
 from model.world import Action, CplChange, DccEvent, DeviceSpec, ManualFix, Request, Setup
 
-#: Life-cycle Service Requests the closed system sends (their status effects: the chart).
-LIFE_CYCLE_SRVS = ("8.11", "8.1.1", "8.3")
+#: Life-cycle Service Requests the closed system sends: every request the status chart names
+#: as a trigger, in the chart's event order (their status effects: the chart).
+LIFE_CYCLE_SRVS = tuple(
+    srv for event in status_events() for srv, e in SRV_STATUS_EVENTS.items() if e == event
+)
 
 
 def join_srvs(

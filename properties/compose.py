@@ -26,6 +26,7 @@ from model.catalogue import applicability
 from model.device_types import cpl_listed_types, device_types, type_2_types
 from model.dsp import READ_DEVICE_LOG, READ_FIRMWARE
 from model.errors import InputError
+from model.messages import messages, srvs_doing
 from model.rule_tables import FirmwareRoute
 from model.variant import Variant
 from properties.alphabet import LIFE_CYCLE_SRVS, join_srvs
@@ -78,7 +79,7 @@ class DeviceMix:
         """The distinct components: each Business Target type present with each Other Device
         type present, and each CPL-listed type with no pair on its own."""
         present = [t for t, n in self.counts.items() if n > 0]
-        join_targets = applicability()["8.7.2"].device_types
+        join_targets = _join_targets()
         targets = [t for t in cpl_listed_types() if t in present and t in join_targets]
         others = [t for t in type_2_types() if t in present]
         systems = [System(t, o) for t in targets for o in others]
@@ -96,7 +97,7 @@ class DeviceMix:
     def devices(self) -> int:
         """How many devices the closed system holds."""
         targets = sum(n for t, n in self.counts.items() if t not in type_2_types())
-        join_targets = applicability()["8.7.2"].device_types
+        join_targets = _join_targets()
         meters = sum(n for t, n in self.counts.items() if t in join_targets)
         others = sum(n for t, n in self.counts.items() if t in type_2_types())
         return targets + meters * others
@@ -132,6 +133,14 @@ def type_signature(variant: Variant, device_type: str) -> tuple[object, ...]:
             for rule in variant.update_smi_on
         ),
     )
+
+
+def _join_targets() -> frozenset[str]:
+    """The device types a join request with any Other Device applies to (the data's
+    message declarations and applicability): the Business Targets of a mix."""
+    table = messages()
+    joins = [s for s in srvs_doing(table, "join") if table[s].other_devices == "any"]
+    return frozenset(t for srv in joins for t in applicability()[srv].device_types)
 
 
 def _route_signature(route: FirmwareRoute) -> tuple[object, ...]:

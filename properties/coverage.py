@@ -22,6 +22,7 @@ from typing import Any
 from model import join_machine, status_chart
 from model.dsp import Outcome
 from model.machines import Machines
+from model.messages import does
 from model.rulebook import table_rules
 from model.status_chart import OPERATIONAL, StatusState
 from model.variant import Variant
@@ -132,7 +133,7 @@ class Coverage:
             on_route = route is not None and action.srv in (route.deliver, route.activate)
             if outcome.accepted and route is not None and route.exists and on_route:
                 ids.add(f"firmware.routes.{spec.type}")
-            if action.srv == "8.9" and outcome.accepted:
+            if does(variant.messages, action.srv) == "read-device-log" and outcome.accepted:
                 ids.add("joins.reconcile_smi_from_8_9")
         self.hits.update(ids)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from model.dsp import StepNotAllowed, step
+from model.dsp import SRV_STATUS_EVENTS, StepNotAllowed, step
 from model.join_machine import IN_SYNC
 from model.machines import LIVE, Machines
 from model.status_chart import OPERATIONAL, SUSPENDED, TERMINAL
@@ -21,7 +21,7 @@ from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, SUSPENSION_RE
 
 #: Requests that end a device's life are no way back: a decommissioned device is trivially
 #: "in agreement" (assumption: recovery keeps the device in service).
-_ENDS_LIFE = frozenset({"8.3"})
+_ENDS_LIFE = frozenset(srv for srv, e in SRV_STATUS_EVENTS.items() if e == "decommission")
 
 
 def firmware_good_device(
