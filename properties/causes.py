@@ -36,7 +36,7 @@ from model.provenance import ASSUMPTION
 from model.world import Action, CplChange, ManualFix, Request, Setup, World
 from properties import safety
 from properties.decisive import applied_rules
-from properties.explorer import RECOVERABILITY, Exploration
+from properties.explorer import RECOVERABILITY, Exploration, cascades
 from properties.tables import compiled
 
 
@@ -112,10 +112,13 @@ class _Edge:
 
 
 def _local(
-    setup: Setup, world: World, action: Action
+    setup: Setup, world: World, action: Action, cascading: bool = False
 ) -> tuple[tuple[Any, ...], Callable[[World], World]]:
     """The part of the state ``action`` reads (as the explorer's memo does), and how to carry
-    what it wrote from one world into another that agrees on that part."""
+    what it wrote from one world into another that agrees on that part. An action a
+    ``[cascades]`` row follows (``cascading``) reads and writes the whole world."""
+    if cascading:
+        return (world,), lambda after: after
     if isinstance(action, CplChange):
         return (world.cpl, world.devices), lambda after: World(
             after.cpl, after.devices, world.joins
@@ -164,7 +167,7 @@ class _Graph:
     def _compute(self, setup_index: int, world: World) -> Iterator[_Edge]:
         setup = self.e.universe.setups[setup_index]
         for a, action in enumerate(self.e.universe.actions):
-            read, carry = _local(setup, world, action)
+            read, carry = _local(setup, world, action, cascades(self.e.variant, action))
             key = (setup_index, a, read)
             if key not in self.memo:
                 self.memo[key] = self._edge(setup, world, a, action)

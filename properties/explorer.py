@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from model.device_types import DeviceType
-from model.dsp import READ_DEVICE_LOG, StepNotAllowed, step
+from model.dsp import READ_DEVICE_LOG, SRV_STATUS_EVENTS, StepNotAllowed, step
 from model.join_machine import STATES as JOIN_STATES
 from model.status_chart import OPERATIONAL
 from model.variant import Variant
@@ -167,6 +167,18 @@ class Universe:
     starts: tuple[tuple[int, World], ...]
     versions: tuple[str, ...]
     actions: tuple[Action, ...]
+
+
+def cascades(variant: Variant, action: Action) -> bool:
+    """Does ``action`` fire a status chart event the variant's ``[cascades]`` attaches a row
+    to (so that it reads and writes the device's joins too)?"""
+    if not variant.cascades:
+        return False
+    if isinstance(action, DccEvent):
+        return action.event in variant.cascades
+    if isinstance(action, Request):
+        return SRV_STATUS_EVENTS.get(action.srv) in variant.cascades
+    return False
 
 
 def declared(variant: Variant, device_type: str) -> DeviceType | None:
@@ -477,18 +489,29 @@ def _explore(
     setup_mask = layout.setup_mask
     groups: list[tuple[int, list[int]]] = []
     cpl_actions = [a for a, act in enumerate(actions) if isinstance(act, CplChange)]
+    cascading = {a for a, act in enumerate(actions) if cascades(variant, act)}
     for d in range(len(first.devices)):
         mine = [
             a
             for a, act in enumerate(actions)
             if isinstance(act, (Request, DccEvent))
             and act.target == d
+            and a not in cascading
             and not (
                 isinstance(act, Request) and (act.other is not None or act.srv == READ_DEVICE_LOG)
             )
         ]
         if mine:
             groups.append((setup_mask | layout.cpl_mask | layout.device_mask[d], mine))
+        # A life-cycle event with a [cascades] row also ends the device's joins: its group
+        # reads and writes every pair the device is in.
+        mine = [a for a in sorted(cascading) if actions[a].target == d]  # type: ignore[union-attr]
+        if mine:
+            mask = setup_mask | layout.cpl_mask | layout.device_mask[d]
+            for p, pair in enumerate(first.pairs):
+                if d in (pair.target, pair.other):
+                    mask |= layout.join_mask[p]
+            groups.append((mask, mine))
     for p, pair in enumerate(first.pairs):
         mine = [
             a

@@ -47,7 +47,7 @@ from model.errors import InputError
 from model.status_chart import HISTORY, DeviceStatusChart, StatusState
 from model.variant import BUILTIN, Variant, load_variant
 from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, World
-from properties.explorer import Bounds, explore
+from properties.explorer import Bounds, cascades, explore
 from properties.tables import compiled
 from smi_spec.outputs import replace_directory, slug
 from smi_spec.plain import visible
@@ -191,9 +191,12 @@ def _cause(action: Action) -> str:
 _TAKEN: dict[tuple[str, str], tuple[Edge, ...]] = {}
 
 
-def _reads(setup: Setup, world: World, action: Action) -> tuple[Any, ...]:
+def _reads(setup: Setup, world: World, action: Action, cascading: bool = False) -> tuple[Any, ...]:
     """The part of the world the DSP reads for ``action`` (the signatures of ``model.dsp``'s
-    handlers, as the explorer's memo uses them): equal parts give equal machine calls."""
+    handlers, as the explorer's memo uses them): equal parts give equal machine calls. An
+    action a ``[cascades]`` row follows (``cascading``) reads every join too."""
+    if cascading:
+        return (world.cpl, world.devices[getattr(action, "target", 0)], world.joins)
     if isinstance(action, CplChange):
         return (world.cpl, world.devices)
     if isinstance(action, ManualFix):
@@ -251,7 +254,7 @@ def taken_edges(variant: Variant) -> tuple[Edge, ...]:
         setup_index, world, _ = exploration.decode(n)
         setup = exploration.universe.setups[setup_index]
         for action in exploration.universe.actions:
-            local = (setup_index, action, _reads(setup, world, action))
+            local = (setup_index, action, _reads(setup, world, action, cascades(variant, action)))
             if local in done:
                 continue
             done.add(local)
