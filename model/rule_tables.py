@@ -112,6 +112,8 @@ class UpdateRule:
     source: str = ""
     #: Only a message that carries this outcome (a device alert's ``ActivationSuccess``).
     outcome: str | None = None
+    #: The alert is a DCC alert (``dcc-alert:NAME``), not one from the device.
+    dcc: bool = False
 
     @property
     def srv(self) -> str:
@@ -138,7 +140,8 @@ class UpdateRule:
         return success or self.kind != "success"
 
     def __str__(self) -> str:
-        text = f"{ALERT_PREFIX}{self.message}" if self.kind == "alert" else self.base()
+        prefix = DCC_ALERT_PREFIX if self.dcc else ALERT_PREFIX
+        text = f"{prefix}{self.message}" if self.kind == "alert" else self.base()
         conditions = []
         if self.statuses is not None:
             conditions.append("while " + "/".join(sorted(self.statuses)))

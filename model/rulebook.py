@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from model.alerts import device_alerts
 from model.catalogue import applicability
-from model.device_types import device_types
 from model.variant import Variant
 
 
@@ -120,7 +120,7 @@ def other_rows(v: Variant) -> list[dict[str, Any]]:
             d.source,
             d.why,
         )
-        for t, d in device_types().items()
+        for t, d in v.device_types.items()
     ]
     return rows
 
@@ -155,6 +155,22 @@ def rulebook_rows(v: Variant) -> list[dict[str, Any]]:
     rows += [
         _row("cascades", f"cascades.{event}", c.describe(), c.source, c.why)
         for event, c in v.cascades.items()
+    ]
+    rows += [
+        _row("events", f"events.{event}", e.describe(), e.source, e.why)
+        for event, e in v.events.items()
+    ]
+    rows += [
+        _row(
+            "alerts",
+            f"alerts.{name}",
+            f"{a.kind} alert {a.name}, carrying a firmware version"
+            + (f" ({', '.join(a.outcomes.values())})" if a.outcomes else ""),
+            a.source,
+            a.why,
+        )
+        for name, a in v.alerts.items()
+        if name not in device_alerts()
     ]
     return rows
 

@@ -565,6 +565,7 @@ def _update_rule(rows: _Rows, entry: dict[str, Any], index: int, default_source:
         frozenset(types) if types is not None else None,
         source,
         outcome,
+        message.startswith("dcc-alert:"),
     )
 
 

@@ -182,6 +182,9 @@ _ROW_TABLES: Final = (
     "roles[",
     "messages[",
     "cascades.",
+    "events.",
+    "alerts.",
+    "device_types.",
 )
 
 
@@ -216,7 +219,8 @@ def table_row_changes(a: Variant, b: Variant) -> list[dict[str, Any]]:
 
 def _rule_text(rule: UpdateRule) -> str:
     if rule.kind == "alert":
-        text = f"a device alert {rule.message} carrying a firmware version"
+        who = "a DCC alert" if rule.dcc else "a device alert"
+        text = f"{who} {rule.message} carrying a firmware version"
     elif rule.kind == "success":
         text = f"an SR{rule.message} response reporting success"
     else:
@@ -339,18 +343,19 @@ def verdict_changes(a: Variant, b: Variant) -> list[dict[str, Any]]:
     items = []
     for (property_id, subject), result in after.items():
         old = before.get((property_id, subject))
-        if old is None or old.verdict == result.verdict:
+        if old is not None and old.verdict == result.verdict:
             continue
+        was = old.verdict if old is not None else "not explored"
         items.append(
             {
                 "property": result.id,
                 "subject": subject,
-                "from": old.verdict,
+                "from": was,
                 "to": result.verdict,
                 "expected": result.expected,
                 "as_expected": result.verdict == result.expected,
                 "why": result.why,
-                "text": f"{result.id} for {subject}: {old.verdict} → {result.verdict}",
+                "text": f"{result.id} for {subject}: {was} → {result.verdict}",
                 "source": ",".join(b.sources) or "assumption",
             }
         )
