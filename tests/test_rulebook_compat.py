@@ -13,31 +13,38 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, cli_json
+from model.variant import load_variant
+from properties.compose import explore_systems
+from properties.explorer import Bounds, default_systems
+from properties.ids import PROPERTY_IDS
+from tests.conftest import ROOT
 
 FIXTURE = json.loads(
     (ROOT / "tests" / "fixtures" / "verdicts_before_rulebook.json").read_text(encoding="utf-8")
 )
 
 
-def verdicts(document: dict[str, Any]) -> dict[str, Any]:
-    (variant,) = document["variants"]
+def verdicts(name: str) -> dict[str, Any]:
+    """What ``check`` reports for a variant, computed as ``check`` does it (the same
+    systems, the same graphs) without the cause search, which the fixture does not hold."""
+    ref = name if not name.endswith(".toml") else str(ROOT / "docs" / "variants" / name)
+    variant = load_variant(ref)
+    explorations = explore_systems(variant, Bounds(), PROPERTY_IDS, default_systems(variant))
+    by_property: dict[str, dict[str, str]] = {}
+    for e in explorations:
+        for p in e.properties:
+            if p.subject is not None:
+                by_property.setdefault(p.id, {})[p.subject] = p.verdict
     return {
-        "states": variant["states"],
-        "transitions": variant["transitions"],
-        "verdicts": {
-            p["id"]: {s: r["verdict"] for s, r in sorted(p.get("by_subject", {}).items())}
-            or p["verdict"]
-            for p in variant["properties"]
-        },
+        "states": sum(e.states for e in explorations),
+        "transitions": sum(e.transitions for e in explorations),
+        "verdicts": {k: dict(sorted(v.items())) for k, v in by_property.items()},
     }
 
 
 @pytest.mark.parametrize("name", sorted(FIXTURE["variants"]))
 def test_a_variant_of_before_the_rulebook_keeps_its_verdicts(name: str) -> None:
-    ref = name if not name.endswith(".toml") else f"docs/variants/{name}"
-    document = cli_json("check", "--variant", ref, "--format", "json")
-    assert verdicts(document) == FIXTURE["variants"][name]
+    assert verdicts(name) == FIXTURE["variants"][name]
 
 
 def test_the_fixture_covers_every_built_in_and_names_a_violation() -> None:
