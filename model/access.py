@@ -22,14 +22,16 @@ def authorise(
     command_variant: int | None = None,
     smets: int | None = None,
     role: str | None = None,
+    image_listed: bool | None = None,
 ) -> Decision:
     """The pipeline's decision (applicability first when the device type is known, then the
     sender's role, then check E5, in the variant's order). Each decision is taken once per
     variant and remembered."""
-    key = (srv, status, device_type, command_variant, smets, role)
+    key = (srv, status, device_type, command_variant, smets, role, image_listed)
     known = variant.decisions.get(key)
     if known is not None:
         return known  # type: ignore[return-value]
-    decision = decide(variant, Asked(srv, status, device_type, command_variant, smets, role))
+    asked = Asked(srv, status, device_type, command_variant, smets, role, image_listed)
+    decision = decide(variant, asked)
     variant.decisions[key] = decision
     return decision

@@ -87,10 +87,16 @@ class Outcome:
 
 
 def gate(
-    variant: Variant, spec: DeviceSpec, state: DeviceState, request: Request
+    variant: Variant,
+    spec: DeviceSpec,
+    state: DeviceState,
+    request: Request,
+    cpl: frozenset[str] | None = None,
 ) -> tuple[Decision, Outcome | None]:
-    """Applicability, then check E5, for a request to this device; the rejection's outcome
-    when either fails."""
+    """The variant's pipeline of checks for a request to this device (applicability, the
+    sender's role, check E5; the CPL check on the image it delivers where the pipeline has
+    one); the rejection's outcome when one fails."""
+    checks_image = cpl is not None and request.image is not None and variant.checks_images
     decision = authorise(
         variant,
         request.srv,
@@ -99,6 +105,7 @@ def gate(
         request.command_variant,
         spec.smets,
         request.role,
+        (request.image in cpl) if checks_image and cpl is not None else None,
     )
     if decision.accepted:
         return decision, None
@@ -245,7 +252,7 @@ def serve_device_request(
         raise StepNotAllowed(
             f"SR{entry.srv} is a Non-Device Request: there is no device response to lose"
         )
-    decision, rejection = gate(variant, spec, state, request)
+    decision, rejection = gate(variant, spec, state, request, cpl)
     if rejection is not None:
         return state, rejection
     refusal = _refuse_life_cycle_while_suspended(variant, state, request, machines)
@@ -660,6 +667,7 @@ def serve_many(
             action.command_variant,
             spec.smets,
             action.role,
+            (action.image in world.cpl) if action.image and variant.checks_images else None,
         )
         decisions.append(decision)
         if not decision.accepted:

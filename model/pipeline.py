@@ -31,6 +31,8 @@ class Asked:
     command_variant: int | None = None
     smets: int | None = None
     role: str | None = None
+    #: Whether the firmware image the request delivers is on the CPL (None: no image).
+    image_listed: bool | None = None
 
 
 def check_role(variant: Variant, srv: str, role: str | None) -> Decision:
@@ -70,6 +72,19 @@ def _e5(variant: Variant, asked: Asked) -> Decision | None:
     return check_e5(variant, asked.srv, asked.status, asked.command_variant, asked.smets)
 
 
+def _cpl_image(variant: Variant, asked: Asked) -> Decision | None:
+    """The CPL check on a firmware image: an image off the CPL is refused with the check's
+    own code (a variant adds this check; without it, such an image is bad input)."""
+    if asked.image_listed is None:
+        return None
+    row = next(r for r in variant.pipeline if r.check == "cpl-image")
+    rule_id = f"pipeline.checks[{variant.pipeline.index(row)}]"
+    if asked.image_listed:
+        return Decision(True, None, Rule(rule_id, "the image is on the CPL", row.source))
+    text = f"the image is not on the CPL: rejected with {row.reject_code}"
+    return Decision(False, row.reject_code, Rule(rule_id, text, row.source))
+
+
 def _join_validation(variant: Variant, asked: Asked) -> Decision | None:
     """Decided later, against the SMI's join record (``model.dsp``): here it only says
     whether it will run."""
@@ -81,6 +96,7 @@ _CHECKS: dict[str, Callable[[Variant, Asked], Decision | None]] = {
     "role": _role,
     "e5": _e5,
     "join-validation": _join_validation,
+    "cpl-image": _cpl_image,
 }
 
 
@@ -127,7 +143,7 @@ def _traced(
         return base | _join_trace(variant, asked)
     decision = _CHECKS[row.check](variant, asked)
     if decision is None:
-        text = "no device type given"
+        text = "no device type given" if row.check == "applicability" else "no image given"
         return base | {"result": "not checked", "rule_id": "", "text": text, "source": ""}
     result = "passed" if decision.accepted else f"rejected {decision.response_code}"
     rule = decision.rule

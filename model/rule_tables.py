@@ -235,7 +235,7 @@ class CplRules:
         return next((r for r in self.reasons if r.reason == name), None)
 
 
-CHECKS: Final = ("applicability", "role", "e5", "join-validation")
+CHECKS: Final = ("applicability", "role", "e5", "join-validation", "cpl-image")
 #: Events outside the status chart a variant can attach rules to (``[events.NAME]``).
 ACTOR_EVENTS: Final = ("change_of_supplier",)
 #: What such an event can clear on a device: ``image``, the firmware image the outgoing
@@ -266,6 +266,8 @@ class PipelineCheck:
     check: str
     source: str
     why: str
+    #: The response code a ``cpl-image`` check refuses with (the model's name by default).
+    reject_code: str = "DSP:IMAGE_NOT_ON_CPL"
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,6 +150,11 @@ class Variant:
         row: Applicability | ApplicabilityRow = self.applicability.get(srv) or applicability()[srv]
         return device_type in row.device_types, row
 
+    @property
+    def checks_images(self) -> bool:
+        """The pipeline has the CPL check on a firmware image (``cpl-image``)."""
+        return any(row.check == "cpl-image" for row in self.pipeline)
+
     def route(self, device_type: str, smets: int | None = None) -> FirmwareRoute | None:
         """The type's firmware route, for a device of SMETS generation ``smets`` where the
         route has a row of its own for it."""

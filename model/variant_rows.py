@@ -67,7 +67,7 @@ def pipeline(m: Merged) -> tuple[PipelineCheck, ...]:
     default = m.key_sources.get("pipeline.checks", "assumption")
     result: list[PipelineCheck] = []
     for index, entry in enumerate(table.get("checks", [{"check": c} for c in CHECKS])):
-        if not isinstance(entry, dict) or set(entry) - {"check", "source", "why"}:
+        if not isinstance(entry, dict) or set(entry) - {"check", "source", "why", "reject_code"}:
             raise where.error(
                 "pipeline",
                 "checks",
@@ -86,11 +86,12 @@ def pipeline(m: Merged) -> tuple[PipelineCheck, ...]:
             raise where.error(
                 "pipeline", "checks", f"entry {index + 1}: {check} listed twice", index
             )
-        result.append(
-            PipelineCheck(
-                check, _source(entry, default, where, "pipeline"), str(entry.get("why", ""))
-            )
-        )
+        code = str(entry.get("reject_code", "DSP:IMAGE_NOT_ON_CPL"))
+        if not re.fullmatch(r"E\w+|[A-Z]+:\w+", code):
+            raise where.error("pipeline", "checks", f"entry {index + 1}: bad reject_code", index)
+        why = str(entry.get("why", ""))
+        source = _source(entry, default, where, "pipeline")
+        result.append(PipelineCheck(check, source, why, code))
     return tuple(result)
 
 

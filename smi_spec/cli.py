@@ -211,6 +211,13 @@ def explain_command(
     role: Annotated[
         str | None, typer.Option("--role", help="the sender's Service User role, e.g. IS")
     ] = None,
+    image_on_cpl: Annotated[
+        bool | None,
+        typer.Option(
+            "--image-on-cpl/--image-off-cpl",
+            help="the request delivers a firmware image on (off) the CPL",
+        ),
+    ] = None,
     format: FormatOption = Format.text,
 ) -> None:
     """The DSP's access decision for one SR: every check of the variant's pipeline in order
@@ -225,9 +232,10 @@ def explain_command(
         raise InputError(f"unknown device type {device_type!r}; expected one of {known}")
     srv = _srv_argument(srv)
     check_role_code(role)
-    decision = authorise(rules, srv, status, device_type, command_variant, smets, role)
+    listed = image_on_cpl if rules.checks_images else None
+    decision = authorise(rules, srv, status, device_type, command_variant, smets, role, listed)
     later = later_checks(rules, srv)
-    asked = Asked(srv, status, device_type, command_variant, smets, role)
+    asked = Asked(srv, status, device_type, command_variant, smets, role, image_on_cpl)
     checks = trace(rules, asked)
     document = {
         "srv": srv,

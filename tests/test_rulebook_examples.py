@@ -342,3 +342,50 @@ def test_an_unknown_table_is_an_error_at_its_line(tmp_path: Path) -> None:
     )
     path.write_text('id = "v"\nextends = "mp105"\n\n[messages."11.1"]\ndoes = "teleport"\n')
     assert_one_line_error(cli("explain", "11.2", "--variant", str(path)), "does")
+
+
+# --- the CPL check on a firmware image, a check a variant adds ----------------------------------
+
+CPL_IMAGE = """id = "v"
+extends = "mp105"
+[pipeline]
+checks = [
+  { check = "applicability", source = "assumption" },
+  { check = "role", source = "assumption" },
+  { check = "cpl-image", reject_code = "DSP:IMAGE_NOT_ON_CPL", source = "assumption" },
+  { check = "e5", source = "seed:MP105" },
+  { check = "join-validation", source = "seed:MP178" },
+]
+"""
+
+
+def test_an_off_cpl_image_is_refused_by_the_pipeline_where_a_variant_adds_the_check(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v.toml"
+    path.write_text(CPL_IMAGE)
+    v = load_variant(str(path))
+    setup = one_device("ESME")
+    world = World(frozenset({"F1"}), (DeviceState("commissioned", None, "F1", "F1"),))
+    after, outcome = step(setup, world, Request("11.1", 0, image="F9"), v, LIVE)
+    assert (outcome.accepted, outcome.response_code) == (False, "DSP:IMAGE_NOT_ON_CPL")
+    assert after == world
+    on_cpl = step(setup, world, Request("11.1", 0, image="F1"), v, LIVE)[1]
+    assert on_cpl.accepted and on_cpl.rule is not None and on_cpl.rule.id.startswith("e5.")
+    with pytest.raises(StepNotAllowed, match="not on the CPL"):
+        step(setup, world, Request("11.1", 0, image="F9"), load_variant("mp105"), LIVE)
+    document = cli_json(
+        "explain",
+        "11.1",
+        "--variant",
+        str(path),
+        "--status",
+        "commissioned",
+        "--device-type",
+        "ESME",
+        "--image-off-cpl",
+    )
+    assert [c["result"] for c in document["checks"]][2:4] == [
+        "rejected DSP:IMAGE_NOT_ON_CPL",
+        "not reached",
+    ]
