@@ -3,6 +3,7 @@ interprets with no code change: each test fails if the rulebook row it needs is 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -389,3 +390,25 @@ def test_an_off_cpl_image_is_refused_by_the_pipeline_where_a_variant_adds_the_ch
         "rejected DSP:IMAGE_NOT_ON_CPL",
         "not reached",
     ]
+
+
+# --- no branch per device type, SRV or alert in the DSP and the properties ------------------
+
+BRANCH = re.compile(
+    r"if .*device_type ==|\.type ==|[\"'][0-9]+\.[0-9][0-9.]*[\"']"
+    r"|[\"'](CS09|DeviceSuspended|DeviceRestored|FirmwareVersionMismatch)[\"']"
+)
+
+
+def test_the_dsp_and_the_properties_name_no_device_type_srv_or_alert() -> None:
+    assert BRANCH.search('    if request.srv == "11.2":')  # what it would catch
+    assert BRANCH.search("    if spec.type == 'ESME':")
+    files = [ROOT / "model" / "dsp.py", ROOT / "model" / "access.py"]
+    files += sorted((ROOT / "properties").glob("*.py"))
+    found = [
+        f"{path.name}:{n}: {line.strip()}"
+        for path in files
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if BRANCH.search(line) and not line.lstrip().startswith("#")
+    ]
+    assert found == []
