@@ -3,13 +3,21 @@ interprets with no code change: each test fails if the rulebook row it needs is 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from model.access import authorise, check_applicable, check_e5
 from model.dsp import StepNotAllowed, step
 from model.machines import LIVE
+from model.pipeline import Asked, check_role
+from model.pipeline import trace as pipeline_trace
+from model.rule_tables import PipelineCheck
+from model.status_chart import STATUSES
 from model.variant import load_variant
 from model.world import (
     CplChange,
@@ -412,3 +420,49 @@ def test_the_dsp_and_the_properties_name_no_device_type_srv_or_alert() -> None:
         if BRANCH.search(line) and not line.lstrip().startswith("#")
     ]
     assert found == []
+
+
+# --- the pipeline's decision, against its checks taken one by one --------------------------
+
+ORDERS = st.permutations(["applicability", "role", "e5", "join-validation"]).flatmap(
+    lambda order: st.integers(0, len(order)).map(lambda n: tuple(order[:n]))
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    order=ORDERS,
+    srv=st.sampled_from(["11.1", "11.2", "11.3", "8.3", "8.8.2", "6.23", "2.2"]),
+    status=st.sampled_from(list(STATUSES)),
+    device_type=st.sampled_from(["ESME", "PPMID", "IHD", None]),
+    role=st.sampled_from(["IS", "GS", "OU", None]),
+)
+def test_the_first_failing_check_in_the_variants_order_decides(
+    order: tuple[str, ...], srv: str, status: str, device_type: str | None, role: str | None
+) -> None:
+    rules = dataclasses.replace(
+        load_variant(str(VARIANTS / "role-restriction-sr11-1.toml")),
+        pipeline=tuple(PipelineCheck(c, "assumption", "") for c in order),
+    )
+    one_by_one = {
+        "applicability": None if device_type is None else check_applicable(rules, srv, device_type),
+        "role": check_role(rules, srv, role),
+        "e5": check_e5(rules, srv, status),
+        "join-validation": None,
+    }
+    ran = [one_by_one[c] for c in order if one_by_one[c] is not None]
+    refused = [d for d in ran if d is not None and not d.accepted]
+    decision = authorise(rules, srv, status, device_type, role=role)
+    if refused:
+        assert (decision.accepted, decision.rule) == (False, refused[0].rule)
+    else:
+        assert decision.accepted
+        if "e5" in order:
+            assert decision.rule == one_by_one["e5"].rule  # type: ignore[union-attr]
+    trace = pipeline_trace(rules, Asked(srv, status, device_type, role=role))
+    assert [row["check"] for row in trace] == list(order)
+    results = [row["result"] for row in trace]
+    rejected = [n for n, r in enumerate(results) if r.startswith("rejected")]
+    assert len(rejected) <= 1
+    if rejected:
+        assert all(r == "not reached" for r in results[rejected[0] + 1 :])
