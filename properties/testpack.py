@@ -32,8 +32,10 @@ from properties.explorer import (
     Universe,
     default_systems,
     explore,
+    explore_all,
     universe,
 )
+from properties.recoverability import GOOD
 from properties.tables import compiled
 
 
@@ -64,7 +66,8 @@ class Search:
     universe: Universe
     #: For each row or transition id: the shortest case that exercises it.
     witnesses: dict[str, Case] = field(default_factory=dict)
-    #: For each property: the shortest case whose last transition arms it.
+    #: For each property: the shortest case whose last transition arms it (a safety
+    #: property's precondition met, a recoverability property's good states left).
     armed: dict[str, Case] = field(default_factory=dict)
     states: int = 0
     transitions: int = 0
@@ -115,6 +118,11 @@ def search(variant: Variant, bounds: Bounds, system: System, system_index: int =
             if nxt not in seen:
                 seen[nxt] = (start, actions, covers)
                 queue.append(nxt)
+                # A recoverability property is put to the test in a state that is not good.
+                for property_id, good in GOOD.items():
+                    if property_id not in found.armed and not good(setup, after):
+                        case = Case(system, system_index, start, actions, covers)
+                        found.armed[property_id] = case
     found.states = len(seen)
     return found
 
@@ -231,9 +239,13 @@ def unreached(
     held = {t for s in searches for t in (s.system.target, s.system.other) if t}
     reached_at: dict[str, str] = {}
     for flag, bounds in LARGER:
-        for s in search_all(variant, bounds, [s.system for s in searches]):
-            for rule_id in s.witnesses:
-                reached_at.setdefault(rule_id, flag)
+        # The explorer's own rule coverage at those bounds: what is reachable there at all.
+        systems = [s.system for s in searches]
+        for exploration in explore_all(variant, bounds, (), systems, coverage=True):
+            assert exploration.coverage is not None
+            for rule_id, hits in exploration.coverage.hits.items():
+                if hits:
+                    reached_at.setdefault(rule_id, flag)
     rows = {r["rule"]: r for r in _table_rows(variant)}
     return [
         {**r, "why": _why(r["id"], rows.get(r["id"], {}), reached_at, sent, held)} for r in missing
