@@ -330,3 +330,112 @@ def test_a_bad_adapter_is_one_line(mp105_pack: Path, adapter: str, message: str)
 def test_a_directory_that_is_not_a_pack_is_one_line(tmp_path: Path) -> None:
     done = cli("conform", str(tmp_path), "--adapter", ADAPTER)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
+
+
+# --- the guide's examples and the HTTP adapter --------------------------------------------
+
+
+def _guide_commands() -> list[tuple[str, int]]:
+    """The shell lines of docs/tester.md's test-pack block, with the exit code each says."""
+    text = (ROOT / "docs" / "tester.md").read_text(encoding="utf-8")
+    block = text.split("<!-- doc-examples:", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = []
+    for line in block.splitlines():
+        command, _, comment = line.partition("  #")
+        commands.append((command.strip(), 1 if "exit 1" in comment else 0))
+    return commands
+
+
+@pytest.mark.slow
+def test_the_guides_pack_examples_run_with_their_exit_codes(tmp_path: Path) -> None:
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    commands = _guide_commands()
+    assert len(commands) == 5
+    for command, code in commands:
+        done = subprocess.run(
+            ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == code, (command, done.stderr)
+    assert len(_cases(tmp_path / "packs" / "mp105-top5")) == 5
+
+
+class _ModelOverHttp:
+    """A DUIS endpoint over HTTP, as DCC Boxed has, backed by the model (for the adapter)."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from smi_spec import model_adapter
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _send(self, body: bytes | None, kind: str) -> None:
+                self.send_response(200 if body else 204)
+                self.send_header("Content-Type", kind)
+                self.end_headers()
+                if body:
+                    self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                view = model_adapter.smi_view(model_adapter._current[0])
+                self._send(json.dumps(view).encode(), "application/json")
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if self.path == "/duis":
+                    answer = model_adapter.adapter(
+                        {
+                            "event": "request",
+                            "xml": body,
+                            "lose_response": self.headers.get("X-Lose-Response") == "true",
+                            "lose_alert": self.headers.get("X-Lose-Alert") == "true",
+                        }
+                    )
+                    self._send(answer["response"], "application/xml")
+                else:
+                    model_adapter.adapter(json.loads(body))
+                    self._send(None, "application/json")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_http_adapter_of_the_guide_runs_a_pack_against_an_endpoint(
+    mp105_pack: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    from smi_spec import conform
+
+    spec = importlib.util.spec_from_file_location(
+        "http_adapter", ROOT / "docs" / "adapters" / "http_adapter.py"
+    )
+    assert spec is not None and spec.loader is not None
+    http_adapter = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(http_adapter)
+    endpoint = _ModelOverHttp()
+    try:
+        monkeypatch.setenv("SMI_SPEC_ENDPOINT", endpoint.url)
+        monkeypatch.setenv("SMI_SPEC_VARIANT", "mp105")
+        result = conform.run(mp105_pack, http_adapter.adapter)
+        assert result["failed"] == 0, result["first_difference"]
+        monkeypatch.setenv("SMI_SPEC_VARIANT", "baseline")
+        result = conform.run(mp105_pack, http_adapter.adapter)
+        first = result["first_difference"]
+        assert first["differences"][0] == {
+            "what": "response code",
+            "expected": "I0",
+            "actual": "E51",
+        }
+    finally:
+        endpoint.close()
