@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from model.dsp import StepNotAllowed, step
+from model.dsp import READ_DEVICE_LOG, StepNotAllowed, step
 from model.variant import Variant
-from model.world import Request, World
+from model.world import Action, DccEvent, DeviceState, ManualFix, Request, Setup, World
 from properties.armed import armed_by
 from properties.coverage import CountingMachines, Coverage, report
 from properties.explorer import (
@@ -73,10 +74,18 @@ class Search:
     transitions: int = 0
 
 
-def search(variant: Variant, bounds: Bounds, system: System, system_index: int = 0) -> Search:
-    """Breadth-first search of one closed system, noting what every transition exercises."""
+def search(
+    variant: Variant,
+    bounds: Bounds,
+    system: System,
+    system_index: int = 0,
+    *,
+    memoise: bool = True,
+) -> Search:
+    """Breadth-first search of one closed system, noting what every transition exercises
+    (``memoise=False`` steps every transition afresh: the same result, slower)."""
     world_of = universe(bounds, variant, system)
-    machines = CountingMachines(compiled())
+    stepper = _Stepper(variant, memoise)
     found = Search(system, system_index, world_of)
     # State: (setup index, world, lost so far) -> (start index, actions, rows on the way).
     seen: dict[tuple[int, World, int], tuple[int, tuple[int, ...], frozenset[str]]] = {}
@@ -97,21 +106,16 @@ def search(variant: Variant, bounds: Bounds, system: System, system_index: int =
             faulty = isinstance(action, Request) and action.faulty
             if faulty and lost >= bounds.max_lost:
                 continue
-            try:
-                after, outcome = step(setup, before, action, variant, machines)
-            except StepNotAllowed:
-                machines.fired.clear()
+            taken = stepper(setup_index, setup, before, a, action)
+            if taken is None:
                 continue
-            counted = Coverage()
-            counted.record(setup, before, action, after, outcome, variant, machines.fired)
-            machines.fired.clear()
+            after, ids, armed = taken
             found.transitions += 1
-            ids = frozenset(counted.hits)
             covers = on_way | ids
             actions = (*path, a)
             for rule_id in sorted(ids - found.witnesses.keys()):
                 found.witnesses[rule_id] = Case(system, system_index, start, actions, covers)
-            for property_id in armed_by(setup, before, action, after, outcome):
+            for property_id in armed:
                 if property_id not in found.armed:
                     found.armed[property_id] = Case(system, system_index, start, actions, covers)
             nxt = (setup_index, after, lost + int(faulty))
@@ -125,6 +129,84 @@ def search(variant: Variant, bounds: Bounds, system: System, system_index: int =
                         found.armed[property_id] = case
     found.states = len(seen)
     return found
+
+
+_Taken = tuple[World, frozenset[str], tuple[str, ...]]
+_Effect = tuple[tuple[DeviceState, tuple[str, ...]], frozenset[str], tuple[str, ...]]
+
+
+class _Stepper:
+    """One transition through the DSP, with the rows it exercised and the properties it
+    arms, memoised as the explorer memoises it: on the part of the state the action reads
+    (``properties.explorer`` action groups), its effect written back there. A CPL change
+    reads every device and is stepped each time."""
+
+    def __init__(self, variant: Variant, memoise: bool = True) -> None:
+        self.variant = variant
+        self.memoise = memoise
+        self.machines = CountingMachines(compiled())
+        self.memo: dict[tuple[Any, ...], _Effect | None] = {}
+
+    def __call__(
+        self, setup_index: int, setup: Setup, before: World, a: int, action: Action
+    ) -> _Taken | None:
+        reads = _reads(setup, action) if self.memoise else None
+        if reads is None:
+            return self._step(setup, before, action)
+        device, pairs, cpl = reads
+        key = (
+            setup_index,
+            a,
+            before.cpl if cpl else None,
+            before.devices[device],
+            tuple(before.joins[p] for p in pairs),
+        )
+        if key not in self.memo:
+            taken = self._step(setup, before, action)
+            self.memo[key] = None
+            if taken is not None:
+                after, ids, armed = taken
+                written = (after.devices[device], tuple(after.joins[p] for p in pairs))
+                self.memo[key] = (written, ids, armed)
+        effect = self.memo[key]
+        if effect is None:
+            return None
+        (state, joins), ids, armed = effect
+        devices = list(before.devices)
+        devices[device] = state
+        new_joins = list(before.joins)
+        for p, j in zip(pairs, joins, strict=True):
+            new_joins[p] = j
+        return World(before.cpl, tuple(devices), tuple(new_joins)), ids, armed
+
+    def _step(self, setup: Setup, before: World, action: Action) -> _Taken | None:
+        machines = self.machines
+        try:
+            after, outcome = step(setup, before, action, self.variant, machines)
+        except StepNotAllowed:
+            machines.fired.clear()
+            return None
+        counted = Coverage()
+        counted.record(setup, before, action, after, outcome, self.variant, machines.fired)
+        machines.fired.clear()
+        armed = tuple(armed_by(setup, before, action, after, outcome))
+        return after, frozenset(counted.hits), armed
+
+
+def _reads(setup: Setup, action: Action) -> tuple[int, tuple[int, ...], bool] | None:
+    """What an action reads and writes (``model.dsp.step``): its device, the join pairs,
+    and whether the CPL; None for a CPL change, which reads and writes every device."""
+    if isinstance(action, ManualFix):
+        return setup.pairs[action.pair].target, (action.pair,), False
+    if isinstance(action, DccEvent):
+        return action.target, (), False
+    if not isinstance(action, Request):
+        return None
+    if action.other is not None:
+        return action.target, (setup.pair_index(action.target, action.other),), False
+    if action.srv == READ_DEVICE_LOG:
+        return action.target, setup.pairs_of(action.target), False
+    return action.target, (), True
 
 
 def search_all(

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from model.variant import load_variant
 from properties.coverage import Coverage
-from properties.explorer import System, explore_all
-from properties.testpack import Case, select
+from properties.explorer import DEFAULT_BOUNDS, System, explore_all
+from properties.testpack import Case, search, select
 from tests.conftest import ROOT, SHARED, cli, needs_shared
 
 REFERENCE = SHARED / "reference"
@@ -238,6 +238,23 @@ def test_a_pack_is_byte_identical_from_run_to_run(mp105_pack: Path, tmp_path: Pa
     assert names == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
     for name in names:
         assert (mp105_pack / name).read_bytes() == (again / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(
+    "system",
+    [
+        System("PPMID"),
+        pytest.param(System("ESME", "CAD"), marks=pytest.mark.slow),
+    ],
+)
+def test_the_memoised_search_finds_what_stepping_every_transition_finds(system: System) -> None:
+    """Memoised on the part of the state an action reads, as the explorer memoises: a
+    wrong key (a join request keyed without its pair) would change a witness or a count."""
+    variant = load_variant("mp105")
+    fast = search(variant, DEFAULT_BOUNDS, system)
+    slow = search(variant, DEFAULT_BOUNDS, system, memoise=False)
+    assert (fast.states, fast.transitions) == (slow.states, slow.transitions)
+    assert fast.witnesses == slow.witnesses and fast.armed == slow.armed
 
 
 # --- minimal and diverse ------------------------------------------------------------------
