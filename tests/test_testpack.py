@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.variant import load_variant
@@ -53,14 +53,20 @@ def _write_pack(root: Path, variant: str, seed: str = "0") -> Path:
     return target
 
 
+def _run_root(factory: pytest.TempPathFactory) -> Path:
+    """This run's temporary root, shared by its xdist workers (each has a directory in it)."""
+    base = factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def mp105_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _write_pack(tmp_path_factory.getbasetemp().parent, "mp105")
+    return _write_pack(_run_root(tmp_path_factory), "mp105")
 
 
 @pytest.fixture(scope="session")
 def mp178_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _write_pack(tmp_path_factory.getbasetemp().parent, "mp178")
+    return _write_pack(_run_root(tmp_path_factory), "mp178")
 
 
 def _manifest(pack: Path) -> dict[str, Any]:
@@ -226,6 +232,49 @@ def test_the_runner_reports_a_wrong_smi_state_and_a_crashing_adapter(
     result = conform.run(mp105_pack, broken)
     assert result["passed"] == 0
     assert "RuntimeError: no route to host" in result["cases"][0]["differences"][0]
+
+
+@settings(max_examples=15)
+@given(st.data())
+def test_a_seeded_wrong_answer_is_reported_at_its_step(
+    mp105_pack: Path, data: st.DataObject
+) -> None:
+    """A system that answers one request with another code (E51 for I0, I0 otherwise)
+    fails exactly that case, at exactly that step, with both codes shown."""
+    from smi_spec import conform, model_adapter
+
+    answered = [
+        (c["case"], s["step"], s["expected"]["duis_response_code"])
+        for c in _cases(mp105_pack)
+        for s in c["steps"]
+        if s["response"]
+    ]
+    case, number, code = data.draw(st.sampled_from(answered))
+    wrong = "E51" if code == "I0" else "I0"
+    seen = {"case": "", "step": 0}
+
+    def defective(event: dict[str, Any]) -> Any:
+        if event["event"] == "start":
+            seen.update(case=event["case"], step=0)
+        else:
+            seen["step"] += 1
+        answer = model_adapter.adapter(event)
+        if (seen["case"], seen["step"]) == (case, number):
+            answer = {
+                "response": answer["response"].replace(
+                    f"<sr:ResponseCode>{code}<".encode(), f"<sr:ResponseCode>{wrong}<".encode()
+                )
+            }
+        return answer
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SMI_SPEC_VARIANT", "mp105")
+        result = conform.run(mp105_pack, defective)
+    failed = [c for c in result["cases"] if not c["passed"]]
+    assert [(c["case"], c["step"]) for c in failed] == [(case, number)]
+    assert failed[0]["differences"] == [
+        {"what": "response code", "expected": code, "actual": wrong}
+    ]
 
 
 @pytest.mark.slow
