@@ -258,7 +258,9 @@ def property_cases(
         result = exploration.result(property_id)
         if result.verdict == "violated":
             for cause in causes(exploration, property_id, limit):
-                if any(a < 0 for a in cause.actions):  # the catalogue sweep: no request to send
+                # The catalogue sweep has no request to send; every other cause starts at
+                # one of the explorer's starts, which are the search's.
+                if any(a < 0 for a in cause.actions) or cause.start not in s.universe.starts:
                     continue
                 start = s.universe.starts.index(cause.start)
                 covers = case_covers(variant, s, start, cause.actions)
