@@ -51,7 +51,7 @@ _KINDS: Final = (
 _KEYS: Final = {
     "request": {"request", "device", "other", "image", "lose_response", "logged", "note"},
     "inline": {"inline", "lose_response", "logged", "note"},
-    "response": {"response", "note"},
+    "response": {"response", "firmware_version", "note"},
     "response_lost": {"response_lost", "note"},
     "cpl_remove": {"cpl_remove", "note"},
     "cpl_add": {"cpl_add", "note"},
@@ -387,11 +387,14 @@ def _response(event: Event, base: Path, eui64: dict[str, str]) -> None:
             raise ScenarioError(str(exc)) from None
         event.request_id = response.request_id
         event.srv = response.srv
+        # A real response carries the device's version in its GBCS payload, which is not
+        # decoded: the log line says it, as "firmware_version" beside the file.
+        version = event.raw.get("firmware_version")
         event.logged = Logged(
             accepted_by(response.response_code),
             response.response_code,
             True,
-            response.firmware_version,
+            response.firmware_version if version is None else _name(version, "firmware_version"),
         )
     elif isinstance(value, dict):
         if set(value) - {"srv", "target", "code", "firmware_version"} or not {

@@ -41,6 +41,7 @@ from properties.recoverability import GOOD
 from smi_spec import diagrams as dg
 from smi_spec.diff import ALL_CONDITIONS, conditions, explorations, unexpected, variant_diff
 from smi_spec.outputs import replace_directory
+from smi_spec.report_packs import pack_data
 
 MARKER: Final = ".smi-spec-report"
 STATUS_NAMES: Final = {s: s.replace("_", " ") for s in STATUSES}
@@ -443,6 +444,7 @@ def variant_page(v: Variant, diagrams: Sequence[dg.Diagram], svgs: dict[str, byt
         "e5": e5_table(v),
         "stories": [s for s in stories if s is not None],
         "coverage": coverage_data(v),
+        "pack": pack_data(v, _step),
     }
 
 

@@ -249,3 +249,18 @@ def test_report_command_replaces_a_previous_report(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
     assert {p.name for p in out.glob("*.html")} == {"index.html", "variant-baseline.html"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_each_variant_shows_its_test_pack_with_a_story_per_case(built: Path) -> None:
+    """The pack's coverage table, and each case linked to its story on the same page."""
+    for v in ("baseline", "mp105", "mp178"):
+        text = (built / f"variant-{v}.html").read_text(encoding="utf-8")
+        section = text[text.index('id="test-pack"') :]
+        links = re.findall(r'href="#(pack-case-\d{3})"', section)
+        assert links and links[0] == "pack-case-001"
+        for anchor in links:
+            assert f'id="{anchor}"' in section
+        assert f"smi-spec testpack --variant {v} --out DIR" in section
+    mp105 = (built / "variant-mp105.html").read_text(encoding="utf-8")
+    pack = mp105[mp105.index('id="test-pack"') :]
+    assert "SR11.2 Read Firmware Version to esme1" in pack and "response lost" in pack
