@@ -213,8 +213,8 @@ def _eui64_map(path: str, line: int, raw: Any, inventory: dict[str, Any]) -> dic
             path, line, 'inventory: eui64 must map EUI-64s to device ids {"00-DB-…": "esme1"}'
         )
     devices = inventory.get("devices")
-    ids = (
-        {d.get("id") for d in devices if isinstance(d, dict)}
+    ids = (  # only text ids: a list or table where an id belongs is refused later, in place
+        {d.get("id") for d in devices if isinstance(d, dict) and isinstance(d.get("id"), str)}
         if isinstance(devices, list)
         else set()
     )
@@ -223,6 +223,10 @@ def _eui64_map(path: str, line: int, raw: Any, inventory: dict[str, Any]) -> dic
         if not _EUI64.fullmatch(key):
             raise _fail(
                 path, line, f"inventory: eui64: {key!r} is not an EUI-64 (90-B3-D5-1F-30-01-00-00)"
+            )
+        if not isinstance(value, str):
+            raise _fail(
+                path, line, f"inventory: eui64: {key}: {inputs.kind_of(value)} where a device id belongs"
             )
         if value not in ids:
             raise _fail(

@@ -137,6 +137,11 @@ def _builtin_path(variant_id: str) -> Path:
     return Path(str(resources.files("model").joinpath(f"variants/{variant_id}.toml")))
 
 
+def _is_device_type(value: Any) -> bool:
+    """A device type's name; a list or table there is refused, not hashed (issue 25)."""
+    return isinstance(value, str) and value in device_types()
+
+
 def resolve(ref: str, relative_to: Path | None = None) -> Path:
     """The file a variant reference names: a built-in id, or a path to a TOML file."""
     if ref in BUILTIN:
@@ -346,7 +351,7 @@ def _applicability_rows(rows: _Rows) -> tuple[dict[str, ApplicabilityRow], str]:
             if key not in ("device_types", "source", "why"):
                 raise where.error(name, key, "unknown key (known: device_types, source, why)")
         types = raw.get("device_types")
-        if not isinstance(types, list) or any(t not in device_types() for t in types):
+        if not isinstance(types, list) or not all(_is_device_type(t) for t in types):
             raise where.error(
                 name,
                 "device_types",
@@ -474,7 +479,7 @@ def _update_rule(rows: _Rows, entry: dict[str, Any], index: int, default_source:
             "firmware", "update_smi_on", f"{label}: statuses must be SMI statuses", index
         )
     types = entry.get("device_types")
-    if types is not None and any(t not in device_types() for t in types):
+    if types is not None and not all(_is_device_type(t) for t in types):
         raise where.error(
             "firmware", "update_smi_on", f"{label}: unknown device type in {types}", index
         )

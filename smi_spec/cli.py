@@ -12,7 +12,6 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from model.access import authorise
@@ -26,7 +25,8 @@ from model.status_chart import STATUSES
 from model.variant import BUILTIN, Variant, load_variant
 from model.world import DEVICE_TYPES
 from properties.budgets import MAX_EXAMPLES, STEP_COUNT
-from smi_spec.plain import error_line, plain, styled
+from smi_spec.exits import OutputConsole
+from smi_spec.plain import plain, styled
 from smi_spec.show import hanging
 
 app = typer.Typer(
@@ -38,7 +38,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 # No auto-highlighting: "SR8.7.2" is one name, not "SR8." and a highlighted number.
-console = Console(highlight=False)
+console = OutputConsole(highlight=False)  # a closed pipe is exit 141 (smi_spec/exits.py)
 
 
 class Format(StrEnum):
@@ -391,9 +391,10 @@ def fuzz_command(
     database: Annotated[
         str,
         typer.Option(
-            help="Hypothesis example database: a directory, redis://HOST:PORT/N, or '' for none"
+            help="Hypothesis example database: a directory, redis://HOST:PORT/N, or '' for "
+            "none (the default: nothing is written where you did not ask)"
         ),
-    ] = ".hypothesis/smi-spec-fuzz",
+    ] = "",
     emit_pytest: Annotated[
         str | None, typer.Option(help="write each counterexample as a pytest test here")
     ] = None,
@@ -427,11 +428,8 @@ import smi_spec.report_commands  # noqa: E402,F401  (registers diagrams, diff, r
 
 
 def main() -> None:
-    """Entry point: bad input becomes one line on stderr and exit code 2."""
-    try:
-        app()
-    except InputError as exc:
-        print(error_line(exc), file=sys.stderr)
-        sys.exit(2)
-    except BrokenPipeError:
-        sys.exit(0)
+    """Entry point: bad input or an output that cannot be written becomes one line on
+    stderr and exit code 2; a closed pipe 141 (smi_spec/exits.py)."""
+    from smi_spec.exits import run_command_line
+
+    run_command_line(app)
