@@ -225,9 +225,8 @@ def _eui64_map(path: str, line: int, raw: Any, inventory: dict[str, Any]) -> dic
                 path, line, f"inventory: eui64: {key!r} is not an EUI-64 (90-B3-D5-1F-30-01-00-00)"
             )
         if not isinstance(value, str):
-            raise _fail(
-                path, line, f"inventory: eui64: {key}: {inputs.kind_of(value)} where a device id belongs"
-            )
+            kind = inputs.kind_of(value)
+            raise _fail(path, line, f"inventory: eui64: {key}: {kind} where a device id belongs")
         if value not in ids:
             raise _fail(
                 path, line, f"inventory: eui64: {key} names no device of the inventory ({value!r})"
