@@ -181,12 +181,13 @@ def open_log(name: str, base: Path, lines: Iterable[tuple[int, str]]) -> Message
     inventory = dict(document["inventory"])
     if "steps" in inventory:
         raise _fail(name, first_line, "inventory: has no steps; events follow, one a line")
-    eui64 = _eui64_map(name, first_line, inventory.pop("eui64", {}), inventory)
-    try:
+    raw_eui64 = inventory.pop("eui64", {})
+    try:  # the devices first: an eui64 value is checked against their (valid) ids
         start = parse_start(name, inventory, base, _INVENTORY_KEYS)
     except InputError as exc:
         rest = str(exc).removeprefix(f"{name}: ")
         raise _fail(name, first_line, f"inventory: {rest}") from None
+    eui64 = _eui64_map(name, first_line, raw_eui64, inventory)
     return MessageLog(name, base, start, eui64, source, first_line)
 
 

@@ -283,7 +283,7 @@ def check_out_directory(out: Path, what: str = "--out") -> None:
     try:
         check_name(str(out))
     except InputError as exc:
-        raise InputError(f"{what} {visible(str(out)[:80])}: {exc}") from None
+        raise InputError(f"{what} {visible(str(out))}: {exc}") from None
     try:
         if out.is_symlink() and not out.exists():
             raise InputError(f"{what} {out}: a broken symbolic link")

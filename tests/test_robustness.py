@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -324,3 +325,211 @@ def test_unwritable_itf_and_database_directories_are_one_line_and_exit_2(
         ["fuzz", "--database", str(blocker / "sub")],
     ):
         assert_one_line_error(cli(*args), args[-1])
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 25: every reader checks types and widths before use, in one line; cost bounded
+
+
+def _variant(tmp_path: Path, body: str) -> str:
+    path = _write(tmp_path, ".toml", f'id = "hostile"\nextends = "baseline"\n{body}\n'.encode())
+    return str(path)
+
+
+@BUDGET
+@given(
+    st.sampled_from(['[["ESME"]]', "[{ a = 1 }]", '["ESME", ["GSME"]]', "[[]]", '{ a = "ESME" }']),
+    st.sampled_from(["applicability", "firmware"]),
+)
+def test_a_list_or_table_where_a_device_type_belongs_is_one_line_naming_key_file_and_line(
+    tmp_path: Path, value: str, table: str
+) -> None:
+    if table == "applicability":
+        body = f'[applicability."11.2"]\ndevice_types = {value}\nsource = "assumption"'
+        key = "device_types"
+    else:
+        entry = f'{{ message = "11.3:success", device_types = {value} }}'
+        body = f"[firmware]\nupdate_smi_on = [\n  {entry},\n]"
+        key = "update_smi_on"
+    path = _variant(tmp_path, body)
+    try:
+        load_variant(path)
+    except InputError as error:
+        _one_line(error, path)
+        assert key in str(error) and f"{path}:" in str(error), str(error)
+    else:
+        raise AssertionError("accepted a list or table where a device type belongs")
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (lambda inv: inv["devices"][0].update(id=["esme1"]), "devices"),
+        (lambda inv: inv["devices"][0].update(id={"a": 1}), "devices"),
+        (lambda inv: inv.update(eui64={"00-DB-12-00-00-00-00-01": ["esme1"]}), "eui64"),
+        (lambda inv: inv.update(eui64={"00-DB-12-00-00-00-00-01": {"id": "x"}}), "eui64"),
+        (lambda inv: inv.update(cpl=[["F1"]]), "cpl"),
+    ],
+)
+def test_a_list_or_table_where_a_log_id_belongs_is_one_line(
+    tmp_path: Path, change: Any, fragment: str
+) -> None:
+    document = json.loads(json.dumps(INVENTORY))
+    document["inventory"]["eui64"] = {"00-DB-12-00-00-00-00-01": "esme1"}
+    change(document["inventory"])
+    numbered = [(1, json.dumps(document)), (2, '{"cpl_remove": "F1"}')]
+    try:
+        log = open_log("log.jsonl", tmp_path, numbered)
+        for _ in Replay(log, log.variant()).records():
+            pass
+    except InputError as error:
+        _one_line(error, "log.jsonl")
+        assert "line 1" in str(error) and fragment in str(error), str(error)
+    else:
+        raise AssertionError("accepted a list or table where text belongs")
+
+
+def test_huge_bounds_are_refused_before_anything_is_allocated() -> None:
+    from properties.budget import MAX_ESTIMATE, estimated_states
+    from properties.explorer import Bounds
+
+    assert estimated_states(Bounds(10**6)) == MAX_ESTIMATE
+    assert estimated_states(Bounds(10**29, 10**29)) == MAX_ESTIMATE
+    for value in ("1000000", "9" * 30):
+        for option in ("--meters", "--cads"):
+            assert_one_line_error(cli("check", option, value), "states")
+
+
+def test_a_command_variant_of_thousands_of_digits_is_an_input_error() -> None:
+    template = (ROOT / "docs/replay/messages/sr11.2-read-firmware-version.xml").read_text()
+    assert "<sr:CommandVariant>1</sr:CommandVariant>" in template
+    for digits in ("9" * 5_000, "0" * 4_400 + "1", "12", "9"):
+        data = template.replace(
+            "<sr:CommandVariant>1</sr:CommandVariant>",
+            f"<sr:CommandVariant>{digits}</sr:CommandVariant>",
+        ).encode()
+        try:
+            parse_message(data, "message.xml")
+        except InputError as error:
+            _one_line(error, "message.xml")
+            assert "CommandVariant" in str(error) and len(str(error)) < 300
+        else:
+            raise AssertionError(f"accepted Command Variant {digits[:10]}...")
+
+
+def test_a_variant_path_component_over_255_bytes_is_one_line(tmp_path: Path) -> None:
+    for path in (tmp_path / ("x" * 300 + ".toml"), tmp_path / ("x" * 300) / "v.toml"):
+        for command in ("check", "rules", "explain"):
+            args = ["11.2"] if command == "explain" else []
+            assert_one_line_error(cli(command, *args, "--variant", str(path)), "255")
+    assert_one_line_error(cli("run", str(tmp_path / ("s" * 300 + ".json"))), "255")
+    assert_one_line_error(cli("replay", str(tmp_path / ("l" * 300 + ".jsonl"))), "255")
+
+
+def test_a_run_report_over_its_cap_is_refused_before_the_first_step(tmp_path: Path) -> None:
+    from model.scenario import MAX_STEP_VIEWS
+
+    devices = [{"id": f"esme{n}", "type": "ESME", "firmware": "F1"} for n in range(10)]
+    steps = [{"sr": "11.2", "target": f"esme{n % 10}"} for n in range(MAX_STEP_VIEWS // 12 + 1)]
+    path = _write(tmp_path, ".json", json.dumps({"devices": devices, "steps": steps}).encode())
+    for fmt in ("json", "text"):
+        result = cli("run", str(path), "--format", fmt)
+        assert_one_line_error(result, str(path), f"more than {MAX_STEP_VIEWS:,}")
+        assert result.stdout == ""
+    fits = _write(
+        tmp_path, ".json", json.dumps({"devices": devices, "steps": steps[:100]}).encode()
+    )
+    assert cli("run", str(fits), "--format", "json").returncode == 0
+
+
+class _CountingLines(list[str]):
+    iterations = 0
+
+    def __iter__(self) -> Any:
+        type(self).iterations += 1
+        return super().__iter__()
+
+
+def test_a_variant_file_is_scanned_once_however_many_lines_its_messages_name() -> None:
+    """Locating each of many warnings read the whole file again (quadratic, issue 25)."""
+    from model.variant_file import Locator
+
+    text = "\n".join(
+        ["[suspended]", "exceptions = ["]
+        + [f'  {{ srv = "11.{n % 4 + 1}" }},' for n in range(2_000)]
+        + ["]", "[joins]", "unjoin_requires_smi_join = true"]
+    )
+    locator = Locator("v.toml", text)
+    locator.lines = _CountingLines(locator.lines)
+    _CountingLines.iterations = 0
+    found = [locator.line_of("suspended", "exceptions", n) for n in range(0, 2_000, 7)]
+    assert found == [3 + n for n in range(0, 2_000, 7)]
+    assert locator.line_of("joins", "unjoin_requires_smi_join") == 2_005
+    assert locator.line_of(None, "joins") == 2_004
+    assert _CountingLines.iterations <= 1
+
+
+@BUDGET
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "[a]",
+                "[ a . b ]",
+                '["a".b]',
+                "x = 1",
+                "'x' = 2",
+                '"y" = 3',
+                "# [c]",
+                "  z=4",
+                "w = [",
+                "  { v = 1 },",
+                "  { v = 2 }, { v = 3 },",
+                "]",
+                "[" + " " * 50,
+                "= 5",
+            ]
+        ),
+        max_size=12,
+    ),
+    st.sampled_from([(None, "x"), ("a", "x"), ("a.b", "z"), ("a", "w"), (None, "a"), ("a", "b")]),
+    st.integers(0, 3),
+)
+def test_the_indexed_locator_names_the_line_the_line_by_line_search_named(
+    lines: list[str], where: tuple[str | None, str], item: int
+) -> None:
+    from model.variant_file import Locator
+
+    table, key = where
+    assert Locator("v.toml", "\n".join(lines)).line_of(table, key, item) == _old_line_of(
+        lines, table, key, item
+    )
+
+
+def _old_line_of(lines: list[str], table: str | None, key: str, item: int) -> int:
+    """The search before issue 25, line by line, as the reference."""
+    import re
+
+    headers = {}
+    for number, line in enumerate(lines, start=1):
+        header = re.match(r"^\s*\[\s*([^\[\]]+?)\s*\]", line)
+        if header:
+            headers[number] = header.group(1).replace('"', "").replace("'", "")
+    key_re = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    current = None
+    for number, line in enumerate(lines, start=1):
+        if number in headers:
+            current = headers[number]
+            if (table is not None and current == f"{table}.{key}") or (
+                table is None and current == key
+            ):
+                return number
+            continue
+        if current == table and key_re.match(line):
+            seen = -1
+            for n in range(number, len(lines) + 1):
+                seen += lines[n - 1].split("#", 1)[0].count("{")
+                if seen >= item:
+                    return n
+            return number
+    return 1
