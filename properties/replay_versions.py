@@ -8,8 +8,10 @@ whether one is on the CPL (seed:MP105, seed:MP178). So once a log names more tha
 versions the devices hold and the event names (the full CPL is kept here, one set, changed
 by each CPL event in constant time), and each recoverability question is asked over the
 versions the devices hold plus :data:`SPARE` versions on the CPL and :data:`SPARE` off it
-that no device holds: any others are interchangeable with these (assumption: the rules have
-no order or meaning of version names; stated in docs/assumptions.md).
+that no device holds: any others are interchangeable with these, and the names themselves
+are replaced by canonical ones, so that the verdicts of one state are computed once
+whatever its versions are called (assumption: the rules give version names no order or
+meaning; stated in docs/assumptions.md).
 
 Up to :data:`EXACT_VERSIONS` versions, nothing is cut: the replay is exactly as before.
 """
@@ -18,14 +20,24 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from dataclasses import fields
 from typing import Final
 
-from model.world import World
+from model.world import DeviceState, World
 
 #: Up to this many versions named, a replay uses them all (the check's bounds go to 4).
 EXACT_VERSIONS: Final = 8
 #: Versions no device holds kept for a recoverability search, on the CPL and off it.
 SPARE: Final = 2
+#: The renaming builds device states field by field (dataclasses.replace costs 3 times as
+#: much per event): a new field must be renamed too, so a change here fails at import.
+assert tuple(f.name for f in fields(DeviceState)) == (
+    "status",
+    "prior",
+    "smi_firmware",
+    "firmware",
+    "image",
+), "properties/replay_versions.py renames the versions of every DeviceState field"
 
 
 def held(world: World) -> set[str]:
@@ -89,12 +101,30 @@ class ReplayVersions:
         return World(frozenset(self.cpl), world.devices, world.joins)
 
     def for_recoverability(self, world: World) -> tuple[World, tuple[str, ...]]:
-        """The world and versions a recoverability search runs over."""
+        """The world and versions a recoverability search runs over: cut as the module
+        says, then renamed (``v0``, ``v1``, ... in the order the devices hold them, spares
+        ``s0``, ...) so that states differing only in version names share one search."""
         if self.exact:
             return world, self.all()
         kept = held(world)
-        listed = itertools.islice((v for v in self.cpl if v not in kept), SPARE)
-        unlisted = itertools.islice((v for v in self.unlisted if v not in kept), SPARE)
-        on_cpl = {v for v in kept if v in self.cpl}.union(listed)
-        versions = tuple(sorted(kept | on_cpl | set(unlisted)))
-        return World(frozenset(on_cpl), world.devices, world.joins), versions
+        listed = list(itertools.islice((v for v in self.cpl if v not in kept), SPARE))
+        unlisted = list(itertools.islice((v for v in self.unlisted if v not in kept), SPARE))
+        names: dict[str, str] = {}
+        for state in world.devices:
+            for version in (state.firmware, state.smi_firmware, state.image):
+                if version and version not in names:
+                    names[version] = f"v{len(names)}"
+        for version in listed + unlisted:
+            names[version] = f"s{len(names)}"
+        devices = tuple(
+            DeviceState(
+                state.status,
+                state.prior,
+                names.get(state.smi_firmware or "", state.smi_firmware),
+                names.get(state.firmware or "", state.firmware),
+                names.get(state.image or "", state.image),
+            )
+            for state in world.devices
+        )
+        on_cpl = frozenset(names[v] for v in names if v in self.cpl)
+        return World(on_cpl, devices, world.joins), tuple(sorted(names.values()))
