@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -113,6 +115,9 @@ def _one_line(error: InputError, name: str | None = None) -> None:
     json.dumps(message)  # printable: no lone surrogate reaches stderr
 
 
+_HOSTILE_XML = (ROOT / "docs/replay/messages/sr11.2-read-firmware-version.xml").read_bytes()
+
+
 @BUDGET
 @given(
     st.one_of(
@@ -129,6 +134,11 @@ def _one_line(error: InputError, name: str | None = None) -> None:
         ),
     )
 )
+@example(
+    _HOSTILE_XML.replace(b">1</sr:CommandVariant>", b">" + b"9" * 5_000 + b"</sr:CommandVariant>")
+)
+@example(_HOSTILE_XML.replace(b">1</sr:CommandVariant>", b"><a>1</a></sr:CommandVariant>"))
+@example(_HOSTILE_XML.replace(b"<sr:Body>", b"<sr:Body>" + b"<a/>" * 25_000))
 def test_duis_xml_parses_or_is_an_input_error(data: bytes) -> None:
     try:
         parse_message(data, "message.xml")
@@ -175,6 +185,18 @@ TOML_VALUE = st.one_of(
         ),
     )
 )
+@example('id = "v"\nextends = "baseline"\n[applicability."11.2"]\ndevice_types = [["ESME"]]')
+@example(
+    'id = "v"\nextends = "baseline"\n[firmware]\n'
+    'update_smi_on = [{ message = "11.3:success", device_types = [{}] }]'
+)
+@example('id = "v"\nextends = ["baseline"]\n[suspended]\nexceptions = [{ srv = ["11.2"] }]')
+@example(
+    'id = "v"\nextends = "baseline"\n[suspended]\nexceptions = [{ srv = "11.2", command_variant = '
+    + "9" * 5_000
+    + " }]"
+)
+@example("[" + " " * 20_000 + "\nid = 1")
 def test_variant_toml_loads_or_is_an_input_error(tmp_path: Path, text: str) -> None:
     path = _write(tmp_path, ".toml", text.encode("utf-8", "surrogatepass"))
     try:
@@ -183,8 +205,20 @@ def test_variant_toml_loads_or_is_an_input_error(tmp_path: Path, text: str) -> N
         _one_line(error, str(path))
 
 
+_ESME = {"id": "esme1", "type": "ESME"}
+_STEP = {"sr": "2.2", "target": "esme1", "command_variant": "CV"}
+
+
 @BUDGET
 @given(st.one_of(JSON_VALUE.map(lambda v: json.dumps(v)), RAW_TEXT), st.booleans())
+@example(json.dumps({"devices": [{"id": ["esme1"], "type": "ESME"}]}), False)
+@example(json.dumps({"devices": [_ESME | {"type": ["ESME"]}], "steps": [{"sr": ["11.2"]}]}), False)
+@example(json.dumps({"devices": [_ESME], "steps": [{"sr": "11.2", "target": {"a": 1}}]}), False)
+@example(json.dumps({"devices": [_ESME | {"firmware": ["F1"]}], "cpl": [["F1"]]}), False)
+@example(
+    json.dumps({"devices": [_ESME], "steps": [_STEP]}).replace('"CV"', "9" * 5_000),
+    False,
+)
 def test_scenario_loads_and_runs_or_is_an_input_error(
     tmp_path: Path, text: str, as_toml: bool
 ) -> None:
@@ -211,6 +245,14 @@ INVENTORY = {
 
 @BUDGET
 @given(st.lists(st.one_of(JSON_VALUE.map(json.dumps), RAW_TEXT), max_size=6), st.booleans())
+@example(['{"cpl_add": ["F3"]}', '{"inline": {"srv": "11.2", "target": ["esme1"]}}'], True)
+@example(['{"inline": {"srv": "11.1", "target": "esme1", "image": {"v": 1}}}'], True)
+@example(['{"response": {"srv": "11.2", "target": "esme1", "code": ["I0"]}}'], True)
+@example([json.dumps({"inventory": {"devices": [{"id": ["x"], "type": "ESME"}]}})], False)
+@example(
+    [json.dumps({"inventory": {"devices": [], "eui64": {"00-DB-12-00-00-00-00-01": ["x"]}}})], False
+)
+@example([json.dumps({"cpl_add": f"V{n}"}) for n in range(40)], True)
 def test_log_replays_or_is_an_input_error(
     tmp_path: Path, lines: list[str], with_inventory: bool
 ) -> None:
@@ -533,3 +575,89 @@ def _old_line_of(lines: list[str], table: str | None, key: str, item: int) -> in
                     return n
             return number
     return 1
+
+
+#: Where a user may point an output option: every kind of thing already there.
+OUTPUT_TARGETS = st.sampled_from(
+    [
+        "fifo",
+        "dir",
+        "readonly-dir",
+        "readonly-file",
+        "file",
+        "link-to-fifo",
+        "new",
+        "missing/new",
+        "x" * 300,
+        "dir/" + "y" * 300,
+        "nul\x00",
+        "\ud800",
+        os.devnull,
+        "/dev/full",
+    ]
+)
+
+
+def _targets(root: Path) -> dict[str, Any]:
+    """Make one of each kind under ``root``; returns what must stay as it was."""
+    os.mkfifo(root / "fifo")
+    (root / "dir").mkdir()
+    (root / "dir" / "mine.txt").write_text("mine")
+    (root / "readonly-dir").mkdir()
+    (root / "readonly-dir" / "mine.txt").write_text("mine")
+    (root / "readonly-dir").chmod(0o555)
+    (root / "readonly-file").write_text("keep")
+    (root / "readonly-file").chmod(0o444)
+    (root / "file").write_text("old")
+    (root / "link-to-fifo").symlink_to(root / "fifo")
+    return _snapshot(root)
+
+
+def _snapshot(root: Path) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        content = path.read_bytes() if path.is_file() and not path.is_symlink() else None
+        found[str(path.relative_to(root))] = (
+            stat.S_IFMT(info.st_mode),
+            info.st_mode & 0o777,
+            content,
+        )
+    return found
+
+
+@BUDGET
+@given(st.sampled_from(["emit-pytest", "out", "database", "itf"]), OUTPUT_TARGETS)
+def test_every_output_option_writes_only_what_was_named_or_refuses_in_one_line(
+    tmp_path_factory: Any, option: str, name: str
+) -> None:
+    """Each output option's boundary, over every kind of thing at its path: a result or one
+    line, and nothing there but a file or directory the user named is changed."""
+    from smi_spec import emit_pytest, outputs, report
+    from smi_spec.fuzzing import open_database
+
+    root = tmp_path_factory.mktemp("targets")
+    before = _targets(root)
+    target = name if name.startswith("/dev/") else str(root / name)
+    try:
+        if option == "emit-pytest":
+            emit_pytest.write(target, "check", [])
+        elif option == "out":
+            report.write_tree(Path(target), {"index.html": b"x", report.MARKER: b""})
+        elif option == "database":
+            open_database(target)
+        else:
+            outputs.writable_directory(Path(target), f"--itf {target}: cannot", create=False)
+        changed = True
+    except InputError as refused:
+        _one_line(refused)
+        changed = False
+    after = _snapshot(root)
+    (root / "readonly-dir").chmod(0o755)
+    for kept in ("fifo", "dir/mine.txt", "readonly-dir", "readonly-dir/mine.txt", "readonly-file"):
+        assert after[kept] == before[kept], (option, name, kept)
+    assert after["link-to-fifo"] == before["link-to-fifo"]
+    if not changed:
+        assert after == before, (option, name)
+    leftovers = (".smi-spec-new-", ".smi-spec-old-", outputs.MARK, ".tmp")
+    assert not any(mark in p for p in after for mark in leftovers), after
