@@ -4,8 +4,8 @@
 Not a test. For each reader it writes inputs of 1/8, 1/4, 1/2 and all of its top size to a
 temporary directory and runs the command a user would under ``/usr/bin/time -v`` (one run
 per size; ``--runs`` for more, the median is kept), then prints wall time, CPU time (user +
-system) and peak memory per size, and the ratio of time per byte at the largest size to
-time per byte at the smallest (about 1 for linear growth):
+system) and peak memory per size, and the CPU time per MB of the last doubling against the
+first (about 1 for linear growth, 2 for quadratic):
 
 - variant: a 1 MiB variant file (its cap) of many Suspended exceptions, each warned of
   (``smi-spec explain 11.2 --variant FILE``);
@@ -118,6 +118,17 @@ def measure(args: list[str]) -> tuple[float, float, float, int]:
     return wall, cpu, peak, code
 
 
+def linearity(rows: list[tuple[int, float, float, float, list[int]]]) -> str:
+    """CPU per MB of the last doubling against the first (the start-up cost, about half a
+    second, cancels out): about 1 for linear growth, about 2 for quadratic."""
+    (a, _, ca, _, _), (b, _, cb, _, _) = rows[0], rows[1]
+    (c, _, cc, _, _), (d, _, cd, _, _) = rows[-2], rows[-1]
+    first = (cb - ca) / (b - a) * 1e6
+    last = (cd - cc) / (d - c) * 1e6
+    ratio = last / first if first > 0 else float("nan")
+    return f"cpu per MB: first doubling {first:.2f} s, last {last:.2f} s (ratio {ratio:.2f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1)
@@ -144,9 +155,7 @@ def main() -> None:
                     f"peak {peak:6.0f} MB  exit {codes}",
                     flush=True,
                 )
-            (small, _, small_cpu, _, _), (large, _, large_cpu, _, _) = rows[0], rows[-1]
-            ratio = (large_cpu / large) / (small_cpu / small) if small_cpu else float("nan")
-            print(f"{name:8} cpu per byte, largest / smallest: {ratio:.2f}", flush=True)
+            print(f"{name:8} {linearity(rows)}", flush=True)
 
 
 if __name__ == "__main__":

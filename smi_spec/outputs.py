@@ -312,6 +312,15 @@ def directory_mode() -> int:
 
 
 def _umask() -> int:
+    """The process's umask: read from the kernel where it says (setting it to read it back
+    would change it for a moment under the progress bar's thread)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
