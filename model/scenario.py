@@ -45,7 +45,7 @@ MAX_STEPS: Final = 10_000
 #: Cap on what ``run`` prints: every step shows itself (a line for the step, one for what
 #: happened) and every device and join pair, so the output grows as steps x (devices +
 #: pairs + 2). Refused before the first step (issue 25: 3.2 GB of JSON, or 440 s of text,
-#: at the other caps); about 20 s of text at the cap (docs/performance.md).
+#: at the other caps); under 10 s of CPU in text at the cap (docs/performance.md).
 MAX_STEP_VIEWS: Final = 40_000
 _DEVICE_KEYS: Final = {
     "id",
