@@ -132,7 +132,7 @@ def check_out_file(path: Path, what: str) -> None:
                 raise InputError(f"{what}: a read-only file; not replaced")
         parent = path.absolute().parent
         if not parent.is_dir():
-            raise InputError(f"{what}: no such directory {parent}")
+            raise InputError(f"{what}: cannot write: no such directory {parent}")
         if read_only(parent) or not os.access(parent, os.W_OK | os.X_OK):
             raise InputError(f"{what}: cannot write in {parent}")
     except OSError as exc:
