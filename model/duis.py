@@ -393,7 +393,9 @@ def _request(root: Element, source: str) -> DuisRequest:
     entry = _srv(srv, source)
     _check_service_reference(srv, reference, source)
     raw_cv = _required(header, "CommandVariant", source, "request")
-    if not raw_cv.isascii() or not raw_cv.isdigit() or int(raw_cv) not in COMMAND_VARIANTS:
+    if (  # the width first: int() of more than 4,300 digits raises (issue 25)
+        len(raw_cv) > 2 or not raw_cv.isascii() or not raw_cv.isdigit()
+    ) or int(raw_cv) not in COMMAND_VARIANTS:
         raise NotDuisError(
             f"{source}: CommandVariant {_short(raw_cv)} is not a DUIS Command Variant (1 to 8)"
         )

@@ -41,15 +41,30 @@ class Unreadable(InputError):
     """A file that is missing, not a regular file, or cannot be opened."""
 
 
+#: Longest path component and whole path, in bytes (Linux NAME_MAX and PATH_MAX): checked
+#: before the path is used, so an over-long name is one line, not an OSError (issue 25).
+MAX_NAME_BYTES: Final = 255
+MAX_PATH_BYTES: Final = 4096
+
+
 def check_name(name: str) -> None:
-    """A file name may not hold a NUL or an unencodable character (the OS cannot open it;
-    Python would raise)."""
+    """A file name may not hold a NUL or an unencodable character, nor be longer than the
+    system allows (the OS cannot open it; Python would raise)."""
     if "\x00" in name:
         raise InputError(f"{name!r}: a NUL character is not allowed in a file name")
     try:
-        os.fsencode(name)
+        encoded = os.fsencode(name)
     except UnicodeEncodeError:
         raise InputError(f"{name!r}: not a file name this system can encode") from None
+    if len(encoded) > MAX_PATH_BYTES:
+        raise InputError(f"{name[:64]!r}...: a path longer than {MAX_PATH_BYTES} bytes")
+    longest = max(encoded.split(b"/"), key=len)
+    if len(longest) > MAX_NAME_BYTES:
+        shown = os.fsdecode(longest[:32])
+        raise InputError(
+            f"{shown!r}...: a path component of {len(longest)} bytes "
+            f"(at most {MAX_NAME_BYTES} on this system's file systems)"
+        )
 
 
 @contextmanager
@@ -110,6 +125,22 @@ def read_text(path: str | os.PathLike[str], limit: int) -> str:
 
 # ---------------------------------------------------------------------------------------
 # Documents
+
+
+def kind_of(value: Any) -> str:
+    """What a value in a document is, in the words of an error line ("a list where a string
+    belongs"): never the value itself, which may be long."""
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool) or value is None:
+        return "true or false" if value is not None else "null"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date or time"
 
 
 class _Refused(Exception):

@@ -181,12 +181,13 @@ def open_log(name: str, base: Path, lines: Iterable[tuple[int, str]]) -> Message
     inventory = dict(document["inventory"])
     if "steps" in inventory:
         raise _fail(name, first_line, "inventory: has no steps; events follow, one a line")
-    eui64 = _eui64_map(name, first_line, inventory.pop("eui64", {}), inventory)
-    try:
+    raw_eui64 = inventory.pop("eui64", {})
+    try:  # the devices first: an eui64 value is checked against their (valid) ids
         start = parse_start(name, inventory, base, _INVENTORY_KEYS)
     except InputError as exc:
         rest = str(exc).removeprefix(f"{name}: ")
         raise _fail(name, first_line, f"inventory: {rest}") from None
+    eui64 = _eui64_map(name, first_line, raw_eui64, inventory)
     return MessageLog(name, base, start, eui64, source, first_line)
 
 
@@ -213,8 +214,8 @@ def _eui64_map(path: str, line: int, raw: Any, inventory: dict[str, Any]) -> dic
             path, line, 'inventory: eui64 must map EUI-64s to device ids {"00-DB-…": "esme1"}'
         )
     devices = inventory.get("devices")
-    ids = (
-        {d.get("id") for d in devices if isinstance(d, dict)}
+    ids = (  # only text ids: a list or table where an id belongs is refused later, in place
+        {d.get("id") for d in devices if isinstance(d, dict) and isinstance(d.get("id"), str)}
         if isinstance(devices, list)
         else set()
     )
@@ -224,6 +225,9 @@ def _eui64_map(path: str, line: int, raw: Any, inventory: dict[str, Any]) -> dic
             raise _fail(
                 path, line, f"inventory: eui64: {key!r} is not an EUI-64 (90-B3-D5-1F-30-01-00-00)"
             )
+        if not isinstance(value, str):
+            kind = inputs.kind_of(value)
+            raise _fail(path, line, f"inventory: eui64: {key}: {kind} where a device id belongs")
         if value not in ids:
             raise _fail(
                 path, line, f"inventory: eui64: {key} names no device of the inventory ({value!r})"

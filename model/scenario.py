@@ -43,6 +43,11 @@ _SCENARIO_KEYS: Final = frozenset(
 MAX_DEVICES: Final = 1_000
 MAX_PAIRS: Final = 1_000
 MAX_STEPS: Final = 10_000
+#: Cap on what ``run`` prints: every step shows itself (a line for the step, one for what
+#: happened) and every device and join pair, so the output grows as steps x (devices +
+#: pairs + 2). Refused before the first step (issue 25: 3.2 GB of JSON, or 440 s of text,
+#: at the other caps); under 10 s of CPU in text at the cap (docs/performance.md).
+MAX_STEP_VIEWS: Final = 40_000
 _DEVICE_KEYS: Final = {
     "id",
     "type",
@@ -384,11 +389,24 @@ def manual_fixes(scenario: Scenario) -> int:
     return sum(isinstance(action, ManualFix) for _, action in scenario.steps)
 
 
+def check_output_size(scenario: Scenario) -> None:
+    """Refuse, before any step, a scenario whose report would exceed :data:`MAX_STEP_VIEWS`."""
+    per_step = len(scenario.setup.devices) + len(scenario.setup.pairs) + 2
+    total = len(scenario.steps) * per_step
+    if total > MAX_STEP_VIEWS:
+        raise ScenarioError(
+            f"{scenario.path}: steps: {len(scenario.steps):,} steps x ({per_step - 2:,} devices "
+            f"and join pairs + 2) = {total:,} lines of report, more than {MAX_STEP_VIEWS:,} "
+            "(docs/formats.md): split the scenario"
+        )
+
+
 def run_streamed(
     scenario: Scenario, variant: Variant, machines: Machines = LIVE
 ) -> tuple[dict[str, Any], Iterator[dict[str, Any]], dict[str, Any]]:
     """The report of design.md in three parts: what comes before the steps, the steps (one
     at a time, as they run) and what comes after them."""
+    check_output_size(scenario)
     fixes = manual_fixes(scenario)
     head = {
         "variant": variant.id,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
@@ -164,6 +164,11 @@ class Variant:
 
 def _builtin_path(variant_id: str) -> Path:
     return Path(str(resources.files("model").joinpath(f"variants/{variant_id}.toml")))
+
+
+def _is_device_type(value: Any, known: Collection[str]) -> bool:
+    """A known device type's name; a list or table there is refused, not hashed."""
+    return isinstance(value, str) and value in known
 
 
 def resolve(ref: str, relative_to: Path | None = None) -> Path:
@@ -393,7 +398,7 @@ def _applicability_rows(rows: _Rows) -> tuple[dict[str, ApplicabilityRow], str]:
             if key not in ("device_types", "source", "why"):
                 raise where.error(name, key, "unknown key (known: device_types, source, why)")
         types = raw.get("device_types")
-        if not isinstance(types, list) or any(t not in rows.types for t in types):
+        if not isinstance(types, list) or not all(_is_device_type(t, rows.types) for t in types):
             raise where.error(
                 name,
                 "device_types",
@@ -547,7 +552,7 @@ def _update_rule(rows: _Rows, entry: dict[str, Any], index: int, default_source:
             "firmware", "update_smi_on", f"{label}: statuses must be SMI statuses", index
         )
     types = entry.get("device_types")
-    if types is not None and any(t not in rows.types for t in types):
+    if types is not None and not all(_is_device_type(t, rows.types) for t in types):
         raise where.error(
             "firmware", "update_smi_on", f"{label}: unknown device type in {types}", index
         )

@@ -32,6 +32,7 @@ from model.world import Action, Setup, World
 from properties.alphabet import alphabet
 from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE
 from properties.recoverability import recoverable
+from properties.replay_versions import ReplayVersions
 from properties.safety import Violation, violations
 from properties.tables import compiled
 
@@ -146,13 +147,6 @@ class _Recoverability:
         return dict(found)
 
 
-def _world_versions(world: World) -> set[str]:
-    versions = set(world.cpl)
-    for state in world.devices:
-        versions |= {v for v in (state.firmware, state.smi_firmware, state.image) if v}
-    return versions
-
-
 @dataclass
 class Replay:
     """A replay in progress: :meth:`records` yields one record per event as the log is read;
@@ -176,13 +170,13 @@ class Replay:
     def __post_init__(self) -> None:
         begin = self.log.inventory
         self.setup, self.world = begin.setup, begin.start
-        self.versions = _world_versions(self.world)
-        self.sorted_versions = tuple(sorted(self.versions))
+        self.frame = ReplayVersions(self.world)  # bounded cost per event (issue 25)
+        self.versions = self.frame.named
         self.check = _Recoverability(self.variant)
         self.transitions: dict[
             tuple[int, World, Action], tuple[World, Outcome, list[Violation]]
         ] = {}
-        self.start_recoverable = self.check(self.setup, self.world, self.sorted_versions)
+        self.start_recoverable = self.check(self.setup, *self.frame.for_recoverability(self.world))
         self.no_return = {p: 1 for p, ok in self.start_recoverable.items() if ok is False}
         self.first_violation = dict(self.no_return)
 
@@ -194,9 +188,7 @@ class Replay:
 
     def records(self) -> Iterator[dict[str, Any]]:
         for event in events(self.log):
-            if not self.versions.issuperset(event.versions):
-                self.versions.update(event.versions)
-                self.sorted_versions = tuple(sorted(self.versions))
+            self.frame.name(event.versions)
             record: dict[str, Any] = {"line": event.line, "kind": event.kind, "event": event.raw}
             if event.kind in ("response", "response_lost"):
                 record["paired_with"] = event.paired_with
@@ -218,12 +210,13 @@ class Replay:
 
     def _step(self, event: Event, record: dict[str, Any]) -> None:
         action = self._action(event)
-        before = self.world
+        before = self.frame.before(self.world, event.versions)
         try:
             self.world, outcome, found = self._transition(before, action)
         except ScenarioError as exc:
             raise LogError(f"{self.log.path}: line {event.line}: {exc}") from None
-        now = self.check(self.setup, self.world, self.sorted_versions)
+        self.frame.follow(before, self.world)
+        now = self.check(self.setup, *self.frame.for_recoverability(self.world))
         parts = []
         for prop, ok in now.items():
             if ok is False and prop not in self.no_return:
@@ -247,7 +240,7 @@ class Replay:
         record["recoverable"] = now
         record["point_of_no_return"] = parts
         if self.full_views:
-            record.update(views(self.setup, self.world))
+            record.update(views(self.setup, self.frame.full(self.world)))
         else:
             record.update(changed_views(self.setup, before, self.world))
 
@@ -297,7 +290,7 @@ class Replay:
     def summary(self) -> dict[str, Any]:
         """What follows the events in the report of docs/replay.md."""
         return {
-            "versions": list(self.sorted_versions),
+            "versions": list(self.frame.all()),
             "disagreements": self.disagreements,
             "violated": self.violated(),
             "points_of_no_return": self.no_return,

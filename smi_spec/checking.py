@@ -351,6 +351,10 @@ def run_check(
 ) -> bool:
     if itf_dir is not None:
         writable_directory(Path(itf_dir), f"--itf {itf_dir}: cannot write ITF traces", create=False)
+    if emit_pytest is not None:
+        from smi_spec.emit_pytest import check_target
+
+        check_target(emit_pytest)
     checks = check(variant_ref, properties, bounds, traces, coverage, systems, jobs)
     explored = [e for c in checks for e in c.explorations]
     if emit_pytest is not None:

@@ -12,7 +12,6 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from model.access import authorise
@@ -27,7 +26,8 @@ from model.status_chart import STATUSES
 from model.variant import BUILTIN, Variant, load_variant
 from model.variant_rows import ROLE_CODES
 from properties.budgets import MAX_EXAMPLES, STEP_COUNT
-from smi_spec.plain import error_line, plain, styled
+from smi_spec.exits import OutputConsole
+from smi_spec.plain import plain, styled
 from smi_spec.show import hanging
 
 app = typer.Typer(
@@ -39,7 +39,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 # No auto-highlighting: "SR8.7.2" is one name, not "SR8." and a highlighted number.
-console = Console(highlight=False)
+console = OutputConsole(highlight=False)  # a closed pipe is exit 141 (smi_spec/exits.py)
 
 
 class Format(StrEnum):
@@ -429,9 +429,10 @@ def fuzz_command(
     database: Annotated[
         str,
         typer.Option(
-            help="Hypothesis example database: a directory, redis://HOST:PORT/N, or '' for none"
+            help="Hypothesis example database: a directory, redis://HOST:PORT/N, or '' for "
+            "none (the default: nothing is written where you did not ask)"
         ),
-    ] = ".hypothesis/smi-spec-fuzz",
+    ] = "",
     emit_pytest: Annotated[
         str | None, typer.Option(help="write each counterexample as a pytest test here")
     ] = None,
@@ -466,11 +467,8 @@ import smi_spec.testpack_commands  # noqa: E402,F401  (registers testpack, confo
 
 
 def main() -> None:
-    """Entry point: bad input becomes one line on stderr and exit code 2."""
-    try:
-        app()
-    except InputError as exc:
-        print(error_line(exc), file=sys.stderr)
-        sys.exit(2)
-    except BrokenPipeError:
-        sys.exit(0)
+    """Entry point: bad input or an output that cannot be written becomes one line on
+    stderr and exit code 2; a closed pipe 141 (smi_spec/exits.py)."""
+    from smi_spec.exits import run_command_line
+
+    run_command_line(app)

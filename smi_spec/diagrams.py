@@ -49,7 +49,7 @@ from model.variant import BUILTIN, Variant, load_variant
 from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, World
 from properties.explorer import Bounds, cascades, explore
 from properties.tables import compiled
-from smi_spec.outputs import replace_directory, slug
+from smi_spec.outputs import check_out_directory, replace_directory, slug
 from smi_spec.plain import visible
 
 STATUS: Final = "status"
@@ -949,6 +949,7 @@ def _existing(out: Path, new: Iterable[str]) -> tuple[set[str], list[str]]:
     """The files of a previous run in ``out`` (listed by its manifest and named by this
     module's scheme) and the other files there, which are kept as they are. A directory,
     device or link there, or a foreign file where a diagram would go, is an input error."""
+    check_out_directory(out)
     if out.is_symlink() and not out.exists():
         raise InputError(f"--out {out}: a broken symbolic link")
     if not out.exists():

@@ -12,19 +12,18 @@ checked to read back equal, so user text (a variant path) is data, never code.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from model import world as world_module
-from model.errors import InputError
 from model.variant import BUILTIN, Variant, load_variant
 from model.world import Action, Setup, World
 from properties.explorer import RECOVERABILITY, Exploration
 from properties.narrate import counterexample_start
+from smi_spec.outputs import check_out_file, replace_file
+from smi_spec.plain import visible
 
 #: The names ``repr`` of a setup, world or action uses, all from ``model.world``.
 _NAMES = (
@@ -190,17 +189,14 @@ def from_explorations(explorations: list[Exploration]) -> list[Counterexample]:
     return cases
 
 
+def check_target(path: str) -> None:
+    """Refuse, before the search, a ``--emit-pytest`` path that is not (or cannot be) a
+    regular file: a named pipe, a device, a directory there is never replaced."""
+    check_out_file(Path(path), f"--emit-pytest {visible(path)}")
+
+
 def write(path: str, command: str, cases: list[Counterexample]) -> None:
-    """Write the module whole or not at all (a temporary file renamed into place)."""
-    target = Path(path)
-    text = module_text(command, cases)
-    temporary = None
-    try:
-        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, target)
-    except OSError as exc:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    """Write the module whole or not at all (a temporary file renamed into place), with
+    the mode a user expects (0644 less the umask)."""
+    data = module_text(command, cases).encode("utf-8")
+    replace_file(Path(path), data, f"--emit-pytest {visible(path)}")

@@ -10,10 +10,14 @@ coverage with ``--min-coverage``), 2 bad input.
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from hypothesis import configuration
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from rich.console import Console
 from rich.markup import escape
@@ -34,7 +38,8 @@ from properties.fuzz import FuzzResult, fuzz
 from properties.ids import PROPERTY_IDS
 from smi_spec import emit_pytest
 from smi_spec.jsonout import dumps
-from smi_spec.outputs import writable_directory
+from smi_spec.outputs import check_out_directory, writable_directory
+from smi_spec.redact import mask_in, masked_url
 
 
 def plan(expect: dict[str, str]) -> list[tuple[str, ...]]:
@@ -57,6 +62,7 @@ def open_database(spec: str) -> ExampleDatabase | None:
     if not spec:
         return None
     if not spec.startswith(("redis://", "rediss://", "unix://")):
+        check_out_directory(Path(spec), "--database")
         writable_directory(Path(spec), f"--database {spec}: cannot write there", create=True)
         return DirectoryBasedExampleDatabase(spec)
     import redis
@@ -66,7 +72,8 @@ def open_database(spec: str) -> ExampleDatabase | None:
         client = redis.Redis.from_url(spec)
         client.ping()
     except (ValueError, redis.RedisError) as exc:
-        raise InputError(f"cannot use the Redis database {spec}: {exc}") from None
+        reason = mask_in(str(exc), spec)
+        raise InputError(f"cannot use the Redis database {masked_url(spec)}: {reason}") from None
     return RedisExampleDatabase(client)
 
 
@@ -95,9 +102,11 @@ def run_fuzz(
     store = open_database(database)
     if seed is not None:  # a seeded run repeats exactly: Hypothesis keeps no database for it
         database, store = "", None
-    if emit is not None and not Path(emit).resolve().parent.is_dir():
-        raise InputError(f"cannot write {emit}: no such directory {Path(emit).parent}")
-    results = _runs(variant, max_examples, steps, seed, store, json_output)
+    database = masked_url(database)  # as shown from here on: never a password
+    if emit is not None:
+        emit_pytest.check_target(emit)
+    with hypothesis_home():
+        results = _runs(variant, max_examples, steps, seed, store, json_output)
     ok = all(as_expected(variant, r, min_coverage) for r in results)
     if emit is not None:
         cases = [_counterexample(variant, r) for r in results if r.final is not None]
@@ -129,6 +138,20 @@ def run_fuzz(
             else f"no counterexample: {escape(emit)} not written"
         )
     return ok
+
+
+@contextmanager
+def hypothesis_home() -> Iterator[None]:
+    """Hypothesis keeps caches (``constants/``, ``unicode_data/``) in ``.hypothesis/`` in the
+    working directory; a fuzz run writes nothing there unless ``--database`` names it, so
+    those caches live in a temporary directory removed after the run (issue 25)."""
+    saved = getattr(configuration, "__hypothesis_home_directory", None)
+    with tempfile.TemporaryDirectory(prefix="smi-spec-hypothesis-") as home:
+        configuration.set_hypothesis_home_dir(home)
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(saved)
 
 
 def _runs(

@@ -40,7 +40,7 @@ from properties.narrate import action_label, story
 from properties.recoverability import GOOD
 from smi_spec import diagrams as dg
 from smi_spec.diff import ALL_CONDITIONS, conditions, explorations, unexpected, variant_diff
-from smi_spec.outputs import replace_directory
+from smi_spec.outputs import check_out_directory, replace_directory
 from smi_spec.report_packs import pack_data
 
 MARKER: Final = ".smi-spec-report"
@@ -598,6 +598,7 @@ def render_pages(variants: Sequence[Variant]) -> tuple[dict[str, bytes], list[di
 
 
 def _check_out(out: Path) -> None:
+    check_out_directory(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a directory")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model.errors import InputError
-from model.message_log import load_log
+from model.message_log import load_log, open_log
 from properties.replay import replay
 from tests.conftest import ROOT, assert_one_line_error, cli
 
@@ -382,3 +382,55 @@ def test_any_log_replays_or_is_an_input_error(tmp_path: Path, events: list[Any])
         assert message.startswith(log) and "\n" not in message
         return
     assert len(report["events"]) == len(events)
+
+
+def _many_versions_log(rounds: int) -> list[tuple[int, str]]:
+    """Every round names a new firmware version: CPL add, SR11.1 with it, activation, a
+    read, and the previous version off the CPL every third round (issue 25)."""
+    devices = [{"id": f"esme{n}", "type": "ESME", "firmware": "V0"} for n in (1, 2)]
+    lines = [json.dumps({"inventory": {"variant": "mp105", "cpl": ["V0"], "devices": devices}})]
+    for n in range(1, rounds + 1):
+        meter = f"esme{n % 2 + 1}"
+        lines += [
+            json.dumps({"cpl_add": f"V{n}"}),
+            json.dumps({"inline": {"srv": "11.1", "target": meter, "image": f"V{n}"}}),
+            json.dumps({"inline": {"srv": "11.3", "target": meter}}),
+            json.dumps({"inline": {"srv": "11.2", "target": meter}}),
+            json.dumps({"cpl_remove": f"V{n - 1}"} if n % 3 == 0 else {"cpl_add": f"V{n - 1}"}),
+        ]
+    return list(enumerate(lines, 1))
+
+
+def test_a_replay_naming_many_versions_searches_a_bounded_few_with_the_same_verdicts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Versions are symbols: past EXACT_VERSIONS, each event's recoverability search runs
+    over the versions the devices hold and a few spare ones, and says what the search over
+    every version said."""
+    from properties import replay as replay_module
+    from properties import replay_versions
+    from properties.replay import Replay
+
+    searched: list[tuple[int, int]] = []
+    real = replay_module.recoverability
+
+    def counting(setup: Any, world: Any, variant: Any, versions: tuple[str, ...]) -> Any:
+        searched.append((len(versions), len(world.cpl)))
+        return real(setup, world, variant, versions)
+
+    monkeypatch.setattr(replay_module, "recoverability", counting)
+    numbered = _many_versions_log(40)
+
+    def records(full: bool) -> list[dict[str, Any]]:
+        log = open_log("log.jsonl", tmp_path, numbered)
+        run = Replay(log, log.variant(), full_views=full)
+        return [*run.records(), run.summary()]
+
+    cut = records(full=True)
+    # two meters hold at most 3 versions each (firmware, SMI's, image), plus the spares
+    assert max(n for n, _ in searched) <= 3 * 2 + 2 * replay_versions.SPARE
+    assert max(n for _, n in searched) <= 3 * 2 + replay_versions.SPARE
+    assert cut[-1]["versions"] == sorted(f"V{n}" for n in range(41))
+    assert sorted(cut[-2]["cpl"]) == sorted(f"V{n}" for n in range(41) if n % 3 != 2 or n == 40)
+    monkeypatch.setattr(replay_versions, "EXACT_VERSIONS", 10_000)
+    assert records(full=True) == cut

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -112,6 +115,9 @@ def _one_line(error: InputError, name: str | None = None) -> None:
     json.dumps(message)  # printable: no lone surrogate reaches stderr
 
 
+_HOSTILE_XML = (ROOT / "docs/replay/messages/sr11.2-read-firmware-version.xml").read_bytes()
+
+
 @BUDGET
 @given(
     st.one_of(
@@ -128,6 +134,11 @@ def _one_line(error: InputError, name: str | None = None) -> None:
         ),
     )
 )
+@example(
+    _HOSTILE_XML.replace(b">1</sr:CommandVariant>", b">" + b"9" * 5_000 + b"</sr:CommandVariant>")
+)
+@example(_HOSTILE_XML.replace(b">1</sr:CommandVariant>", b"><a>1</a></sr:CommandVariant>"))
+@example(_HOSTILE_XML.replace(b"<sr:Body>", b"<sr:Body>" + b"<a/>" * 25_000))
 def test_duis_xml_parses_or_is_an_input_error(data: bytes) -> None:
     try:
         parse_message(data, "message.xml")
@@ -174,6 +185,18 @@ TOML_VALUE = st.one_of(
         ),
     )
 )
+@example('id = "v"\nextends = "baseline"\n[applicability."11.2"]\ndevice_types = [["ESME"]]')
+@example(
+    'id = "v"\nextends = "baseline"\n[firmware]\n'
+    'update_smi_on = [{ message = "11.3:success", device_types = [{}] }]'
+)
+@example('id = "v"\nextends = ["baseline"]\n[suspended]\nexceptions = [{ srv = ["11.2"] }]')
+@example(
+    'id = "v"\nextends = "baseline"\n[suspended]\nexceptions = [{ srv = "11.2", command_variant = '
+    + "9" * 5_000
+    + " }]"
+)
+@example("[" + " " * 20_000 + "\nid = 1")
 def test_variant_toml_loads_or_is_an_input_error(tmp_path: Path, text: str) -> None:
     path = _write(tmp_path, ".toml", text.encode("utf-8", "surrogatepass"))
     try:
@@ -182,8 +205,20 @@ def test_variant_toml_loads_or_is_an_input_error(tmp_path: Path, text: str) -> N
         _one_line(error, str(path))
 
 
+_ESME = {"id": "esme1", "type": "ESME"}
+_STEP = {"sr": "2.2", "target": "esme1", "command_variant": "CV"}
+
+
 @BUDGET
 @given(st.one_of(JSON_VALUE.map(lambda v: json.dumps(v)), RAW_TEXT), st.booleans())
+@example(json.dumps({"devices": [{"id": ["esme1"], "type": "ESME"}]}), False)
+@example(json.dumps({"devices": [_ESME | {"type": ["ESME"]}], "steps": [{"sr": ["11.2"]}]}), False)
+@example(json.dumps({"devices": [_ESME], "steps": [{"sr": "11.2", "target": {"a": 1}}]}), False)
+@example(json.dumps({"devices": [_ESME | {"firmware": ["F1"]}], "cpl": [["F1"]]}), False)
+@example(
+    json.dumps({"devices": [_ESME], "steps": [_STEP]}).replace('"CV"', "9" * 5_000),
+    False,
+)
 def test_scenario_loads_and_runs_or_is_an_input_error(
     tmp_path: Path, text: str, as_toml: bool
 ) -> None:
@@ -210,6 +245,14 @@ INVENTORY = {
 
 @BUDGET
 @given(st.lists(st.one_of(JSON_VALUE.map(json.dumps), RAW_TEXT), max_size=6), st.booleans())
+@example(['{"cpl_add": ["F3"]}', '{"inline": {"srv": "11.2", "target": ["esme1"]}}'], True)
+@example(['{"inline": {"srv": "11.1", "target": "esme1", "image": {"v": 1}}}'], True)
+@example(['{"response": {"srv": "11.2", "target": "esme1", "code": ["I0"]}}'], True)
+@example([json.dumps({"inventory": {"devices": [{"id": ["x"], "type": "ESME"}]}})], False)
+@example(
+    [json.dumps({"inventory": {"devices": [], "eui64": {"00-DB-12-00-00-00-00-01": ["x"]}}})], False
+)
+@example([json.dumps({"cpl_add": f"V{n}"}) for n in range(40)], True)
 def test_log_replays_or_is_an_input_error(
     tmp_path: Path, lines: list[str], with_inventory: bool
 ) -> None:
@@ -324,3 +367,297 @@ def test_unwritable_itf_and_database_directories_are_one_line_and_exit_2(
         ["fuzz", "--database", str(blocker / "sub")],
     ):
         assert_one_line_error(cli(*args), args[-1])
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 25: every reader checks types and widths before use, in one line; cost bounded
+
+
+def _variant(tmp_path: Path, body: str) -> str:
+    path = _write(tmp_path, ".toml", f'id = "hostile"\nextends = "baseline"\n{body}\n'.encode())
+    return str(path)
+
+
+@BUDGET
+@given(
+    st.sampled_from(['[["ESME"]]', "[{ a = 1 }]", '["ESME", ["GSME"]]', "[[]]", '{ a = "ESME" }']),
+    st.sampled_from(["applicability", "firmware"]),
+)
+def test_a_list_or_table_where_a_device_type_belongs_is_one_line_naming_key_file_and_line(
+    tmp_path: Path, value: str, table: str
+) -> None:
+    if table == "applicability":
+        body = f'[applicability."11.2"]\ndevice_types = {value}\nsource = "assumption"'
+        key = "device_types"
+    else:
+        entry = f'{{ message = "11.3:success", device_types = {value} }}'
+        body = f"[firmware]\nupdate_smi_on = [\n  {entry},\n]"
+        key = "update_smi_on"
+    path = _variant(tmp_path, body)
+    try:
+        load_variant(path)
+    except InputError as error:
+        _one_line(error, path)
+        assert key in str(error) and f"{path}:" in str(error), str(error)
+    else:
+        raise AssertionError("accepted a list or table where a device type belongs")
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (lambda inv: inv["devices"][0].update(id=["esme1"]), "devices"),
+        (lambda inv: inv["devices"][0].update(id={"a": 1}), "devices"),
+        (lambda inv: inv.update(eui64={"00-DB-12-00-00-00-00-01": ["esme1"]}), "eui64"),
+        (lambda inv: inv.update(eui64={"00-DB-12-00-00-00-00-01": {"id": "x"}}), "eui64"),
+        (lambda inv: inv.update(cpl=[["F1"]]), "cpl"),
+    ],
+)
+def test_a_list_or_table_where_a_log_id_belongs_is_one_line(
+    tmp_path: Path, change: Any, fragment: str
+) -> None:
+    document = json.loads(json.dumps(INVENTORY))
+    document["inventory"]["eui64"] = {"00-DB-12-00-00-00-00-01": "esme1"}
+    change(document["inventory"])
+    numbered = [(1, json.dumps(document)), (2, '{"cpl_remove": "F1"}')]
+    try:
+        log = open_log("log.jsonl", tmp_path, numbered)
+        for _ in Replay(log, log.variant()).records():
+            pass
+    except InputError as error:
+        _one_line(error, "log.jsonl")
+        assert "line 1" in str(error) and fragment in str(error), str(error)
+    else:
+        raise AssertionError("accepted a list or table where text belongs")
+
+
+def test_huge_bounds_are_refused_before_anything_is_allocated() -> None:
+    from properties.budget import MAX_ESTIMATE, estimated_states
+    from properties.explorer import Bounds
+
+    assert estimated_states(Bounds(10**6)) == MAX_ESTIMATE
+    assert estimated_states(Bounds(10**29, 10**29)) == MAX_ESTIMATE
+    for value in ("1000000", "9" * 30):
+        for option in ("--meters", "--cads"):
+            assert_one_line_error(cli("check", option, value), "states")
+
+
+def test_a_command_variant_of_thousands_of_digits_is_an_input_error() -> None:
+    template = (ROOT / "docs/replay/messages/sr11.2-read-firmware-version.xml").read_text()
+    assert "<sr:CommandVariant>1</sr:CommandVariant>" in template
+    for digits in ("9" * 5_000, "0" * 4_400 + "1", "12", "9"):
+        data = template.replace(
+            "<sr:CommandVariant>1</sr:CommandVariant>",
+            f"<sr:CommandVariant>{digits}</sr:CommandVariant>",
+        ).encode()
+        try:
+            parse_message(data, "message.xml")
+        except InputError as error:
+            _one_line(error, "message.xml")
+            assert "CommandVariant" in str(error) and len(str(error)) < 300
+        else:
+            raise AssertionError(f"accepted Command Variant {digits[:10]}...")
+
+
+def test_a_variant_path_component_over_255_bytes_is_one_line(tmp_path: Path) -> None:
+    for path in (tmp_path / ("x" * 300 + ".toml"), tmp_path / ("x" * 300) / "v.toml"):
+        for command in ("check", "rules", "explain"):
+            args = ["11.2"] if command == "explain" else []
+            assert_one_line_error(cli(command, *args, "--variant", str(path)), "255")
+    assert_one_line_error(cli("run", str(tmp_path / ("s" * 300 + ".json"))), "255")
+    assert_one_line_error(cli("replay", str(tmp_path / ("l" * 300 + ".jsonl"))), "255")
+
+
+def test_a_run_report_over_its_cap_is_refused_before_the_first_step(tmp_path: Path) -> None:
+    from model.scenario import MAX_STEP_VIEWS
+
+    devices = [{"id": f"esme{n}", "type": "ESME", "firmware": "F1"} for n in range(10)]
+    steps = [{"sr": "11.2", "target": f"esme{n % 10}"} for n in range(MAX_STEP_VIEWS // 12 + 1)]
+    path = _write(tmp_path, ".json", json.dumps({"devices": devices, "steps": steps}).encode())
+    for fmt in ("json", "text"):
+        result = cli("run", str(path), "--format", fmt)
+        assert_one_line_error(result, str(path), f"more than {MAX_STEP_VIEWS:,}")
+        assert result.stdout == ""
+    fits = _write(
+        tmp_path, ".json", json.dumps({"devices": devices, "steps": steps[:100]}).encode()
+    )
+    assert cli("run", str(fits), "--format", "json").returncode == 0
+
+
+class _CountingLines(list[str]):
+    iterations = 0
+
+    def __iter__(self) -> Any:
+        type(self).iterations += 1
+        return super().__iter__()
+
+
+def test_a_variant_file_is_scanned_once_however_many_lines_its_messages_name() -> None:
+    """Locating each of many warnings read the whole file again (quadratic, issue 25)."""
+    from model.variant_file import Locator
+
+    text = "\n".join(
+        ["[suspended]", "exceptions = ["]
+        + [f'  {{ srv = "11.{n % 4 + 1}" }},' for n in range(2_000)]
+        + ["]", "[joins]", "unjoin_requires_smi_join = true"]
+    )
+    locator = Locator("v.toml", text)
+    locator.lines = _CountingLines(locator.lines)
+    _CountingLines.iterations = 0
+    found = [locator.line_of("suspended", "exceptions", n) for n in range(0, 2_000, 7)]
+    assert found == [3 + n for n in range(0, 2_000, 7)]
+    assert locator.line_of("joins", "unjoin_requires_smi_join") == 2_005
+    assert locator.line_of(None, "joins") == 2_004
+    assert _CountingLines.iterations <= 1
+
+
+@BUDGET
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "[a]",
+                "[ a . b ]",
+                '["a".b]',
+                "x = 1",
+                "'x' = 2",
+                '"y" = 3',
+                "# [c]",
+                "  z=4",
+                "w = [",
+                "  { v = 1 },",
+                "  { v = 2 }, { v = 3 },",
+                "]",
+                "[" + " " * 50,
+                "= 5",
+            ]
+        ),
+        max_size=12,
+    ),
+    st.sampled_from([(None, "x"), ("a", "x"), ("a.b", "z"), ("a", "w"), (None, "a"), ("a", "b")]),
+    st.integers(0, 3),
+)
+def test_the_indexed_locator_names_the_line_the_line_by_line_search_named(
+    lines: list[str], where: tuple[str | None, str], item: int
+) -> None:
+    from model.variant_file import Locator
+
+    table, key = where
+    assert Locator("v.toml", "\n".join(lines)).line_of(table, key, item) == _old_line_of(
+        lines, table, key, item
+    )
+
+
+def _old_line_of(lines: list[str], table: str | None, key: str, item: int) -> int:
+    """The search before issue 25, line by line, as the reference."""
+    import re
+
+    headers = {}
+    for number, line in enumerate(lines, start=1):
+        header = re.match(r"^\s*\[\s*([^\[\]]+?)\s*\]", line)
+        if header:
+            headers[number] = header.group(1).replace('"', "").replace("'", "")
+    key_re = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    current = None
+    for number, line in enumerate(lines, start=1):
+        if number in headers:
+            current = headers[number]
+            if (table is not None and current == f"{table}.{key}") or (
+                table is None and current == key
+            ):
+                return number
+            continue
+        if current == table and key_re.match(line):
+            seen = -1
+            for n in range(number, len(lines) + 1):
+                seen += lines[n - 1].split("#", 1)[0].count("{")
+                if seen >= item:
+                    return n
+            return number
+    return 1
+
+
+#: Where a user may point an output option: every kind of thing already there.
+OUTPUT_TARGETS = st.sampled_from(
+    [
+        "fifo",
+        "dir",
+        "readonly-dir",
+        "readonly-file",
+        "file",
+        "link-to-fifo",
+        "new",
+        "missing/new",
+        "x" * 300,
+        "dir/" + "y" * 300,
+        "nul\x00",
+        "\ud800",
+        os.devnull,
+        "/dev/full",
+    ]
+)
+
+
+def _targets(root: Path) -> dict[str, Any]:
+    """Make one of each kind under ``root``; returns what must stay as it was."""
+    os.mkfifo(root / "fifo")
+    (root / "dir").mkdir()
+    (root / "dir" / "mine.txt").write_text("mine")
+    (root / "readonly-dir").mkdir()
+    (root / "readonly-dir" / "mine.txt").write_text("mine")
+    (root / "readonly-dir").chmod(0o555)
+    (root / "readonly-file").write_text("keep")
+    (root / "readonly-file").chmod(0o444)
+    (root / "file").write_text("old")
+    (root / "link-to-fifo").symlink_to(root / "fifo")
+    return _snapshot(root)
+
+
+def _snapshot(root: Path) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        content = path.read_bytes() if path.is_file() and not path.is_symlink() else None
+        found[str(path.relative_to(root))] = (
+            stat.S_IFMT(info.st_mode),
+            info.st_mode & 0o777,
+            content,
+        )
+    return found
+
+
+@BUDGET
+@given(st.sampled_from(["emit-pytest", "out", "database", "itf"]), OUTPUT_TARGETS)
+def test_every_output_option_writes_only_what_was_named_or_refuses_in_one_line(
+    tmp_path_factory: Any, option: str, name: str
+) -> None:
+    """Each output option's boundary, over every kind of thing at its path: a result or one
+    line, and nothing there but a file or directory the user named is changed."""
+    from smi_spec import emit_pytest, outputs, report
+    from smi_spec.fuzzing import open_database
+
+    root = tmp_path_factory.mktemp("targets")
+    before = _targets(root)
+    target = name if name.startswith("/dev/") else str(root / name)
+    try:
+        if option == "emit-pytest":
+            emit_pytest.write(target, "check", [])
+        elif option == "out":
+            report.write_tree(Path(target), {"index.html": b"x", report.MARKER: b""})
+        elif option == "database":
+            open_database(target)
+        else:
+            outputs.writable_directory(Path(target), f"--itf {target}: cannot", create=False)
+        changed = True
+    except InputError as refused:
+        _one_line(refused)
+        changed = False
+    after = _snapshot(root)
+    (root / "readonly-dir").chmod(0o755)
+    for kept in ("fifo", "dir/mine.txt", "readonly-dir", "readonly-dir/mine.txt", "readonly-file"):
+        assert after[kept] == before[kept], (option, name, kept)
+    assert after["link-to-fifo"] == before["link-to-fifo"]
+    if not changed:
+        assert after == before, (option, name)
+    leftovers = (".smi-spec-new-", ".smi-spec-old-", outputs.MARK, ".tmp")
+    assert not any(mark in p for p in after for mark in leftovers), after

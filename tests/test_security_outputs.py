@@ -550,3 +550,206 @@ def test_eui64_keys_differing_only_in_case_are_refused(
     (tmp_path / "log.jsonl").write_text(json.dumps(inventory) + "\n")
     code, _, err = run(capsys, monkeypatch, "replay", str(tmp_path / "log.jsonl"))
     one_line_error(code, err, "00-DB-12-00-00-00-00-01", "letter case")
+
+
+# ---------------------------------------------------------------------------------------
+# 6. Only the file the user named, as named (issue 25)
+
+
+@pytest.mark.parametrize("command", ["check", "fuzz"])
+def test_emit_pytest_onto_a_fifo_or_a_directory_is_refused_and_left_untouched(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+) -> None:
+    fifo, directory = tmp_path / "fifo", tmp_path / "dir"
+    os.mkfifo(fifo)
+    directory.mkdir()
+    (directory / "inside.txt").write_text("mine")
+    quick = ["--max-examples", "1", "--steps", "1", "--seed", "0"] if command == "fuzz" else []
+    for target, kind in ((fifo, "pipe"), (directory, "directory")):
+        code, out, err = run(
+            capsys, monkeypatch, command, "--variant", "mp105", *quick, "--emit-pytest", str(target)
+        )
+        one_line_error(code, err, f"--emit-pytest {target}", "not a regular file", kind)
+        assert out == ""  # refused before the search
+    assert stat_kind(fifo) == "fifo" and stat_kind(directory) == "directory"
+    assert tree(directory) == {"inside.txt": b"mine"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir", "fifo"]  # no temporary
+
+
+def stat_kind(path: Path) -> str:
+    import stat as st_
+
+    mode = path.lstat().st_mode
+    return "fifo" if st_.S_ISFIFO(mode) else "directory" if st_.S_ISDIR(mode) else "other"
+
+
+def test_emit_pytest_onto_a_device_or_read_only_file_is_refused(tmp_path: Path) -> None:
+    from smi_spec import emit_pytest
+
+    with pytest.raises(InputError, match="not a regular file"):
+        emit_pytest.check_target(os.devnull)
+    locked = tmp_path / "locked.py"
+    locked.write_text("keep")
+    locked.chmod(0o444)
+    with pytest.raises(InputError, match="read-only"):
+        emit_pytest.write(str(locked), "check", [])
+    assert locked.read_text() == "keep"
+    with pytest.raises(InputError, match="255"):
+        emit_pytest.check_target(str(tmp_path / ("x" * 300 + ".py")))
+
+
+def test_written_files_get_0644_and_directories_0755_less_the_umask(tmp_path: Path) -> None:
+    from smi_spec import emit_pytest
+
+    previous = os.umask(0o027)
+    try:
+        emit_pytest.write(str(tmp_path / "t.py"), "check", [])
+        report.write_tree(tmp_path / "rep", {"index.html": b"x", "diagrams/a.svg": b"<svg/>"})
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "t.py").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "rep" / "index.html").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "rep" / "diagrams" / "a.svg").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "rep").stat().st_mode & 0o777 == 0o750
+    assert (tmp_path / "rep" / "diagrams").stat().st_mode & 0o777 == 0o750
+    assert outputs.MARK not in {p.name for p in (tmp_path / "rep").iterdir()}
+
+
+@pytest.mark.parametrize("kind", ["old", "new"])
+def test_a_sibling_only_named_like_a_leftover_is_never_moved_or_removed(
+    tmp_path: Path, kind: str
+) -> None:
+    """report and diagrams recognise their leftovers by the mark they wrote, not by name."""
+    out = tmp_path / "rep"
+    report.write_tree(out, {"index.html": b"old", report.MARKER: b""})
+    lookalike = tmp_path / f".rep.smi-spec-{kind}-abcdef12"
+    lookalike.mkdir()
+    (lookalike / "precious.txt").write_text("mine")
+    report.write_tree(out, {"index.html": b"new", report.MARKER: b""})
+    assert tree(lookalike) == {"precious.txt": b"mine"}
+    assert tree(out) == {"index.html": b"new", report.MARKER: b""}
+    dg_out = tmp_path / "diagrams"
+    sibling = tmp_path / f".diagrams.smi-spec-{kind}-abcdef12"
+    sibling.mkdir()
+    (sibling / "precious.txt").write_text("mine")
+    outputs.replace_directory(dg_out, {"a.dot": b"digraph {}"})
+    outputs.recover(dg_out)
+    assert tree(sibling) == {"precious.txt": b"mine"}
+
+
+def test_a_read_only_out_directory_is_refused_not_replaced(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    baseline_set: list[dg.Diagram],
+) -> None:
+    out = tmp_path / "rep"
+    report.write_tree(out, {"index.html": b"old", report.MARKER: b""})
+    dg.write_diagrams(tmp_path / "dg", baseline_set)
+    for directory in (out, tmp_path / "dg"):
+        before = tree(directory)
+        directory.chmod(0o555)
+        try:
+            with pytest.raises(InputError, match="read-only"):
+                if directory == out:
+                    report.write_tree(directory, {"index.html": b"new", report.MARKER: b""})
+                else:
+                    dg.write_diagrams(directory, baseline_set)
+            assert directory.stat().st_mode & 0o777 == 0o555
+            assert tree(directory) == before
+        finally:
+            directory.chmod(0o755)
+    out.chmod(0o555)
+    try:
+        code, _, err = run(capsys, monkeypatch, "diagrams", "--out", str(out))
+        one_line_error(code, err, "read-only")
+    finally:
+        out.chmod(0o755)
+
+
+@pytest.mark.parametrize("command", ["report", "diagrams"])
+def test_an_out_path_component_over_255_bytes_is_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+) -> None:
+    out = tmp_path / ("y" * 300) / "z"
+    code, _, err = run(capsys, monkeypatch, command, "--out", str(out))
+    one_line_error(code, err, "--out", "255")
+
+
+def test_fuzz_writes_no_hypothesis_directory_unless_database_names_one(tmp_path: Path) -> None:
+    for extra in ([], ["--database", ""]):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "smi_spec",
+                "fuzz",
+                "--max-examples",
+                "2",
+                "--steps",
+                "2",
+                *extra,
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        assert result.returncode in (0, 1), result.stderr
+        assert list(tmp_path.iterdir()) == [], (extra, list(tmp_path.iterdir()))
+
+
+@pytest.mark.parametrize(
+    ("url", "secrets"),
+    [
+        ("redis://:s3cret-pw@127.0.0.1:1/0", ["s3cret-pw"]),
+        ("redis://alice:s3cret-pw@127.0.0.1:1/0?password=hunter22", ["s3cret-pw", "hunter22"]),
+        ("redis://alice:s3cret-pw@127.0.0.1:notaport/0", ["s3cret-pw"]),
+        ("rediss://:s3cret-pw@[::1/0", ["s3cret-pw"]),
+    ],
+)
+def test_credentials_in_a_database_url_are_masked_in_every_message(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    secrets: list[str],
+) -> None:
+    from smi_spec.redact import mask_in, masked_url
+
+    code, out, err = run(capsys, monkeypatch, "fuzz", "--seed", "0", "--database", url)
+    one_line_error(code, err, "Redis")
+    for secret in secrets:
+        assert secret not in out + err
+        assert secret not in masked_url(url)
+        assert secret not in mask_in(f"could not log in with {url}", url)
+    assert "***" in err
+
+
+def test_a_failing_standard_output_is_exit_2_and_a_closed_pipe_141() -> None:
+    command = [sys.executable, "-m", "smi_spec"]
+    for args in (["variants", "--format", "json"], ["variants"], ["explain", "11.2"]):
+        with open("/dev/full", "w") as full:
+            result = subprocess.run(
+                command + args, stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT
+            )
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "cannot write the output" in lines[0], result.stderr
+    scenario = str(ROOT / "docs/scenarios/mp105-story-mp105.json")
+    for args in (["run", scenario, "--format", "json"], ["run", scenario], ["variants"]):
+        process = subprocess.Popen(
+            command + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT
+        )
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()
+        assert process.wait(timeout=120) == 141
+        assert process.stderr.read() == b""
+        process.stderr.close()
