@@ -1,0 +1,133 @@
+"""One installation of a fleet as a continuous-time Markov chain (docs/fleet.md).
+
+The states are the worlds the one DSP (:func:`model.dsp.step`) reaches from a Commissioned
+device on F1 (joined to nothing) within the explorer's closed system for its type
+(:func:`properties.explorer.universe`, default bounds: one device, one Other Device where its
+type joins one, two firmware versions). Every action of the explorer's alphabet
+(:mod:`properties.alphabet`) fires at the rate the rates file gives it, per device per year;
+an SR11.1 image is one of the versions, each equally likely (assumption); each message from
+the device is lost with the rates' loss probability (a response, an alert), so an action and
+its faulty copy share the action's rate. Manual corrections never happen: a state from which a
+recoverability property of the replay (``firmware-recoverable``, ``join-recoverable``) has no
+way back (:func:`properties.replay.recoverability`) is a strand, and absorbing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from model.dsp import StepNotAllowed, step
+from model.rates import CPL_ADD, CPL_REMOVE, Rates
+from model.variant import Variant
+from model.world import Action, CplChange, ManualFix, Request, Setup, World
+from properties.alphabet import alphabet
+from properties.explorer import Bounds, System, universe
+from properties.replay import RECOVERABILITY, recoverability
+from properties.tables import compiled
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """A CTMC: ``states[0]`` is the start; ``rates[s]`` maps successors to rates per year;
+    ``stranded[p]`` the absorbing states where property ``p`` has no way back."""
+
+    system: System
+    compliant: bool
+    setup: Setup
+    states: tuple[World, ...]
+    rates: tuple[dict[int, float], ...]
+    stranded: dict[str, frozenset[int]]
+    versions: tuple[str, ...]
+
+    @property
+    def absorbing(self) -> frozenset[int]:
+        return frozenset().union(*self.stranded.values())
+
+
+def action_name(action: Action) -> str:
+    """The rates file's name for an action: its SRV, or cpl_remove / cpl_add."""
+    if isinstance(action, CplChange):
+        return CPL_ADD if action.listed else CPL_REMOVE
+    assert isinstance(action, Request)
+    return action.srv
+
+
+def _plain(action: Request) -> Request:
+    return Request(action.srv, action.target, action.other, action.image, action.command_variant)
+
+
+def action_rates(
+    actions: tuple[Action, ...], rates: Rates, versions: tuple[str, ...]
+) -> list[tuple[Action, float]]:
+    """Each action with its rate per year: the action's row, shared among the versions an
+    SR11.1 may carry, and split between the action and its faulty copies by the loss
+    probabilities."""
+    response, alert = rates.loss["response"].value, rates.loss["alert"].value
+    faults: dict[Request, set[str]] = {}
+    for action in actions:
+        if isinstance(action, Request) and action.faulty:
+            kind = "response" if action.lose_response else "alert"
+            faults.setdefault(_plain(action), set()).add(kind)
+    result: list[tuple[Action, float]] = []
+    for action in actions:
+        if isinstance(action, ManualFix):
+            continue
+        rate = rates.per_year(action_name(action))
+        if isinstance(action, Request):
+            if action.image is not None:
+                rate /= len(versions)
+            if action.lose_response:
+                rate *= response
+            elif action.lose_alert:
+                rate *= alert
+            else:
+                kinds = faults.get(action, set())
+                rate *= 1 - response * ("response" in kinds) - alert * ("alert" in kinds)
+        if rate > 0:
+            result.append((action, rate))
+    return result
+
+
+def build_chain(variant: Variant, system: System, compliant: bool, rates: Rates) -> Chain:
+    """The chain of one installation of ``system`` whose device is GBCS compliant or not."""
+    world_of = universe(Bounds(), variant, system)
+    index = 0 if compliant else 1  # universe: compliance (True,) then (False,)
+    setup = world_of.setups[index]
+    start = next(w for s, w in world_of.starts if s == index)
+    versions = world_of.versions
+    actions = action_rates(alphabet(setup, versions, variant, False), rates, versions)
+    seen = {start: 0}
+    order = [start]
+    out: list[dict[int, float]] = []
+    stranded: dict[str, set[int]] = {p: set() for p in RECOVERABILITY}
+    machines = compiled()
+    for number, world in enumerate(order):
+        edges: dict[int, float] = {}
+        out.append(edges)
+        verdicts = recoverability(setup, world, variant, versions)
+        failed = [p for p, ok in verdicts.items() if ok is False]
+        for prop in failed:
+            stranded[prop].add(number)
+        if failed:
+            continue
+        for action, rate in actions:
+            try:
+                after, _ = step(setup, world, action, variant, machines)
+            except StepNotAllowed:
+                continue
+            if after == world:
+                continue
+            target = seen.get(after)
+            if target is None:
+                target = seen[after] = len(order)
+                order.append(after)
+            edges[target] = edges.get(target, 0.0) + rate
+    return Chain(
+        system,
+        compliant,
+        setup,
+        tuple(order),
+        tuple(out),
+        {p: frozenset(s) for p, s in stranded.items()},
+        versions,
+    )
