@@ -146,3 +146,68 @@ def impact_command(
 
 
 app.command("impact")(impact_command)
+
+
+def simulate_command(
+    out: Annotated[str, typer.Option(help="the fleet log to write (JSON Lines)")],
+    variant: Annotated[str, typer.Option(help="built-in variant id or a .toml file")] = "baseline",
+    fleet: Annotated[int, typer.Option(help="installations")] = 1000,
+    days: Annotated[float, typer.Option(help="how long the fleet runs")] = 365.0,
+    loss: Annotated[float | None, typer.Option(help="probability a response is lost")] = None,
+    seed: Annotated[int, typer.Option(help="random seed: the same seed, the same log")] = 0,
+    device_type: Annotated[str, typer.Option(help="the installations' device type")] = "ESME",
+    rates: Annotated[str | None, typer.Option(help="rates file (JSON, docs/fleet.md)")] = None,
+    format: FormatOption = Format.text,
+) -> None:
+    """Write a synthetic fleet's DUIS message log from the rates (docs/fleet.md); replay it
+    with ``smi-spec replay LOG --workers N`` to count stranded installations."""
+    from properties.explorer import default_systems
+    from properties.fleet_sim import write_simulation
+
+    chosen = _rates(rates, loss)
+    if fleet < 1 or not days > 0:
+        raise InputError("--fleet must be 1 or more and --days more than 0")
+    system = next((s for s in default_systems() if s.target == device_type), None)
+    if system is None:
+        names = ", ".join(s.target for s in default_systems())
+        raise InputError(f"--device-type must be one of {names}, not {device_type!r}")
+    try:
+        counts = write_simulation(out, load_variant(variant), system, chosen, fleet, days, seed)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write the log ({exc.strerror})") from None
+    if format is Format.json:
+        sys.stdout.write(json.dumps({"log": out, **counts}) + "\n")
+    else:
+        console.print(
+            plain(
+                f"{out}: {counts['events']:,} events of {fleet:,} installations "
+                f"({counts['non_compliant']:,} non-compliant), {days:g} days"
+            )
+        )
+
+
+app.command("simulate")(simulate_command)
+
+
+def replay_fleet_command(
+    logs: list[str], variant: str | None, workers: int | None, scheduler: str | None, text: bool
+) -> None:
+    """``replay --workers``: each fleet log's report (docs/replay.md, "Fleet logs")."""
+    from smi_spec.fleet_dask import replay_fleet
+
+    if workers is not None and not 1 <= workers <= 256:
+        raise InputError(f"--workers must be from 1 to 256, not {workers}")
+    reports = replay_fleet(logs, variant, workers or 1, scheduler)
+    if not text:
+        sys.stdout.write(json.dumps(reports, ensure_ascii=False, indent=1) + "\n")
+    else:
+        for report in reports:
+            console.print(
+                plain(
+                    f"{report['log']}: {report['events']:,} events, "
+                    f"{report['stranded_installations']:,} stranded installations "
+                    f"{report['stranded_by_property']}, "
+                    f"{report['disagreement_count']:,} disagreements"
+                )
+            )
+    raise typer.Exit(0 if all(r["disagreement_count"] == 0 for r in reports) else 1)

@@ -1,0 +1,74 @@
+"""``smi-spec replay LOG... --workers N [--scheduler ADDRESS]``: a fleet log replayed on Dask
+(docs/replay.md, "Fleet logs").
+
+The driver reads each log once and deals its lines into partitions by installation
+(installation k to partition (k - 1) mod P, found by a pattern on the line; a line the
+pattern does not place, such as a fleet-wide CPL change, goes to every partition, in log
+order). Each partition is replayed by :func:`properties.fleet_replay.replay_lines` on a Dask
+worker, which checks each line again, and the partial results are merged
+(:func:`properties.fleet_replay.merge`): the same report whatever the number of partitions.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from model.message_log import read_lines
+from properties.fleet_replay import merge, replay_lines
+
+#: The installation a line belongs to: its target's number, or a scoped CPL change's.
+_OWNER = re.compile(r'"target": "[^"]*-(\d+)"|"installation": (\d+)')
+
+
+def partitions(lines: list[tuple[int, str]], parts: int) -> list[list[tuple[int, str]]]:
+    """The lines of each partition, in log order."""
+    dealt: list[list[tuple[int, str]]] = [[] for _ in range(parts)]
+    for line in lines:
+        found = _OWNER.search(line[1])
+        if found is None:
+            for part in dealt:
+                part.append(line)
+        else:
+            dealt[(int(found.group(1) or found.group(2)) - 1) % parts].append(line)
+    return dealt
+
+
+def replay_log(log: str, variant: str | None, client: Any, parts: int) -> dict[str, Any]:
+    """One fleet log replayed in ``parts`` partitions on the Dask ``client``."""
+    lines = list(read_lines(log))
+    if not lines:
+        from properties.fleet_replay import FleetLogError
+
+        raise FleetLogError(f"{log}: empty log")
+    header, events = lines[0][1], lines[1:]
+    dealt = partitions(events, parts)
+    shipped = client.scatter(dealt)  # the data travels once, not inside the task graph
+    futures = [
+        client.submit(replay_lines, log, variant, header, shipped[p], p, parts, pure=False)
+        for p in range(parts)
+    ]
+    results = client.gather(futures)
+    return {"log": log, **merge(results)}
+
+
+def replay_fleet(
+    logs: list[str], variant: str | None, workers: int, scheduler: str | None
+) -> list[dict[str, Any]]:
+    """Every log's report, on a LocalCluster of ``workers`` processes or at ``scheduler``."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        with Client(scheduler) as client:
+            parts = max(1, sum(client.nthreads().values()))
+            return [replay_log(log, variant, client, parts) for log in logs]
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        return [replay_log(log, variant, client, workers) for log in logs]

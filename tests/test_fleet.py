@@ -1,0 +1,128 @@
+"""Fleet scale: a simulated fleet's strands against the computed interval, and the fleet
+replay on a real Dask LocalCluster against the single-process one (docs/fleet.md)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from model.message_log import read_lines
+from model.rates import Figure, default_rates
+from model.variant import load_variant
+from properties.explorer import System
+from properties.fleet_replay import merge, replay_lines
+from properties.fleet_sim import write_simulation
+from properties.impact import type_impact
+from tests.conftest import assert_one_line_error, cli
+
+ESME = System("ESME", "CAD")
+
+
+def single_process(log: Path) -> dict[str, object]:
+    lines = list(read_lines(str(log)))
+    return merge([replay_lines(str(log), None, lines[0][1], lines[1:])])
+
+
+def simulated_within_interval(tmp_path: Path, variant: str, fleet: int, seed: int) -> None:
+    rates = default_rates()
+    log = tmp_path / f"{variant}.jsonl"
+    write_simulation(str(log), load_variant(variant), ESME, rates, fleet, 365.0, seed)
+    found = single_process(log)
+    year = dataclasses.replace(
+        rates,
+        figures={**rates.figures, "horizon_years": Figure(365 / 365.25, "assumption", "365 d")},
+    )
+    computed = type_impact(load_variant(variant), ESME, year, fleet)
+    low, high = computed.interval(0.99)
+    assert found["disagreement_count"] == 0  # the log holds what the DSP did
+    assert low <= found["stranded_installations"] <= high, (found, computed.expected)
+
+
+@pytest.mark.parametrize("variant", ["baseline", "mp105"])
+def test_simulated_strands_of_ten_thousand_fall_in_the_computed_interval(tmp_path, variant):
+    simulated_within_interval(tmp_path, variant, 10_000, seed=7)
+
+
+@pytest.mark.slow  # 10^5 installations, about 10 s a variant
+@pytest.mark.parametrize("variant", ["baseline", "mp105"])
+def test_simulated_strands_of_a_hundred_thousand_fall_in_the_computed_interval(tmp_path, variant):
+    simulated_within_interval(tmp_path, variant, 100_000, seed=11)
+
+
+def order_sensitive(tmp_path: Path) -> Path:
+    """A fleet-wide CPL removal between an installation's SR11.1 and SR11.3, and the same
+    pair of requests with the removal after them: the order decides the strand."""
+    header = {
+        "fleet": {
+            "variant": "baseline",
+            "installations": [{"target": "ESME", "other": "CAD", "count": 4}],
+        }
+    }
+    ok = {"accepted": True, "response_code": "I0"}
+    lines = [
+        {"inline": {"srv": "11.1", "target": "esme1-1", "image": "F2"}, "logged": ok},
+        {"inline": {"srv": "11.1", "target": "esme1-2", "image": "F2"}, "logged": ok},
+        {"inline": {"srv": "11.3", "target": "esme1-2"}, "lose_response": True},
+        {"cpl_remove": "F1"},
+        {"inline": {"srv": "11.3", "target": "esme1-1"}, "lose_response": True},
+        {"inline": {"srv": "11.2", "target": "esme1-3"}, "logged": ok},
+        {"cpl_add": "F1", "installation": 3},
+    ]
+    log = tmp_path / "order.jsonl"
+    log.write_text("\n".join(json.dumps(x) for x in [header, *lines]) + "\n", encoding="utf-8")
+    return log
+
+
+def test_the_order_of_a_fleet_wide_cpl_change_decides(tmp_path):
+    found = single_process(order_sensitive(tmp_path))
+    # The fleet-wide removal of F1 (line 5) suspends installation 3, which never named it:
+    # its SR11.2 (line 7) must then be rejected with E51 under baseline, so the log's
+    # acceptance disagrees there, and only because the removal came first.
+    assert [d["line"] for d in found["disagreements"]] == [7]
+    assert "E51" in found["disagreements"][0]["why"]
+    assert found["events"] == 7
+    log = order_sensitive(tmp_path)
+    lines = log.read_text().splitlines()
+    lines.append(lines.pop(4))  # the removal after every request
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert single_process(log)["disagreement_count"] == 0
+
+
+@pytest.mark.slow  # starts two Dask clusters, about 20 s
+def test_dask_replay_equals_the_single_process_replay(tmp_path):
+    """A real dask.distributed LocalCluster with 1 and with 2 workers, on a simulated fleet
+    of about 10^6 events and on the order-sensitive log."""
+    log = tmp_path / "fleet.jsonl"
+    write_simulation(str(log), load_variant("baseline"), ESME, default_rates(), 125_000, 365.0, 3)
+    for each in (log, order_sensitive(tmp_path)):
+        expected = {"log": str(each), **single_process(each)}
+        reports = []
+        for workers in ("1", "2"):
+            result = cli("replay", str(each), "--workers", workers, "--format", "json")
+            assert result.returncode in (0, 1), result.stderr
+            reports.append(json.loads(result.stdout))
+        assert reports[0] == reports[1] == [expected]
+
+
+def test_dask_replay_on_a_small_fleet(tmp_path):
+    log = order_sensitive(tmp_path)
+    result = cli("replay", str(log), "--workers", "2", "--format", "json")
+    assert result.returncode == 1, result.stderr  # the disagreement at line 7
+    assert json.loads(result.stdout) == [{"log": str(log), **single_process(log)}]
+
+
+def test_simulate_then_bad_input(tmp_path):
+    out = tmp_path / "x.jsonl"
+    result = cli("simulate", "--fleet", "50", "--seed", "1", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(out.read_text().splitlines()[0])["fleet"]["variant"] == "baseline"
+    assert_one_line_error(cli("simulate", "--fleet", "0", "--out", str(out)), "--fleet")
+    assert_one_line_error(
+        cli("simulate", "--out", str(tmp_path / "missing" / "x.jsonl")), "cannot write"
+    )
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"fleet": {"installations": []}}\n', encoding="utf-8")
+    assert_one_line_error(cli("replay", str(bad), "--workers", "1"), "line 1")
