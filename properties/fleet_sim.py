@@ -146,13 +146,21 @@ def _run(
         timed.append((now, number, text))
 
 
-def write_simulation(path: str, *args: Any) -> dict[str, int]:
+def write_simulation(
+    path: str,
+    variant: Variant,
+    system: System,
+    rates: Rates,
+    fleet: int,
+    days: float,
+    seed: int,
+) -> dict[str, int]:
     """Simulate into ``path`` through a temporary file, so a failure leaves no partial log."""
     target = Path(path)
     temporary = target.with_name(target.name + ".partial")
     try:
         with temporary.open("w", encoding="utf-8") as out:
-            counts = simulate(*args, out)
+            counts = simulate(variant, system, rates, fleet, days, seed, out)
         temporary.replace(target)
     finally:
         temporary.unlink(missing_ok=True)
