@@ -88,29 +88,54 @@ def action_rates(
     return result
 
 
-def build_chain(variant: Variant, system: System, compliant: bool, rates: Rates) -> Chain:
-    """The chain of one installation of ``system`` whose device is GBCS compliant or not."""
+@dataclass(frozen=True, slots=True)
+class _Graph:
+    """The worlds one installation reaches over every action (whatever its rate), with
+    each world's moves as (successor, action number) and the properties with no way back."""
+
+    setup: Setup
+    versions: tuple[str, ...]
+    actions: tuple[Action, ...]
+    worlds: tuple[World, ...]
+    moves: tuple[tuple[tuple[int, int], ...], ...]
+    failed: tuple[tuple[str, ...], ...]
+
+
+_GRAPHS: dict[tuple[object, ...], _Graph] = {}
+
+
+def _graph(variant: Variant, system: System, compliant: bool) -> _Graph:
+    """Explored once per variant's rules, system and compliance: the rates only weigh it."""
+    key = (variant.fingerprint, system, compliant)
+    found = _GRAPHS.get(key)
+    if found is None:
+        found = _GRAPHS[key] = _explore(variant, system, compliant)
+    return found
+
+
+def _explore(variant: Variant, system: System, compliant: bool) -> _Graph:
     world_of = universe(Bounds(), variant, system)
     index = 0 if compliant else 1  # universe: compliance (True,) then (False,)
     setup = world_of.setups[index]
     start = next(w for s, w in world_of.starts if s == index)
     versions = world_of.versions
-    actions = action_rates(alphabet(setup, versions, variant, False), rates, versions)
+    actions = tuple(
+        a for a in alphabet(setup, versions, variant, False) if not isinstance(a, ManualFix)
+    )
     seen = {start: 0}
     order = [start]
-    out: list[dict[int, float]] = []
-    stranded: dict[str, set[int]] = {p: set() for p in RECOVERABILITY}
+    moves: list[tuple[tuple[int, int], ...]] = []
+    failed: list[tuple[str, ...]] = []
     machines = compiled()
-    for number, world in enumerate(order):
-        edges: dict[int, float] = {}
-        out.append(edges)
+    for world in order:
         verdicts = recoverability(setup, world, variant, versions)
-        failed = [p for p, ok in verdicts.items() if ok is False]
-        for prop in failed:
-            stranded[prop].add(number)
-        if failed:
+        broken = tuple(p for p, ok in verdicts.items() if ok is False)
+        failed.append(broken)
+        mine: list[tuple[int, int]] = []
+        moves.append(())
+        if broken:
             continue
-        for action, rate in actions:
+        for number, action in enumerate(actions):
             try:
                 after, _ = step(setup, world, action, variant, machines)
             except StepNotAllowed:
@@ -121,13 +146,25 @@ def build_chain(variant: Variant, system: System, compliant: bool, rates: Rates)
             if target is None:
                 target = seen[after] = len(order)
                 order.append(after)
-            edges[target] = edges.get(target, 0.0) + rate
-    return Chain(
-        system,
-        compliant,
-        setup,
-        tuple(order),
-        tuple(out),
-        {p: frozenset(s) for p, s in stranded.items()},
-        versions,
-    )
+            mine.append((target, number))
+        moves[-1] = tuple(mine)
+    return _Graph(setup, versions, actions, tuple(order), tuple(moves), tuple(failed))
+
+
+def build_chain(variant: Variant, system: System, compliant: bool, rates: Rates) -> Chain:
+    """The chain of one installation of ``system`` whose device is GBCS compliant or not."""
+    graph = _graph(variant, system, compliant)
+    weights = dict(action_rates(graph.actions, rates, graph.versions))
+    rate_of = [weights.get(a, 0.0) for a in graph.actions]
+    out: list[dict[int, float]] = []
+    for moves in graph.moves:
+        edges: dict[int, float] = {}
+        for target, number in moves:
+            if rate_of[number] > 0:
+                edges[target] = edges.get(target, 0.0) + rate_of[number]
+        out.append(edges)
+    stranded = {
+        p: frozenset(n for n, broken in enumerate(graph.failed) if p in broken)
+        for p in RECOVERABILITY
+    }
+    return Chain(system, compliant, graph.setup, graph.worlds, tuple(out), stranded, graph.versions)

@@ -67,7 +67,7 @@ def replay_fleet(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: never a clash with another cluster
         ) as cluster,
         Client(cluster) as client,
     ):

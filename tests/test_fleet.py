@@ -107,6 +107,7 @@ def test_dask_replay_equals_the_single_process_replay(tmp_path):
         assert reports[0] == reports[1] == [expected]
 
 
+@pytest.mark.slow  # a Dask cluster starts in about 10 s on a busy 2-core machine
 def test_dask_replay_on_a_small_fleet(tmp_path):
     log = order_sensitive(tmp_path)
     result = cli("replay", str(log), "--workers", "2", "--format", "json")
@@ -126,3 +127,22 @@ def test_simulate_then_bad_input(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"fleet": {"installations": []}}\n', encoding="utf-8")
     assert_one_line_error(cli("replay", str(bad), "--workers", "1"), "line 1")
+
+
+@pytest.mark.slow  # a Dask cluster and three Storm runs, about 30 s
+def test_the_shell_examples_of_the_fleet_guide_run():
+    """docs/fleet.md: every `smi-spec` line of its sh blocks runs and exits 0, in order
+    (simulate writes the log the replay then reads)."""
+    import re
+    import shlex
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "fleet.md").read_text("utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", guide, re.S)
+    commands = [line for block in blocks for line in block.splitlines() if line.strip()]
+    assert len(commands) == 4
+    for command in commands:
+        words = shlex.split(command)
+        assert words[0] == "smi-spec"
+        result = cli(*words[1:])
+        assert result.returncode == 0, (command, result.stderr)
+    Path("/tmp/smi-spec-fleet.jsonl").unlink(missing_ok=True)
