@@ -9,11 +9,13 @@ an SR11.1 image is one of the versions, each equally likely (assumption); each m
 the device is lost with the rates' loss probability (a response, an alert), so an action and
 its faulty copy share the action's rate. Manual corrections never happen: a state from which a
 recoverability property of the replay (``firmware-recoverable``, ``join-recoverable``) has no
-way back (:func:`properties.replay.recoverability`) is a strand, and absorbing.
+way back (the replay's test, computed for the whole graph at once) is a strand, and
+absorbing.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from model.dsp import StepNotAllowed, step
@@ -22,7 +24,8 @@ from model.variant import Variant
 from model.world import Action, CplChange, ManualFix, Request, Setup, World
 from properties.alphabet import alphabet
 from properties.explorer import Bounds, System, universe
-from properties.replay import RECOVERABILITY, recoverability
+from properties.recoverability import GOOD, is_recovery_action
+from properties.replay import RECOVERABILITY
 from properties.tables import compiled
 
 
@@ -125,16 +128,9 @@ def _explore(variant: Variant, system: System, compliant: bool) -> _Graph:
     seen = {start: 0}
     order = [start]
     moves: list[tuple[tuple[int, int], ...]] = []
-    failed: list[tuple[str, ...]] = []
     machines = compiled()
     for world in order:
-        verdicts = recoverability(setup, world, variant, versions)
-        broken = tuple(p for p, ok in verdicts.items() if ok is False)
-        failed.append(broken)
         mine: list[tuple[int, int]] = []
-        moves.append(())
-        if broken:
-            continue
         for number, action in enumerate(actions):
             try:
                 after, _ = step(setup, world, action, variant, machines)
@@ -147,8 +143,37 @@ def _explore(variant: Variant, system: System, compliant: bool) -> _Graph:
                 target = seen[after] = len(order)
                 order.append(after)
             mine.append((target, number))
-        moves[-1] = tuple(mine)
-    return _Graph(setup, versions, actions, tuple(order), tuple(moves), tuple(failed))
+        moves.append(tuple(mine))
+    able = {p: _can_recover(setup, order, moves, actions, p) for p in RECOVERABILITY}
+    failed = tuple(tuple(p for p in RECOVERABILITY if not able[p][n]) for n in range(len(order)))
+    return _Graph(setup, versions, actions, tuple(order), tuple(moves), failed)
+
+
+def _can_recover(
+    setup: Setup,
+    worlds: list[World],
+    moves: list[tuple[tuple[int, int], ...]],
+    actions: tuple[Action, ...],
+    property_id: str,
+) -> list[bool]:
+    """Backward reachability of the property's good states over its recovery actions, on
+    the whole graph: the same answer as the replay's forward search from each state
+    (:func:`properties.recoverability.recoverable`, whose states all lie in this graph, as
+    its actions are the alphabet's), for every state at once."""
+    good = GOOD[property_id]
+    back: list[list[int]] = [[] for _ in worlds]
+    for source, out in enumerate(moves):
+        for target, number in out:
+            if is_recovery_action(property_id, actions[number]):
+                back[target].append(source)
+    able = [good(setup, w) for w in worlds]
+    queue = deque(n for n, ok in enumerate(able) if ok)
+    while queue:
+        for source in back[queue.popleft()]:
+            if not able[source]:
+                able[source] = True
+                queue.append(source)
+    return able
 
 
 def build_chain(variant: Variant, system: System, compliant: bool, rates: Rates) -> Chain:
@@ -157,9 +182,9 @@ def build_chain(variant: Variant, system: System, compliant: bool, rates: Rates)
     weights = dict(action_rates(graph.actions, rates, graph.versions))
     rate_of = [weights.get(a, 0.0) for a in graph.actions]
     out: list[dict[int, float]] = []
-    for moves in graph.moves:
+    for moves, broken in zip(graph.moves, graph.failed, strict=True):
         edges: dict[int, float] = {}
-        for target, number in moves:
+        for target, number in () if broken else moves:  # a strand is absorbing
             if rate_of[number] > 0:
                 edges[target] = edges.get(target, 0.0) + rate_of[number]
         out.append(edges)

@@ -15,8 +15,10 @@ import contextlib
 import math
 import os
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from model.rates import Rates
@@ -27,21 +29,31 @@ from properties.fleet_chain import Chain, build_chain
 STRANDED = "stranded"
 
 
-def prism(chain: Chain) -> str:
-    """The chain as a PRISM CTMC: one state variable, one Markovian command per edge (an
-    absorbing state loops on itself), a label per
-    recoverability property and ``stranded`` for any of them."""
-    last = len(chain.states) - 1
-    lines = ["ctmc", "module installation", f"  s : [0..{max(last, 1)}] init 0;"]
-    for number, edges in enumerate(chain.rates):
-        for to, rate in sorted(edges.items()) or [(number, 1.0)]:
-            lines.append(f"  <> s={number} -> {rate!r} : (s'={to});")
-    lines.append("endmodule")
-    labels = {STRANDED: chain.absorbing}
-    labels.update({_label(p): states for p, states in chain.stranded.items()})
-    for name, states in labels.items():
-        formula = " | ".join(f"s={n}" for n in sorted(states)) or "false"
-        lines.append(f'label "{name}" = {formula};')
+def drn(chains: Sequence[Chain]) -> str:
+    """The chains as one CTMC of disjoint copies in Storm's explicit format (DRN; one Storm
+    run answers them all): each state's exit rate and its rates to its successors (an
+    absorbing state loops on itself), a label ``start_i`` on each copy's start (every start
+    is initial), a label per recoverability property and ``stranded`` for any of them."""
+    total = sum(len(chain.states) for chain in chains)
+    lines = ["@type: CTMC", "@parameters", "", "@reward_models", "", "@nr_states", str(total)]
+    lines += ["@nr_choices", str(total), "@model"]
+    base = 0
+    for copy, chain in enumerate(chains):
+        marks: dict[int, list[str]] = {0: ["init", f"start_{copy}"]}
+        for prop, states in chain.stranded.items():
+            for n in states:
+                marks.setdefault(n, []).append(_label(prop))
+        for n in chain.absorbing:
+            marks.setdefault(n, []).append(STRANDED)
+        for number, edges in enumerate(chain.rates):
+            moves = sorted(edges.items()) or [(number, 1.0)]
+            exit_rate = sum(rate for _, rate in moves)
+            lines.append(
+                " ".join([f"state {base + number} !{exit_rate!r}", *marks.get(number, [])])
+            )
+            lines.append("\taction 0")
+            lines += [f"\t\t{base + to} : {rate!r}" for to, rate in moves]
+        base += len(chain.states)
     return "\n".join(lines) + "\n"
 
 
@@ -49,22 +61,36 @@ def _label(property_id: str) -> str:
     return property_id.replace("-", "_")
 
 
-def strand_probabilities(chain: Chain, horizon: float) -> dict[str, float]:
-    """Storm: the probability, from the start, of a strand within ``horizon`` years, in all
-    and per property."""
+def strand_probabilities(chains: Sequence[Chain], horizon: float) -> list[dict[str, float]]:
+    """Storm: for each chain, the probability from its start of a strand within ``horizon``
+    years, in all and per property (all chains in one model, one run)."""
     import stormpy
 
-    program = _parse(prism(chain))
-    names = [STRANDED, *chain.stranded]
-    text = ";".join(f'P=? [F<={horizon!r} "{_label(n)}"]' for n in names)
-    properties = stormpy.parse_properties(text, program)
-    with _quiet_stderr():
-        model = stormpy.build_model(program, properties)
-        start = model.initial_states[0]
-        return {
-            name: float(stormpy.model_checking(model, prop).get_value(start))
-            for name, prop in zip(names, properties, strict=True)
+    names = list(dict.fromkeys(p for chain in chains for p in chain.stranded))
+    names = [STRANDED, *names]
+    with tempfile.TemporaryDirectory(prefix="smi-spec-impact-") as directory:
+        path = Path(directory) / "fleet.drn"
+        path.write_text(drn(chains), encoding="utf-8")
+        with _quiet_stderr():
+            model = stormpy.build_model_from_drn(str(path))
+            labels = model.labeling.get_labels()
+            starts = [
+                next(iter(model.labeling.get_states(f"start_{n}"))) for n in range(len(chains))
+            ]
+            values: list[Any] = []
+            for name in names:
+                if _label(name) not in labels:  # no state strands this way
+                    values.append(None)
+                    continue
+                formula = stormpy.parse_properties(f'P=? [F<={horizon!r} "{_label(name)}"]')
+                values.append(stormpy.model_checking(model, formula[0]))
+    return [
+        {
+            n: 0.0 if r is None else float(r.get_value(start))
+            for n, r in zip(names, values, strict=True)
         }
+        for start in starts
+    ]
 
 
 @contextlib.contextmanager
@@ -84,18 +110,6 @@ def _quiet_stderr() -> Iterator[None]:
         for fd, copy in zip((1, 2), saved, strict=True):
             os.dup2(copy, fd)
             os.close(copy)
-
-
-def _parse(text: str) -> Any:
-    """A PRISM program from text (stormpy parses files)."""
-    import tempfile
-
-    import stormpy
-
-    with tempfile.NamedTemporaryFile("w", suffix=".prism", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        return stormpy.parse_prism_program(handle.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,28 +152,53 @@ class TypeImpact:
 
 
 def type_impact(variant: Variant, system: System, rates: Rates, fleet: int) -> TypeImpact:
-    horizon = rates.figure("horizon_years")
-    share = rates.figure("non_compliant_fraction")
-    good = strand_probabilities(build_chain(variant, system, True, rates), horizon)
-    bad = strand_probabilities(build_chain(variant, system, False, rates), horizon)
-    mix = {name: (1 - share) * good[name] + share * bad[name] for name in good}
-    total = mix.pop(STRANDED)
-    return TypeImpact(
-        system,
-        total,
-        mix,
-        good[STRANDED],
-        bad[STRANDED],
-        fleet,
-        rates.figure("cost_per_manual_correction_gbp"),
-    )
+    """One device type's impact."""
+    return impacts([(variant, rates)], fleet, (system,))[0][0]
 
 
 def impact(
     variant: Variant, rates: Rates, fleet: int, systems: tuple[System, ...] | None = None
 ) -> list[TypeImpact]:
     """Every device type's impact (by default every type's closed system)."""
-    return [type_impact(variant, s, rates, fleet) for s in systems or default_systems()]
+    return impacts([(variant, rates)], fleet, systems)[0]
+
+
+def impacts(
+    cases: Sequence[tuple[Variant, Rates]], fleet: int, systems: tuple[System, ...] | None = None
+) -> list[list[TypeImpact]]:
+    """Each (variant, rates) case's impact per device type, all in one Storm run (the
+    chains as disjoint copies of one model): a loss sweep of several variants costs one
+    model build. Every case's rates share the first case's horizon."""
+    chosen = systems or default_systems()
+    horizon = cases[0][1].figure("horizon_years")
+    chains = [
+        build_chain(variant, system, compliant, rates)
+        for variant, rates in cases
+        for system in chosen
+        for compliant in (True, False)
+    ]
+    found = iter(strand_probabilities(chains, horizon))
+    result = []
+    for _, rates in cases:
+        share = rates.figure("non_compliant_fraction")
+        row = []
+        for system in chosen:
+            good, bad = next(found), next(found)
+            mix = {name: (1 - share) * good[name] + share * bad[name] for name in good}
+            total = mix.pop(STRANDED)
+            row.append(
+                TypeImpact(
+                    system,
+                    total,
+                    mix,
+                    good[STRANDED],
+                    bad[STRANDED],
+                    fleet,
+                    rates.figure("cost_per_manual_correction_gbp"),
+                )
+            )
+        result.append(row)
+    return result
 
 
 def binomial_interval(n: int, p: float, level: float = 0.99) -> tuple[int, int]:

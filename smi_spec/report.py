@@ -41,6 +41,7 @@ from properties.recoverability import GOOD
 from smi_spec import diagrams as dg
 from smi_spec.diff import ALL_CONDITIONS, conditions, explorations, unexpected, variant_diff
 from smi_spec.outputs import replace_directory
+from smi_spec.report_impact import impact_section
 
 MARKER: Final = ".smi-spec-report"
 STATUS_NAMES: Final = {s: s.replace("_", " ") for s in STATUSES}
@@ -531,6 +532,7 @@ def index_page(
         ],
         "diffs": [{"href": href, "a": a, "b": b} for href, a, b in diffs],
         "definitions": [figure(d, svgs) for d in diagrams if d.kind == "definition"],
+        "impact": impact_section(variants, inline_svg),
     }
 
 

@@ -113,3 +113,25 @@ def test_a_rates_row_without_a_source_is_refused(tmp_path: Path):
     file = tmp_path / "rates.json"
     file.write_text(json.dumps(document), encoding="utf-8")
     assert_one_line_error(cli("impact", "--rates", str(file)), "source")
+
+
+@pytest.mark.parametrize("variant", ["baseline", "mp105"])
+@pytest.mark.parametrize("compliant", [True, False])
+def test_the_chain_strands_exactly_where_the_replay_finds_no_way_back(variant, compliant):
+    """The chain's strands come from a backward search over the whole graph; the replay's
+    verdicts from a forward search per state. They agree on every state, and the ones that
+    fail are absorbing."""
+    from properties.fleet_chain import _graph, build_chain
+    from properties.replay import recoverability
+
+    loaded = load_variant(variant)
+    graph = _graph(loaded, System("ESME", "CAD"), compliant)
+    for world, failed in zip(graph.worlds, graph.failed, strict=True):
+        verdicts = recoverability(graph.setup, world, loaded, graph.versions)
+        assert failed == tuple(p for p, ok in verdicts.items() if ok is False), world
+    chain = build_chain(
+        loaded, System("ESME", "CAD"), compliant, parse_rates("t", read_data("rates.json"))
+    )
+    assert all(not chain.rates[n] for n in chain.absorbing)
+    if variant == "baseline":
+        assert chain.absorbing  # the MP105 strand is there to be found

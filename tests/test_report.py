@@ -249,3 +249,19 @@ def test_report_command_replaces_a_previous_report(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
     assert {p.name for p in out.glob("*.html")} == {"index.html", "variant-baseline.html"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_the_overview_shows_the_fleet_impact_and_the_cost_plot(built: Path) -> None:
+    """Per variant the expected stranded devices and £ a year, the rates with their
+    sources, and the cost against loss plot inlined as SVG, one line a variant."""
+    text = (built / "index.html").read_text(encoding="utf-8")
+    section = text[text.index('id="impact"') : text.index('id="machines"')]
+    for variant in ("baseline", "mp105", "mp178"):
+        assert f">{variant}</th>" in section
+    assert "ESME with CAD" in section and "£" in section
+    assert "30,000,000" in section
+    assert '<span class="tag">seed:MP178</span>' in section
+    plot = section[section.index("<svg") : section.index("</svg>")]
+    assert 'role="img"' in plot and "url(" not in plot
+    for variant in ("baseline", "mp105", "mp178"):
+        assert f">{variant}</text>" in plot  # the legend, as text
