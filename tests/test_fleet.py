@@ -8,13 +8,15 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model.message_log import read_lines
 from model.rates import Figure, default_rates
 from model.variant import load_variant
 from properties.explorer import System
 from properties.fleet_replay import merge, replay_lines
-from properties.fleet_sim import write_simulation
+from properties.fleet_sim import simulate, write_simulation
 from properties.impact import type_impact
 from tests.conftest import assert_one_line_error, cli
 
@@ -146,3 +148,75 @@ def test_the_shell_examples_of_the_fleet_guide_run():
         result = cli(*words[1:])
         assert result.returncode == 0, (command, result.stderr)
     Path("/tmp/smi-spec-fleet.jsonl").unlink(missing_ok=True)
+
+
+def as_plain_log(fleet_text: str) -> tuple[list[str], list[str]]:
+    """A simulated fleet log, and the same events as today's replay reads them: the
+    installations as one inventory, every CPL change fleet-wide in both (today's format has
+    no scope)."""
+    lines = fleet_text.splitlines()
+    header = json.loads(lines[0])
+    events = []
+    for text in lines[1:]:
+        event = json.loads(text)
+        event.pop("installation", None)
+        events.append(json.dumps(event))
+    devices: list[dict[str, object]] = []
+    number = 0
+    for kind in header["fleet"]["installations"]:
+        for _ in range(kind["count"]):
+            number += 1
+            devices.append(
+                {
+                    "id": f"esme1-{number}",
+                    "type": "ESME",
+                    "firmware": "F1",
+                    "compliant": kind["compliant"],
+                }
+            )
+            devices.append({"id": f"cad1-{number}", "type": "CAD"})
+    inventory = {"variant": header["fleet"]["variant"], "cpl": ["F1", "F2"], "devices": devices}
+    return [lines[0], *events], [json.dumps({"inventory": inventory}), *events]
+
+
+def _verdicts(run) -> tuple[object, ...]:
+    import re
+
+    from model.errors import InputError
+
+    try:
+        found = run()
+    except InputError as exc:
+        return ("error", re.search(r"line (\d+)", str(exc)).group(1))  # type: ignore[union-attr]
+    return (
+        found["points_of_no_return"],
+        {v["property"]: v["first_line"] for v in found["violated"]},
+        [d["line"] for d in found["disagreements"]],
+    )
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    variant=st.sampled_from(["baseline", "mp105", "mp178"]),
+    installations=st.integers(1, 2),
+)
+def test_the_fleet_replay_agrees_with_todays_replay(seed, variant, installations):
+    """Per-installation replay gives today's whole-world replay's verdicts: the same points
+    of no return, first violations and disagreeing lines, or the same refused line (a
+    simulated SR11.1 of a version another installation's CPL change delisted)."""
+    import io
+
+    from model.message_log import open_log
+    from properties.replay import replay
+
+    out = io.StringIO()
+    rates = default_rates().with_loss(response=0.2, alert=0.2)  # faults enough to strand
+    simulate(load_variant(variant), ESME, rates, installations, 730.0, seed, out)
+    fleet, plain = as_plain_log(out.getvalue())
+    numbered = list(enumerate(fleet, 1))
+    mine = _verdicts(lambda: merge([replay_lines("x", None, fleet[0], numbered[1:])]))
+    theirs = _verdicts(
+        lambda: replay(open_log("x", Path("."), list(enumerate(plain, 1))), load_variant(variant))
+    )
+    assert mine == theirs
