@@ -220,3 +220,63 @@ def test_the_fleet_replay_agrees_with_todays_replay(seed, variant, installations
         lambda: replay(open_log("x", Path("."), list(enumerate(plain, 1))), load_variant(variant))
     )
     assert mine == theirs
+
+
+@pytest.mark.slow  # a scheduler and two worker processes, about 20 s
+def test_replay_on_a_scheduler_started_as_docs_replay_md_says(tmp_path):
+    """docs/replay.md's multi-machine commands, on one machine: `dask scheduler`, then
+    `dask worker ADDRESS --nthreads 1 --nworkers 2`, then `replay --scheduler ADDRESS`."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    dask = str(Path(sys.executable).parent / "dask")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen(
+        [
+            dask,
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dashboard-address",
+            ":0",
+        ],
+        **quiet,
+    )
+    workers = subprocess.Popen(
+        [
+            dask,
+            "worker",
+            address,
+            "--nthreads",
+            "1",
+            "--nworkers",
+            "2",
+            "--dashboard-address",
+            ":0",
+        ],
+        **quiet,
+    )
+    try:
+        from dask.distributed import Client
+
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=120)
+        log = order_sensitive(tmp_path)
+        result = cli("replay", str(log), "--scheduler", address, "--format", "json")
+        assert result.returncode == 1, result.stderr
+        assert json.loads(result.stdout) == [{"log": str(log), **single_process(log)}]
+    finally:
+        for process in (workers, scheduler):
+            process.terminate()
+        for process in (workers, scheduler):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
