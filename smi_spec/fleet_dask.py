@@ -11,11 +11,12 @@ worker, which checks each line again, and the partial results are merged
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from model.message_log import read_lines
-from properties.fleet_replay import merge, replay_lines
+from properties.fleet_replay import merge, parse_header, replay_lines
 
 #: The installation a line belongs to: its target's number, or a scoped CPL change's.
 _OWNER = re.compile(r'"target": "[^"]*-(\d+)"|"installation": (\d+)')
@@ -42,6 +43,7 @@ def replay_log(log: str, variant: str | None, client: Any, parts: int) -> dict[s
 
         raise FleetLogError(f"{log}: empty log")
     header, events = lines[0][1], lines[1:]
+    parse_header(log, header)  # a bad header is refused here, before any work is sent
     dealt = partitions(events, parts)
     shipped = client.scatter(dealt)  # the data travels once, not inside the task graph
     futures = [
@@ -68,6 +70,8 @@ def replay_fleet(
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",  # any free port: never a clash with another cluster
+            # A bad line is reported once, as one line, by smi-spec: not logged by Dask.
+            silence_logs=logging.CRITICAL,
         ) as cluster,
         Client(cluster) as client,
     ):

@@ -18,7 +18,7 @@ from properties.explorer import System
 from properties.fleet_replay import merge, replay_lines
 from properties.fleet_sim import simulate, write_simulation
 from properties.impact import type_impact
-from tests.conftest import assert_one_line_error, cli
+from tests.conftest import assert_one_line_error, cli, cli_process
 
 ESME = System("ESME", "CAD")
 
@@ -115,6 +115,13 @@ def test_dask_replay_on_a_small_fleet(tmp_path):
     result = cli("replay", str(log), "--workers", "2", "--format", "json")
     assert result.returncode == 1, result.stderr  # the disagreement at line 7
     assert json.loads(result.stdout) == [{"log": str(log), **single_process(log)}]
+    # A bad line found on a worker is one line from smi-spec, not Dask's log (a process:
+    # the workers write to the process's stderr).
+    bad = tmp_path / "bad.jsonl"
+    header = {"fleet": {"installations": [{"target": "ESME", "other": "CAD", "count": 3}]}}
+    event = {"inline": {"srv": "11.2", "target": "esme1-9"}}
+    bad.write_text(json.dumps(header) + "\n" + json.dumps(event) + "\n", encoding="utf-8")
+    assert_one_line_error(cli_process("replay", str(bad), "--workers", "2"), "no installation 9")
 
 
 def test_simulate_then_bad_input(tmp_path):
