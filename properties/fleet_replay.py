@@ -190,9 +190,12 @@ class FleetReplay:
                 table.setup, table.worlds[after], self.variant, table.versions
             )
             failed = table.failed[after] = tuple(p for p, ok in verdicts.items() if ok is False)
-        if failed and installation not in self.stranded:
-            self.stranded[installation] = failed
+        if failed:
+            known = self.stranded.get(installation, ())
             for prop in failed:
+                if prop in known:
+                    continue
+                known = self.stranded[installation] = (*known, prop)
                 if line < self.no_return.get(prop, line + 1):
                     self.no_return[prop] = line
                 if line < self.first_violation.get(prop, line + 1):
