@@ -60,8 +60,9 @@ def replay_log(log: str, variant: str | None, client: Any, parts: int) -> dict[s
     parse_header(log, header)  # a bad header is refused here, before any work is sent
     dealt = partitions(events, parts)
     del events, lines
+    shipped = client.scatter(dealt)  # the data travels beside the task graph, not in it
     futures = [
-        client.submit(replay_partition, log, variant, header, dealt[p], p, parts, pure=False)
+        client.submit(replay_partition, log, variant, header, shipped[p], p, parts, pure=False)
         for p in range(parts)
     ]
     results = client.gather(futures)
