@@ -7,6 +7,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from model.errors import InputError
@@ -67,9 +68,13 @@ def _saving(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 
 def _show(report: dict[str, Any]) -> None:
-    table = Table(title=f"{report['variant']}: a fleet of {report['fleet']:,} of each type, a year")
-    for column in ("device type", "P(stranded)", "expected stranded", "99% interval", "£"):
-        table.add_column(column)
+    table = Table(
+        title=f"{report['variant']}: a fleet of {report['fleet']:,} of each type, a year",
+        box=box.SIMPLE_HEAD,  # light borders: the figures fit 80 columns whole
+    )
+    table.add_column("device type", min_width=13, overflow="fold")
+    for column in ("P", "stranded", "99% interval", "£ a year"):
+        table.add_column(column, no_wrap=True, justify="right")
     for t in report["types"]:
         low, high = t["interval_99"]
         table.add_row(
@@ -82,7 +87,7 @@ def _show(report: dict[str, Any]) -> None:
     console.print(table)
     rates = Table(title="rates and their sources")
     for column in ("rate", "value", "source", "why"):
-        rates.add_column(column)
+        rates.add_column(column, overflow="fold")
     for row in report["rates"]:
         rates.add_row(*(plain(row[k]) for k in ("name", "value", "source", "why")))
     console.print(rates)

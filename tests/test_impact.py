@@ -71,11 +71,11 @@ def test_the_issue_command_prints_each_type_with_the_sources():
     assert result.returncode == 0, result.stderr
     for shown in ("ESME with CAD", "GSME with IHD", "PPMID alone", "seed:MP178", "assumption"):
         assert shown in result.stdout
+    assert "…" not in result.stdout  # at 80 columns every figure is whole (wrapped)
     saving = cli_json("impact", "--diff", "baseline", "mp105", "--loss", "0.0001")
     assert saving["stranded_saved"] > 0  # MP105 removes the firmware strands of the meters
 
 
-@pytest.mark.slow  # twenty Storm runs, about 6 s
 def test_calibrate_finds_the_loss_that_gives_the_incident_count():
     found = cli_json("impact", "--calibrate", "--fleet", "1000000", "--installation-rate", "0.2")
     rates = parse_rates("test", read_data("rates.json")).with_loss(response=found["loss"])
