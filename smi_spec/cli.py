@@ -462,6 +462,7 @@ def fuzz_command(
     raise typer.Exit(0 if ok else 1)
 
 
+import smi_spec.fleet_commands  # noqa: E402  (registers impact, simulate)
 import smi_spec.report_commands  # noqa: E402  (registers diagrams, diff, report)
 import smi_spec.testpack_commands  # noqa: E402,F401  (registers testpack, conform)
 

@@ -330,7 +330,9 @@ class ReplayFormat(StrEnum):
 
 
 def replay_command(
-    log: Annotated[str, typer.Argument(help="message log (JSON Lines, docs/replay.md)")],
+    logs: Annotated[
+        list[str], typer.Argument(metavar="LOG...", help="message log (JSON Lines, docs/replay.md)")
+    ],
     variant: Annotated[str | None, typer.Option(help="override the inventory's variant")] = None,
     format: Annotated[
         ReplayFormat,
@@ -339,6 +341,12 @@ def replay_command(
             help="text for people; json: one report; jsonl: one record a line as replayed",
         ),
     ] = ReplayFormat.text,
+    workers: Annotated[
+        int | None, typer.Option(help="fleet logs: replay on a Dask cluster of N workers")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="fleet logs: a Dask scheduler address (many machines)")
+    ] = None,
 ) -> None:
     """Replay a DUIS message log against the model: does the model agree with each logged
     outcome, which properties break, and where the device and the SMI part ways for good.
@@ -350,7 +358,14 @@ def replay_command(
     from model.message_log import load_log
     from properties.replay import Replay
 
-    loaded = load_log(log)
+    if workers is not None or scheduler is not None:
+        from smi_spec.fleet_commands import replay_fleet_command
+
+        replay_fleet_command(logs, variant, workers, scheduler, format is ReplayFormat.text)
+        return
+    if len(logs) != 1:
+        raise InputError("replay takes one log; several fleet logs take --workers N")
+    loaded = load_log(logs[0])
     run = Replay(loaded, loaded.variant(variant), full_views=format is not ReplayFormat.jsonl)
     if format is ReplayFormat.json:
         head = {"log": loaded.path, "variant": run.variant.id, "start": run.start()}

@@ -41,6 +41,7 @@ from properties.recoverability import GOOD
 from smi_spec import diagrams as dg
 from smi_spec.diff import ALL_CONDITIONS, conditions, explorations, unexpected, variant_diff
 from smi_spec.outputs import check_out_directory, replace_directory
+from smi_spec.report_impact import impact_section
 from smi_spec.report_packs import pack_data
 
 MARKER: Final = ".smi-spec-report"
@@ -533,6 +534,7 @@ def index_page(
         ],
         "diffs": [{"href": href, "a": a, "b": b} for href, a, b in diffs],
         "definitions": [figure(d, svgs) for d in diagrams if d.kind == "definition"],
+        "impact": impact_section(variants, inline_svg),
     }
 
 

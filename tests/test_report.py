@@ -264,3 +264,19 @@ def test_each_variant_shows_its_test_pack_with_a_story_per_case(built: Path) -> 
     mp105 = (built / "variant-mp105.html").read_text(encoding="utf-8")
     pack = mp105[mp105.index('id="test-pack"') :]
     assert "SR11.2 Read Firmware Version to esme1" in pack and "response lost" in pack
+
+
+def test_the_overview_shows_the_fleet_impact_and_the_cost_plot(built: Path) -> None:
+    """Per variant the expected stranded devices and £ a year, the rates with their
+    sources, and the cost against loss plot inlined as SVG, one line a variant."""
+    text = (built / "index.html").read_text(encoding="utf-8")
+    section = text[text.index('id="impact"') : text.index('id="machines"')]
+    for variant in ("baseline", "mp105", "mp178"):
+        assert f">{variant}</th>" in section
+    assert "ESME with CAD" in section and "£" in section
+    assert "30,000,000" in section
+    assert '<span class="tag">seed:MP178</span>' in section
+    plot = section[section.index("<svg") : section.index("</svg>")]
+    assert 'role="img"' in plot and "url(" not in plot
+    for variant in ("baseline", "mp105", "mp178"):
+        assert f">{variant}</text>" in plot  # the legend, as text
