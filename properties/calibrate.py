@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from model.messages import srvs_doing
 from model.rates import Figure, Rates
 from model.variant import Variant
 from properties.explorer import System
@@ -39,7 +40,13 @@ def calibrate(variant: Variant, rates: Rates, fleet: int, joins_per_year: float)
     a year as the incidents say; None if even a certain loss strands fewer."""
     incidents = rates.incidents
     actions = dict(rates.actions)
-    actions["8.7.2"] = Figure(joins_per_year, "assumption", "given on the command line")
+    # Joins per installation: every request the rulebook declares to join, together, in the
+    # rates file's proportions between them.
+    joins = [srv for srv in srvs_doing(variant.messages, "join") if srv in actions]
+    total = sum(actions[srv].value for srv in joins)
+    for srv in joins:
+        share = actions[srv].value / total if total else 1 / len(joins)
+        actions[srv] = Figure(joins_per_year * share, "assumption", "given on the command line")
     base = replace(rates, actions=actions)
     horizon = rates.figure("horizon_years")
 
