@@ -52,12 +52,21 @@ TABLES_JS = """() => {
     }));
 }"""
 
+#: Every plot (a figure that is not a state diagram, e.g. the fleet cost plot): inlined SVG
+#: whose frame fits the page.
+PLOTS_JS = """() => [...document.querySelectorAll('figure[data-plot]')].map(f => ({
+    name: f.dataset.plot,
+    inline: f.querySelector('svg') !== null,
+    frame: f.querySelector('.frame').getBoundingClientRect().width,
+    main: document.querySelector('main').getBoundingClientRect().width,
+}))"""
+
 #: Every diagram: inlined, with edge tooltips; its smallest text in CSS px; labels that
 #: overlap (text boxes intersecting by more than a pixel each way); labels struck through by
 #: a line (a point of an edge, arrowhead, node or box outline, every half unit along it,
 #: inside the middle of a label's text box). Strike-through is measured in the SVG's own
 #: units, the same at every width: measured once, at the desktop width.
-DIAGRAMS_JS = """(measureStruck) => [...document.querySelectorAll('figure')].map(f => {
+DIAGRAMS_JS = """(measureStruck) => [...document.querySelectorAll('figure[data-diagram]')].map(f => {
     const svg = f.querySelector('svg');
     if (!svg) return {name: f.dataset.diagram, inline: false};
     const texts = [...svg.querySelectorAll('text')];
@@ -178,6 +187,9 @@ def test_every_page_fits_its_width_with_inlined_diagrams(
             assert d["struck"] == [], (path.name, d["name"], d["struck"])
             if viewport == "desktop":
                 assert d["smallest"] >= MIN_DIAGRAM_TEXT_PX - 0.01, (path.name, d["name"], d)
+        for plot in page.evaluate(PLOTS_JS):
+            assert plot["inline"], (path.name, plot["name"])
+            assert plot["frame"] <= plot["main"] + 1, (path.name, plot, viewport)
         tables = page.evaluate(TABLES_JS)
         assert tables, path.name
         for t in tables:
