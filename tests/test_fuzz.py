@@ -18,7 +18,7 @@ from properties.explorer import DEFAULT_BOUNDS, explore, universe
 from properties.fuzz import FuzzResult, Guide, fuzz, kind, rule_groups, system_for
 from properties.ids import PROPERTY_IDS
 from smi_spec.fuzzing import expected
-from tests.conftest import cli, cli_json
+from tests.conftest import cli, cli_json, cli_process
 
 BUDGET = {"max_examples": 200, "step_count": 20, "seed": 0}
 
@@ -231,16 +231,13 @@ def run_pytest(path: Path, variant: str | None = None) -> dict[str, str]:
     return outcomes
 
 
-@pytest.mark.xfail(
-    reason="known gap after merging issues 21 and 25: run in this process by tests.conftest.cli "
-    "the command exits 1 when other tests ran before it in the same worker; alone, and run as a "
-    "process, it exits 0: state shared between in-process runs, "
-    "not yet diagnosed (see the stop's note)",
-    strict=False,
-)
 def test_fuzz_counterexamples_as_pytest_pass_on_the_defect_and_fail_on_the_fix(tmp_path) -> None:
+    """Run as its own process, as a tester runs it: a seed repeats a run only in the same
+    set of loaded modules, because Hypothesis draws some values from a pool of constants it
+    collects from every local module in ``sys.modules`` (its "local constants"), and the
+    modules other tests of this worker imported would change that pool."""
     path = tmp_path / "test_pinned.py"
-    result = cli(
+    result = cli_process(
         "fuzz",
         "--variant",
         "baseline",
