@@ -23,6 +23,7 @@ from model import join_machine, status_chart
 from model.dsp import Outcome
 from model.machines import Machines
 from model.messages import does
+from model.pipeline import Asked, trace
 from model.rulebook import table_rules
 from model.status_chart import OPERATIONAL, StatusState
 from model.variant import Variant
@@ -135,10 +136,39 @@ class Coverage:
                 ids.add(f"firmware.routes.{spec.type}")
             if does(variant.messages, action.srv) == "read-device-log" and outcome.accepted:
                 ids.add("joins.reconcile_smi_from_8_9")
+            if action.srv in variant.messages:
+                ids.add(f"messages[{action.srv}]")
+            ids.update(_checks_run(variant, setup, before, action))
         self.hits.update(ids)
 
     def merge(self, other: Coverage) -> None:
         self.hits.update(other.hits)
+
+
+def _checks_run(variant: Variant, setup: Setup, before: World, request: Request) -> set[str]:
+    """The pipeline rows (``pipeline.checks[N]``) that judged this request: each check that
+    passed it or refused it, as ``smi-spec explain`` traces them; a check that did not apply
+    (no image, not an Unjoin) or was not reached is not exercised; the join validation,
+    which reads the SMI join and so is "decided later", is exercised by every Unjoin."""
+    spec = setup.devices[request.target]
+    state = before.devices[request.target]
+    image_listed = None
+    if request.image is not None and variant.checks_images:
+        image_listed = request.image in before.cpl
+    asked = Asked(
+        request.srv,
+        state.status,
+        spec.type,
+        request.command_variant,
+        spec.smets,
+        request.role,
+        image_listed,
+    )
+    return {
+        row["row"]
+        for row in trace(variant, asked)
+        if row["result"] in ("passed", "decided later") or row["result"].startswith("rejected")
+    }
 
 
 def _row_id(rule_id: str) -> str:

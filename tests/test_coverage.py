@@ -62,3 +62,17 @@ def test_a_vacuous_pass_shows_as_such() -> None:
     [c] = check("baseline", ["prior-status-restored"], Bounds())
     armed = {e.system.target: e.armed["prior-status-restored"] for e in c.explorations}
     assert armed["PPMID"] == 0 and armed["ESME"] > 0
+
+
+def test_every_pipeline_check_and_every_sent_message_is_exercised() -> None:
+    """The rulebook's own rows count: each check of the pipeline judges some request, and
+    each declared message the closed systems send is exercised; one never sent is not."""
+    variant = load_variant("mp105")
+    e = explore(variant, coverage=True)
+    assert e.coverage is not None
+    hits = {r["id"]: r["hits"] for r in report(e.coverage, variant)["rules"]}
+    for n, _ in enumerate(variant.pipeline):
+        assert hits[f"pipeline.checks[{n}]"] > 0, n
+    for srv in ("8.7.2", "8.8.2", "8.9", "11.1", "11.2", "11.3"):
+        assert hits[f"messages[{srv}]"] > 0, srv
+    assert hits["messages[8.7.1]"] == 0  # the closed systems join by SR8.7.2 only
