@@ -20,6 +20,7 @@ from model.errors import ScenarioError
 from model.join_machine import STATES as JOIN_STATES
 from model.machines import Machines
 from model.messages import does, messages, srvs_doing
+from model.pipeline import Asked
 from model.provenance import ASSUMPTION, SEED_MP105, SEED_MP178, Rule
 from model.rule_tables import FirmwareRoute, UpdateRule
 from model.status_chart import OPERATIONAL, SUSPENDED, StatusState, describe_transitions
@@ -86,6 +87,28 @@ class Outcome:
     per_device: tuple[tuple[str, str], ...] = ()
 
 
+def asked_of(
+    variant: Variant,
+    spec: DeviceSpec,
+    state: DeviceState,
+    request: Request,
+    cpl: frozenset[str] | None = None,
+) -> Asked:
+    """What the pipeline is asked about a request to this device: whether its image is on
+    the CPL only where the variant's pipeline checks images and the CPL is known."""
+    checks_image = cpl is not None and request.image is not None and variant.checks_images
+    listed = (request.image in cpl) if checks_image and cpl is not None else None
+    return Asked(
+        request.srv,
+        state.status,
+        spec.type,
+        request.command_variant,
+        spec.smets,
+        request.role,
+        listed,
+    )
+
+
 def gate(
     variant: Variant,
     spec: DeviceSpec,
@@ -96,16 +119,16 @@ def gate(
     """The variant's pipeline of checks for a request to this device (applicability, the
     sender's role, check E5; the CPL check on the image it delivers where the pipeline has
     one); the rejection's outcome when one fails."""
-    checks_image = cpl is not None and request.image is not None and variant.checks_images
+    asked = asked_of(variant, spec, state, request, cpl)
     decision = authorise(
         variant,
-        request.srv,
-        state.status,
-        spec.type,
-        request.command_variant,
-        spec.smets,
-        request.role,
-        (request.image in cpl) if checks_image and cpl is not None else None,
+        asked.srv,
+        asked.status,
+        asked.device_type,
+        asked.command_variant,
+        asked.smets,
+        asked.role,
+        asked.image_listed,
     )
     if decision.accepted:
         return decision, None

@@ -20,10 +20,10 @@ from functools import cache
 from typing import Any
 
 from model import join_machine, status_chart
-from model.dsp import Outcome
+from model.dsp import Outcome, asked_of
 from model.machines import Machines
 from model.messages import does
-from model.pipeline import Asked, trace
+from model.pipeline import trace
 from model.rulebook import table_rules
 from model.status_chart import OPERATIONAL, StatusState
 from model.variant import Variant
@@ -151,19 +151,7 @@ def _checks_run(variant: Variant, setup: Setup, before: World, request: Request)
     (no image, not an Unjoin) or was not reached is not exercised; the join validation,
     which reads the SMI join and so is "decided later", is exercised by every Unjoin."""
     spec = setup.devices[request.target]
-    state = before.devices[request.target]
-    image_listed = None
-    if request.image is not None and variant.checks_images:
-        image_listed = request.image in before.cpl
-    asked = Asked(
-        request.srv,
-        state.status,
-        spec.type,
-        request.command_variant,
-        spec.smets,
-        request.role,
-        image_listed,
-    )
+    asked = asked_of(variant, spec, before.devices[request.target], request, before.cpl)
     return {
         row["row"]
         for row in trace(variant, asked)
