@@ -140,7 +140,7 @@ def _traced(
     if stopped:
         return base | {"result": "not reached", "rule_id": "", "text": "", "source": ""}
     if row.check == "join-validation":
-        return base | _join_trace(variant, asked)
+        return base | join_validation(variant, asked.srv)
     decision = _CHECKS[row.check](variant, asked)
     if decision is None:
         text = "no device type given" if row.check == "applicability" else "no image given"
@@ -150,9 +150,11 @@ def _traced(
     return base | {"result": result, "rule_id": rule.id, "text": rule.text, "source": rule.source}
 
 
-def _join_trace(variant: Variant, asked: Asked) -> dict[str, Any]:
+def join_validation(variant: Variant, srv: str) -> dict[str, Any]:
+    """The join validation's row for ``srv`` (seed:MP178): it applies to an Unjoin only, and
+    reads the SMI join, so it decides later than the checks on the request alone."""
     key = "joins.unjoin_requires_smi_join"
-    if does(variant.messages, asked.srv) != "unjoin":
+    if does(variant.messages, srv) != "unjoin":
         return {"result": "does not apply", "rule_id": key, "text": "not an Unjoin", "source": ""}
     if variant.unjoin_requires_smi_join:
         text = (

@@ -18,8 +18,7 @@ from model.access import authorise
 from model.catalogue import catalogue as load_catalogue
 from model.catalogue import lookup
 from model.errors import InputError
-from model.messages import does
-from model.pipeline import Asked, trace
+from model.pipeline import Asked, join_validation, trace
 from model.provenance import TAGS
 from model.scenario import load_scenario, run_streamed
 from model.status_chart import STATUSES
@@ -184,17 +183,10 @@ def _srv_argument(text: str) -> str:
 def later_checks(variant: Variant, srv: str) -> list[dict[str, str]]:
     """The checks after check E5 that can still reject ``srv``, read from the variant's
     [joins] table (seed:MP178): check E5 does not decide them."""
-    if does(variant.messages, srv) != "unjoin":
+    found = join_validation(variant, srv)
+    if found["result"] == "does not apply":
         return []
-    key = "joins.unjoin_requires_smi_join"
-    if variant.unjoin_requires_smi_join:
-        text = (
-            "the DSP validates the Unjoin against the SMI join: it rejects it with "
-            f"{variant.unjoin_reject_code} when the SMI records no join of the two devices"
-        )
-    else:
-        text = "no validation against the SMI join: the DSP forwards the Unjoin as it is"
-    return [{"rule_id": key, "text": text, "source": variant.source_of(key)}]
+    return [{k: found[k] for k in ("rule_id", "text", "source")}]
 
 
 @app.command("explain")
