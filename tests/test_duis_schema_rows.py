@@ -11,6 +11,7 @@ schema does not have fails here.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -18,7 +19,8 @@ import pytest
 from defusedxml import ElementTree
 
 from model.alerts import dcc_alerts, device_alerts
-from model.variant import load_variant
+from model.rule_tables import PipelineCheck
+from model.variant import BUILTIN, load_variant
 from tests.conftest import ROOT, SHARED, needs_shared
 
 SCHEMA = SHARED / "reference" / "duis-schema" / "DUIS Schema V5.4.xsd"
@@ -81,7 +83,7 @@ def test_firmware_transfer_alert_is_the_schemas() -> None:
     assert "FirmwareVersion" in children
     codes = _enumeration(children["TransferResponseCode"])
     assert set(row.outcomes.values()) <= codes
-    assert "FileTransferSuccess" == row.outcomes["success"]
+    assert row.outcomes["success"] == "FileTransferSuccess"
     assert _update_outcomes("dcc-alert-updates-smi-firmware.toml") <= codes
 
 
@@ -109,3 +111,31 @@ def test_every_duis_dcc_alert_is_a_status_change_of_the_schema(name: str) -> Non
         assert in_schema, f"{name} is tagged duis but the DUIS schema has no such alert"
     else:
         assert row["source"] == "assumption" and row["why"]
+
+
+def _response_codes() -> set[str]:
+    (code_type,) = _schema().findall(f"{XS}simpleType[@name='ResponseCode']")
+    return _enumeration(code_type)
+
+
+def test_no_reference_code_means_an_image_off_the_cpl() -> None:
+    """Why the built-ins keep an off-CPL image as bad input (docs/assumptions.md): the
+    schema lists SR11.1's own codes (E110101-E110106, W110101) without their meanings, and
+    no reference file ties any code to the CPL (the schema's only CPL element is a Device's
+    CPLStatus). The cpl-image check's default code is the model's, not a DUIS one, so no
+    built-in runs it (a test pack must validate against the schema). If the reference data
+    ever names the code, this fails and the built-ins should take the check."""
+    codes = _response_codes()
+    assert {"E110101", "E110103", "W110101"} <= codes
+    reference = SHARED / "reference"
+    texts = [p for p in reference.rglob("*") if p.is_file() and p.suffix.lower() != ".xsd"]
+    assert texts
+    for path in texts:
+        assert "CPL" not in path.read_text(encoding="utf-8", errors="replace"), path
+    schema_text = SCHEMA.read_text(encoding="utf-8")
+    assert set(re.findall(r'name="(\w*CPL\w*)"', schema_text)) == {"CPLStatus"}
+    assert PipelineCheck("cpl-image", "assumption", "").reject_code not in codes
+    for variant in BUILTIN:
+        assert "cpl-image" not in {row.check for row in load_variant(variant).pipeline}
+    # The warning list a multi-device SR11.1 may name for it does exist.
+    assert "NotApplicableFirmwareDeviceIDList" in _children("DSPUpdateFirmwareWarning")
