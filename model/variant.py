@@ -247,12 +247,17 @@ class _Rows:
     def warn_unreceivable(
         self, srv: str, where: Locator, table: str, index: int, key: str = "exceptions"
     ) -> None:
-        """An entry for a request no CPL-listed device type can receive never fires."""
-        if not any(self.applies(srv, t) for t in self.cpl_listed()):
+        """An entry for a request no device type the row can judge receives never fires:
+        the Suspended row judges CPL-listed types; another status's row, every type a closed
+        system of ``check`` holds with an SMI status (CPL-listed, or with a firmware route)."""
+        suspended = table == "suspended"
+        types = self.cpl_listed() if suspended else (*self.cpl_listed(), *sorted(self.routed))
+        if not any(self.applies(srv, t) for t in types):
             what = "exception" if key == "exceptions" else "deny entry"
+            whom = "that can be Suspended" if suspended else "the closed systems hold"
             self.warnings.append(
                 f"{where.where(table, key, index)}: SR{srv} applies to no device type "
-                f"that can be Suspended: this {what} can never fire"
+                f"{whom}: this {what} can never fire"
             )
 
     def cpl_listed(self) -> tuple[str, ...]:
@@ -333,11 +338,11 @@ def _suspended_row(rows: _Rows) -> E5Row:
         "suspended",
         "critical" if table["allow_critical"] else "none",
         rows.code(table["reject_code"], where, "suspended", "reject_code"),
-        rows.exemptions(table["exceptions"], where, "suspended"),
+        rows.exemptions(table["exceptions"], rows.file_of("suspended.exceptions"), "suspended"),
         rows.non_device(table.get("non_device", []), where, "suspended"),
         rows.m.key_sources.get("suspended.allow_critical", "assumption"),
         "check E5 for a Suspended device (DP105)",
-        rows.exemptions(table.get("deny", []), where, "suspended", "deny"),
+        rows.exemptions(table.get("deny", []), rows.file_of("suspended.deny"), "suspended", "deny"),
     )
 
 
@@ -596,7 +601,8 @@ def _warn_never_fires(
     wanted = f"alert:{rule.message}" if rule.kind == "alert" else f"{rule.message}:response"
     if wanted not in carriers:
         rows.warnings.append(
-            f"{rows.where.where('firmware', 'update_smi_on', index)}: {rule} can never fire: "
+            f"{rows.file_of('firmware.update_smi_on').where('firmware', 'update_smi_on', index)}: "
+            f"{rule} can never fire: "
             "no device type it covers receives a message from it that carries a firmware version"
         )
 
@@ -620,6 +626,13 @@ def _warn_unread(
                     f"update_smi_on rule reads {each.alert}: the SMI never follows this route"
                 )
     explored = set(rows.cpl_listed()) | rows.routed
+    for name, raw in rows.m.tables.get("device_types", {}).items():
+        if isinstance(raw, dict) and raw.get("kind") == "type-1" and name not in explored:
+            where = rows.file_of(f"device_types.{name}")
+            rows.warnings.append(
+                f"{where.where('device_types', name)}: no closed system of check contains "
+                f"{name} (not on the CPL, no firmware route): only a scenario exercises it"
+            )
     own = rows.m.tables.get("messages", {}), rows.m.tables.get("roles", {})
     for table, declared in zip(("messages", "roles"), own, strict=True):
         for srv in declared:

@@ -320,6 +320,7 @@ def merged(
                     result.row_files[f"{name}.{key}.{row}"] = where
             else:
                 target[key] = value
+                result.row_files[f"{name}.{key}"] = where
                 if name == "pipeline":
                     result.row_files[name] = where
             result.key_sources[f"{name}.{key}"] = table_source
