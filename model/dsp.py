@@ -21,7 +21,7 @@ from model.join_machine import STATES as JOIN_STATES
 from model.machines import Machines
 from model.messages import does, messages, srvs_doing
 from model.provenance import ASSUMPTION, SEED_MP105, SEED_MP178, Rule
-from model.rule_tables import FirmwareRoute, UpdateRule
+from model.rule_tables import ACTOR_EVENTS, ActorEvent, FirmwareRoute, UpdateRule
 from model.status_chart import OPERATIONAL, SUSPENDED, StatusState, describe_transitions
 from model.variant import Variant
 from model.world import (
@@ -86,6 +86,14 @@ class Outcome:
     per_device: tuple[tuple[str, str], ...] = ()
 
 
+def responsible(variant: Variant, state: DeviceState, request: Request) -> bool | None:
+    """Is the sender the device's responsible supplier? None where the pipeline does not
+    ask, or the request names no sender, or the device no supplier."""
+    if request.sender is None or state.supplier is None or not variant.checks_suppliers:
+        return None
+    return request.sender == state.supplier
+
+
 def gate(
     variant: Variant,
     spec: DeviceSpec,
@@ -106,6 +114,7 @@ def gate(
         spec.smets,
         request.role,
         (request.image in cpl) if checks_image and cpl is not None else None,
+        responsible(variant, state, request),
     )
     if decision.accepted:
         return decision, None
@@ -561,9 +570,12 @@ def cpl_step(
 
 
 def actor_event(world: World, action: DccEvent, variant: Variant) -> tuple[World, Outcome]:
-    """An event among Service Users (a change of supplier): the variant's ``[events]`` row
-    clears what it names on the device."""
-    row = variant.events[action.event]
+    """An event among Service Users (a change of supplier): the device's responsible
+    supplier becomes the incoming one (where the event names it), and the variant's
+    ``[events]`` row clears what it names on the device (nothing, without a row)."""
+    row = variant.events.get(action.event) or ActorEvent(
+        action.event, (), ASSUMPTION, "no [events] row: the event clears nothing"
+    )
     state = world.devices[action.target]
     cleared = replace(state, image=None) if "image" in row.clears else state
     effects = tuple(
@@ -571,6 +583,9 @@ def actor_event(world: World, action: DccEvent, variant: Variant) -> tuple[World
         for name in row.clears
         if getattr(state, name) is not None
     )
+    if action.supplier is not None:
+        cleared = replace(cleared, supplier=action.supplier)
+        effects += (f"supplier {state.supplier or 'none'} → {action.supplier}",)
     text = row.describe() + (f": {row.why}" if row.why else "")
     rule = Rule(f"events.{row.event}", text, row.source)
     return _with_device(world, action.target, cleared), Outcome(None, None, rule, effects=effects)
@@ -597,7 +612,7 @@ def step(
     if isinstance(action, ManualFix):
         pair, outcome = manual_fix(world.joins[action.pair], machines)
         return _with_pair(world, action.pair, pair), outcome
-    if isinstance(action, DccEvent) and action.event in variant.events:
+    if isinstance(action, DccEvent) and action.event in ACTOR_EVENTS:
         return actor_event(world, action, variant)
     if isinstance(action, DccEvent):
         state = dcc_event(world.devices[action.target], action.event, machines)
@@ -668,6 +683,7 @@ def serve_many(
             spec.smets,
             action.role,
             (action.image in world.cpl) if action.image and variant.checks_images else None,
+            responsible(variant, state, action),
         )
         decisions.append(decision)
         if not decision.accepted:

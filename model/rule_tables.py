@@ -235,7 +235,20 @@ class CplRules:
         return next((r for r in self.reasons if r.reason == name), None)
 
 
-CHECKS: Final = ("applicability", "role", "e5", "join-validation", "cpl-image")
+CHECKS: Final = (
+    "applicability",
+    "role",
+    "e5",
+    "join-validation",
+    "cpl-image",
+    "responsible-supplier",
+)
+#: The response code a check refuses with when its row names none: the model's own names
+#: (assumption: the reference data names no DUIS code for either refusal).
+DEFAULT_REJECT_CODES: Final = {
+    "cpl-image": "DSP:IMAGE_NOT_ON_CPL",
+    "responsible-supplier": "DSP:NOT_RESPONSIBLE_SUPPLIER",
+}
 #: Events outside the status chart a variant can attach rules to (``[events.NAME]``).
 ACTOR_EVENTS: Final = ("change_of_supplier",)
 #: What such an event can clear on a device: ``image``, the firmware image the outgoing

@@ -8,6 +8,7 @@ every join.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -58,6 +59,7 @@ _DEVICE_KEYS: Final = {
     "smi_firmware",
     "image",
     "compliant",
+    "supplier",
 }
 _SR_KEYS: Final = {
     "sr",
@@ -69,8 +71,17 @@ _SR_KEYS: Final = {
     "lose_alert",
     "role",
     "targets",
+    "sender",
     "note",
 }
+#: A Service User's name (a device's ``supplier``, a request's ``sender``): an identifier.
+SERVICE_USER: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def service_user(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not SERVICE_USER.fullmatch(value):
+        raise ScenarioError(f"{key} must be a Service User name (1 to 64 of A-Z a-z 0-9 _ . -)")
+    return value
 
 
 @dataclass(frozen=True)
@@ -211,7 +222,11 @@ def _device(path: str, number: int, raw: Any) -> tuple[DeviceSpec, DeviceState]:
         if value is not None and not isinstance(value, str):
             raise _fail(path, where, f"{key} must be a version string")
     spec = DeviceSpec(raw["id"], kind, smets, compliant)
-    return spec, DeviceState(status, prior, smi_firmware, firmware, image)
+    try:
+        supplier = service_user(raw["supplier"], "supplier") if "supplier" in raw else None
+    except ScenarioError as exc:
+        raise _fail(path, where, str(exc)) from None
+    return spec, DeviceState(status, prior, smi_firmware, firmware, image, supplier)
 
 
 def _initial_joins(path: str, setup: Setup, raw: Any) -> dict[PairSpec, str]:
@@ -273,6 +288,8 @@ def parse_action(path: str, where: str, setup: Setup, raw: Any) -> Action:
                 known = ", ".join(sorted(ROLE_CODES))
                 raise ScenarioError(f"role must be a Service User role code ({known})")
             request = Request(srv, target, other, raw.get("image"), cv, lose, lose_alert)
+            if "sender" in raw:
+                request = replace(request, sender=service_user(raw["sender"], "sender"))
             return replace(request, role=role, also=also) if role or also else request
         for key, listed in (("cpl_remove", False), ("cpl_add", True)):
             if set(raw) - {"note", "reason"} == {key} and (listed is False or "reason" not in raw):
@@ -287,8 +304,10 @@ def parse_action(path: str, where: str, setup: Setup, raw: Any) -> Action:
                 raise ScenarioError('manual_smi_fix needs {"target": ..., "other": ...}')
             setup.index(fix["target"]), setup.index(fix["other"])
             return ManualFix(-1)
-        if set(raw) - {"note"} == {"change_of_supplier"}:
-            return DccEvent("change_of_supplier", setup.index(raw["change_of_supplier"]))
+        if set(raw) - {"note", "to"} == {"change_of_supplier"}:
+            incoming = service_user(raw["to"], "to") if "to" in raw else None
+            target = setup.index(raw["change_of_supplier"])
+            return DccEvent("change_of_supplier", target, incoming)
         if set(raw) - {"note"} == {"event", "target"}:
             if raw["event"] not in external_events():
                 raise ScenarioError(f"event must be one of {', '.join(external_events())}")
@@ -324,13 +343,16 @@ def resolve_fix(setup: Setup, raw: dict[str, Any], action: Action) -> Action:
 
 def device_view(spec: DeviceSpec, state: DeviceState) -> dict[str, Any]:
     """One device's SMI and device view, as design.md reports it."""
-    return {
+    view = {
         "status": state.status,
         "prior_status": state.prior,
         "smi_firmware": state.smi_firmware,
         "device_firmware": state.firmware,
         "compliant": spec.compliant,
     }
+    if state.supplier is not None:
+        view["supplier"] = state.supplier
+    return view
 
 
 def join_view(setup: Setup, pair: PairSpec, state: str) -> dict[str, Any]:

@@ -155,6 +155,11 @@ class Variant:
         """The pipeline has the CPL check on a firmware image (``cpl-image``)."""
         return any(row.check == "cpl-image" for row in self.pipeline)
 
+    @property
+    def checks_suppliers(self) -> bool:
+        """The pipeline compares the sender with the responsible supplier."""
+        return any(row.check == "responsible-supplier" for row in self.pipeline)
+
     def route(self, device_type: str, smets: int | None = None) -> FirmwareRoute | None:
         """The type's firmware route, for a device of SMETS generation ``smets`` where the
         route has a row of its own for it."""

@@ -18,6 +18,7 @@ from model.rule_tables import (
     ACTOR_EVENTS,
     CHECKS,
     CLEARABLE,
+    DEFAULT_REJECT_CODES,
     ActorEvent,
     Cascade,
     PipelineCheck,
@@ -86,7 +87,7 @@ def pipeline(m: Merged) -> tuple[PipelineCheck, ...]:
             raise where.error(
                 "pipeline", "checks", f"entry {index + 1}: {check} listed twice", index
             )
-        code = str(entry.get("reject_code", "DSP:IMAGE_NOT_ON_CPL"))
+        code = str(entry.get("reject_code", DEFAULT_REJECT_CODES.get(check, "DSP:REFUSED")))
         if not re.fullmatch(r"E\w+|[A-Z]+:\w+", code):
             raise where.error("pipeline", "checks", f"entry {index + 1}: bad reject_code", index)
         why = str(entry.get("why", ""))
