@@ -16,6 +16,7 @@ from model import alerts
 from model import device as dev
 from model.access import Decision, authorise, check_applicable, check_e5, join_tags
 from model.catalogue import lookup
+from model.cpl import removal_reasons
 from model.errors import ScenarioError
 from model.join_machine import STATES as JOIN_STATES
 from model.machines import Machines
@@ -497,30 +498,43 @@ def cpl_change(
         if not (variant.cpl.relisting_restores and state.status == SUSPENDED):
             return state
         after = machines.status(before, "restore_on_cpl_relisting")
-    elif state.status in variant.cpl.removal_suspends and _removal_suspends(variant, change):
+    elif state.status in variant.cpl.removal_suspends and _removal_suspends(
+        variant, change, spec.type
+    ):
         after = machines.status(before, "suspend_on_cpl_removal")
     else:
         return state
     return replace(state, status=after[0], prior=after[1])
 
 
-def _removal_suspends(variant: Variant, change: CplChange) -> bool:
-    """A removal suspends unless its reason's ``[cpl.reasons]`` row says it does not."""
+def _removal_suspends(variant: Variant, change: CplChange, device_type: str) -> bool:
+    """A removal suspends unless its reason's ``[cpl.reasons]`` row says it does not, or
+    names other device types; a reason of ``model/data/cpl.json`` with no row suspends as
+    ``removal_suspends`` says."""
     if change.reason is None:
         return True
     row = variant.cpl.reason(change.reason)
     if row is None:
-        known = ", ".join(r.reason for r in variant.cpl.reasons) or "none declared"
+        if change.reason in removal_reasons():
+            return True
+        known = ", ".join(sorted({r.reason for r in variant.cpl.reasons} | set(removal_reasons())))
         raise StepNotAllowed(f"unknown CPL removal reason {change.reason!r} (known: {known})")
-    return row.suspends
+    return row.suspends_type(device_type)
 
 
 def _reason_rule(variant: Variant, change: CplChange) -> Rule | None:
-    row = variant.cpl.reason(change.reason) if not change.listed else None
-    if row is None:
+    if change.listed or change.reason is None:
         return None
-    says = "suspends" if row.suspends else "suspends nobody"
-    text = f"a CPL removal for {row.reason} {says}" + (f": {row.why}" if row.why else "")
+    row = variant.cpl.reason(change.reason)
+    if row is None:
+        data = removal_reasons().get(change.reason)
+        if data is None:
+            return None
+        text = f"a CPL removal for {data.name} ({data.why}): no [cpl.reasons] row, so it "
+        return Rule(
+            f"cpl.reasons.{data.name}", text + "suspends as removal_suspends says", data.source
+        )
+    text = row.describe() + (f": {row.why}" if row.why else "")
     return Rule(f"cpl.reasons.{row.reason}", text, row.source)
 
 

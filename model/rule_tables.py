@@ -218,6 +218,17 @@ class RemovalReason:
     suspends: bool
     source: str
     why: str
+    #: Whom a suspending removal suspends: these device types only (None: every type).
+    device_types: frozenset[str] | None = None
+
+    def suspends_type(self, device_type: str) -> bool:
+        return self.suspends and (self.device_types is None or device_type in self.device_types)
+
+    def describe(self) -> str:
+        if not self.suspends:
+            return f"a removal for {self.reason} suspends nobody"
+        whom = "" if self.device_types is None else " " + ", ".join(sorted(self.device_types))
+        return f"a removal for {self.reason} suspends{whom}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,7 +146,7 @@ def rulebook_rows(v: Variant) -> list[dict[str, Any]]:
         _row(
             "cpl",
             f"cpl.reasons.{r.reason}",
-            f"a removal for {r.reason} {'suspends' if r.suspends else 'suspends nobody'}",
+            r.describe(),
             r.source,
             r.why,
         )

@@ -16,6 +16,8 @@ from typing import Any, Final
 
 from model import dsp, inputs, join_machine
 from model.catalogue import lookup
+from model.cpl import CplEntry, parse_entry, removal_reasons
+from model.device_types import device_types
 from model.errors import InputError, ScenarioError
 from model.machines import LIVE, Machines
 from model.status_chart import OPERATIONAL, STATUSES, SUSPENDED, external_events
@@ -93,6 +95,7 @@ class Scenario:
     setup: Setup
     start: World
     steps: tuple[tuple[dict[str, Any], Action], ...]
+    cpl_entries: tuple[CplEntry, ...] = ()
 
 
 def _fail(path: str, where: str, message: str) -> ScenarioError:
@@ -120,6 +123,8 @@ class Start:
     variant_ref: str
     setup: Setup
     start: World
+    #: The CPL as entries, where the scenario gives them so (model/cpl.py).
+    cpl_entries: tuple[CplEntry, ...] = ()
 
 
 def parse_start(name: str, data: dict[str, Any], base: Path, keys: frozenset[str]) -> Start:
@@ -140,16 +145,46 @@ def parse_start(name: str, data: dict[str, Any], base: Path, keys: frozenset[str
     ids = [s.id for s in specs]
     if len(set(ids)) != len(ids):
         raise _fail(name, "devices", "device ids must be unique")
-    cpl = data.get("cpl", sorted({s.smi_firmware for s in states if s.smi_firmware}))
-    if not isinstance(cpl, list) or not all(isinstance(v, str) for v in cpl):
-        raise _fail(name, "cpl", "must be a list of firmware versions")
+    cpl, entries = _cpl(name, data, variant_ref, states)
     setup = Setup(tuple(specs))
     raw_joins = data.get("joins", [])
     if isinstance(raw_joins, list):
         _capped(name, "joins", raw_joins, MAX_PAIRS, "join pairs")
     initial = _initial_joins(name, setup, raw_joins)
     setup = Setup(tuple(specs), tuple(initial))
-    return Start(variant_ref, setup, World(frozenset(cpl), tuple(states), tuple(initial.values())))
+    world = World(frozenset(cpl), tuple(states), tuple(initial.values()))
+    return Start(variant_ref, setup, world, entries)
+
+
+def _cpl(
+    name: str, data: dict[str, Any], variant_ref: str, states: tuple[DeviceState, ...]
+) -> tuple[list[str], tuple[CplEntry, ...]]:
+    """The start's CPL: version names, or CPL entries (model/cpl.py) whose versions are
+    on it when their latest listing event is ``listed``."""
+    cpl = data.get("cpl", sorted({s.smi_firmware for s in states if s.smi_firmware}))
+    if not isinstance(cpl, list):
+        raise _fail(name, "cpl", "must be a list of firmware versions or CPL entries")
+    _capped(name, "cpl", cpl, MAX_DEVICES, "CPL entries")
+    versions: list[str] = []
+    entries: list[CplEntry] = []
+    reasons = set(removal_reasons())
+    for number, raw in enumerate(cpl, 1):
+        if isinstance(raw, str):
+            versions.append(raw)
+            continue
+        if isinstance(raw, dict) and any(
+            isinstance(e, dict) and e.get("reason") not in (None, *reasons)
+            for e in raw.get("events", []) or []
+        ):
+            reasons |= {r.reason for r in load_variant(variant_ref).cpl.reasons}
+        try:
+            entry = parse_entry(raw, device_types(), reasons)
+        except ScenarioError as exc:
+            raise _fail(name, f"cpl[{number}]", str(exc)) from None
+        entries.append(entry)
+        if entry.listed:
+            versions.append(entry.version)
+    return versions, tuple(entries)
 
 
 def with_pair(setup: Setup, world: World, pair: PairSpec) -> tuple[Setup, World]:
@@ -181,7 +216,7 @@ def load_scenario(file: str) -> Scenario:
             except ScenarioError as exc:
                 raise _fail(name, f"step {number}", str(exc)) from None
         steps.append((raw, resolve_fix(setup, raw, action)))
-    return Scenario(name, begin.variant_ref, setup, start, tuple(steps))
+    return Scenario(name, begin.variant_ref, setup, start, tuple(steps), begin.cpl_entries)
 
 
 def _device(path: str, number: int, raw: Any) -> tuple[DeviceSpec, DeviceState]:
@@ -355,6 +390,18 @@ def device_view(spec: DeviceSpec, state: DeviceState) -> dict[str, Any]:
     return view
 
 
+def entry_view(entry: CplEntry) -> dict[str, Any]:
+    """One CPL entry as the report shows it."""
+    return {
+        "version": entry.version,
+        "device_type": entry.device_type,
+        "model": entry.model,
+        "gbcs_version": entry.gbcs_version,
+        "events": [{"event": e, "reason": r} if r else {"event": e} for e, r in entry.events],
+        "listed": entry.listed,
+    }
+
+
 def join_view(setup: Setup, pair: PairSpec, state: str) -> dict[str, Any]:
     """One join's SMI and device view, as design.md reports it."""
     return {
@@ -430,11 +477,13 @@ def run_streamed(
     at a time, as they run) and what comes after them."""
     check_output_size(scenario)
     fixes = manual_fixes(scenario)
-    head = {
+    head: dict[str, Any] = {
         "variant": variant.id,
         "scenario": scenario.path,
         "start": views(scenario.setup, scenario.start),
     }
+    if scenario.cpl_entries:
+        head["cpl_entries"] = [entry_view(e) for e in scenario.cpl_entries]
     tail = {"manual_fixes": fixes, "manual_fix_cost_gbp": fixes * MANUAL_FIX_COST_GBP}
     return head, run_steps(scenario, variant, machines), tail
 

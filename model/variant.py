@@ -749,7 +749,10 @@ def _load(path: Path) -> Variant:
         applicability_reject_code=applicability_code,
         update_smi_on=update_rules,
         routes=routes,
-        cpl=replace(_cpl_rules(rows), reasons=variant_rows.removal_reasons(m)),
+        cpl=replace(
+            _cpl_rules(rows),
+            reasons=variant_rows.removal_reasons(m, rows.types, rows.warnings),
+        ),
         critical_life_cycle=life_cycle,
         unjoin_requires_smi_join=joins["unjoin_requires_smi_join"] and validated,
         unjoin_reject_code=rows.code(

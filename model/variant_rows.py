@@ -155,18 +155,39 @@ def message_rows(m: Merged) -> dict[str, Message]:
     return result
 
 
-def removal_reasons(m: Merged) -> tuple[RemovalReason, ...]:
-    """``[cpl.reasons.NAME]``: whether a CPL removal for this reason suspends."""
+def removal_reasons(
+    m: Merged, types: Mapping[str, DeviceType], warnings: list[str]
+) -> tuple[RemovalReason, ...]:
+    """``[cpl.reasons.NAME]``: whether a CPL removal for this reason suspends, and whom
+    (``device_types``: these types only). A reason of ``model/data/cpl.json`` or one of the
+    variant's own; a listed type that is not on the CPL is never suspended (a warning)."""
     result = []
     for reason, raw in m.tables.get("cpl", {}).get("reasons", {}).items():
         where = m.row_files.get(f"cpl.reasons.{reason}", m.where)
-        raw = _keys(
-            raw, {"suspends": bool, "source": str, "why": str}, where, "cpl.reasons", reason
-        )
+        known = {"suspends": bool, "device_types": list, "source": str, "why": str}
+        raw = _keys(raw, known, where, "cpl.reasons", reason)
+        table = f"cpl.reasons.{reason}"
         if "suspends" not in raw:
-            raise where.error(f"cpl.reasons.{reason}", "suspends", "missing (true or false)")
+            raise where.error(table, "suspends", "missing (true or false)")
+        whom = raw.get("device_types")
+        if whom is not None and any(t not in types for t in whom):
+            raise where.error(table, "device_types", f"must list device types ({', '.join(types)})")
+        for name in whom or ():
+            if not getattr(types[name], "cpl_listed", False):
+                warnings.append(
+                    f"{where.where(table, 'device_types')}: {name} is not on the CPL: a "
+                    "removal never suspends it, this entry can never fire"
+                )
         source = _source(raw, m.key_sources.get("cpl.reasons", "assumption"), where, reason)
-        result.append(RemovalReason(reason, raw["suspends"], source, str(raw.get("why", ""))))
+        result.append(
+            RemovalReason(
+                reason,
+                raw["suspends"],
+                source,
+                str(raw.get("why", "")),
+                frozenset(whom) if whom is not None else None,
+            )
+        )
     return tuple(result)
 
 

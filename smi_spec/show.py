@@ -196,10 +196,23 @@ def show_states(console: Console, initial: dict[str, Any], steps: list[dict[str,
         previous = step
 
 
+def entry_line(entry: dict[str, Any]) -> str:
+    """A CPL entry in a reviewer's words: what it lists and its listing events."""
+    what = " ".join(str(entry[k]) for k in ("device_type", "model") if entry.get(k))
+    gbcs = f", GBCS {entry['gbcs_version']}" if entry.get("gbcs_version") else ""
+    events = ", ".join(
+        e["event"] + (f" ({e['reason']})" if e.get("reason") else "") for e in entry["events"]
+    )
+    on = "on the CPL" if entry["listed"] else "off the CPL"
+    return f"{entry['version']} for {what}{gbcs}: {events}; {on}"
+
+
 def show_run(console: Console, report: dict[str, Any]) -> None:
     """``smi-spec run``: each step with the DSP's decision, what happened, the rule and its
     source, the scenario's note, and the whole state after it with changes marked."""
     _say(console, f"{report['scenario']} under {report['variant']}")
+    for entry in report.get("cpl_entries", []):
+        _say(console, f"  CPL entry {entry_line(entry)}")
     _say(console, f"  state at the start {LEGEND}")
     for line in state_lines(report["start"], set()):
         _say(console, f"      {line}")
