@@ -41,9 +41,12 @@ def check_role(variant: Variant, srv: str, role: str | None) -> Decision:
     """Is the sender's role among the request's Eligible User Roles (the variant's
     ``[roles]`` row, or the DUIS catalogue's)? A request with no sender named passes."""
     own = variant.roles.get(srv)
+    declared = variant.requests.get(srv)
     roles = own.roles if own is not None else frozenset(lookup(srv).roles)
     where = f"{variant.id}'s [roles]" if own is not None else "the DUIS catalogue"
     source = own.source if own is not None else "duis"
+    if own is None and declared is not None:
+        where, source = f"{variant.id}'s [requests]", declared.source
     listed = ", ".join(sorted(roles)) or "no role"
     rule_id = f"roles[{srv}]"
     if role is None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from model.catalogue import ServiceRequest
+
 Admits = Literal["all", "critical", "none"]
 UpdateKind = Literal["success", "with-version", "alert"]
 
@@ -292,6 +294,22 @@ class PipelineCheck:
     why: str
     #: The response code a ``cpl-image`` check refuses with (the model's name by default).
     reject_code: str = "DSP:IMAGE_NOT_ON_CPL"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    """A Service Request a variant declares (``[requests."SRV"]``): not in the DUIS
+    catalogue, with its name, criticality and Eligible User Roles, and its own source."""
+
+    request: ServiceRequest
+    source: str
+    why: str
+
+    def describe(self) -> str:
+        request = self.request
+        kind = "Critical" if request.critical else "Non-Critical"
+        kind += ", Non-Device" if request.non_device else ""
+        return f"{request.label} ({kind}), from {', '.join(request.roles)}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,9 +43,10 @@ def e5_rows(v: Variant) -> list[dict[str, Any]]:
 
 def applicability_rows(v: Variant) -> list[dict[str, Any]]:
     rows = []
-    for srv, data_row in applicability().items():
+    data = applicability()
+    for srv in (*data, *(s for s in v.applicability if s not in data)):
         own = v.applicability.get(srv)
-        row = own or data_row
+        row = own or data[srv]
         says = f"SR{srv} applies to {', '.join(sorted(row.device_types)) or 'no device type'}"
         where = "variant" if own else "DUIS reference data"
         rows.append(
@@ -131,6 +132,10 @@ def rulebook_rows(v: Variant) -> list[dict[str, Any]]:
     rows = [
         _row("pipeline", f"pipeline.checks[{n}]", f"{n + 1}. {c.check}", c.source, c.why)
         for n, c in enumerate(v.pipeline)
+    ]
+    rows += [
+        _row("requests", f"requests[{srv}]", r.describe(), r.source, r.why)
+        for srv, r in v.requests.items()
     ]
     rows += [
         _row(

@@ -201,6 +201,7 @@ def load_scenario(file: str) -> Scenario:
     data = read_document(path)
     name = str(path)
     begin = parse_start(name, data, path.parent, _SCENARIO_KEYS)
+    load_variant(begin.variant_ref)  # its own Service Requests ([requests]) name steps too
     raw_steps = data.get("steps", [])
     if not isinstance(raw_steps, list):
         raise _fail(name, "steps", "must be a list")

@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from model import variant_rows
 from model.alerts import DeviceAlert, device_alerts
-from model.catalogue import Applicability, applicability, catalogue, normalise_srv
+from model.catalogue import Applicability, applicability, catalogue, lookup, normalise_srv
 from model.device_types import DeviceType, device_types
 from model.errors import VariantError
 from model.inputs import check_name
@@ -43,6 +43,7 @@ from model.rule_tables import (
     FirmwareRoute,
     NonDeviceRule,
     PipelineCheck,
+    RequestRow,
     RoleRow,
     UpdateRule,
     report_alert,
@@ -99,6 +100,8 @@ class Variant:
     device_types: Mapping[str, DeviceType] = field(default_factory=device_types)
     #: Every alert that can report firmware: the data file's and ``[alerts]``.
     alerts: Mapping[str, DeviceAlert] = field(default_factory=device_alerts)
+    #: Service Requests the variant declares (``[requests."SRV"]``), not in the catalogue.
+    requests: Mapping[str, RequestRow] = field(default_factory=dict)
     #: Decisions already taken (``model.access.authorise``): a variant never changes, and the
     #: explorer asks the same question many times.
     decisions: dict[tuple[object, ...], object] = field(
@@ -206,6 +209,8 @@ class _Rows:
         self.types = variant_rows.device_type_rows(m)
         #: Every alert: the data file's and the variant's own ``[alerts]``.
         self.alerts = variant_rows.alert_rows(m)
+        #: The variant's new Service Requests (``[requests]``), known before any row names one.
+        self.requests = variant_rows.requests(m)
         #: Every message declaration: the data file's and ``[messages]``.
         self.messages = variant_rows.message_rows(m)
         self.routed: set[str] = set()
@@ -224,7 +229,10 @@ class _Rows:
 
     def srv(self, value: Any, where: Locator, table: str, key: str, item: int | None) -> str:
         """An SRV in either spelling (``11.2``, ``SR11.2``), as the catalogue writes it."""
-        if not isinstance(value, str) or normalise_srv(value) not in catalogue():
+        known = isinstance(value, str) and (
+            normalise_srv(value) in catalogue() or normalise_srv(value) in self.requests
+        )
+        if not known:
             label = f"entry {item + 1}: " if item is not None else ""
             raise where.error(table, key, f"{label}unknown SRV {value!r}", item)
         return normalise_srv(value)
@@ -311,7 +319,7 @@ class _Rows:
             example = '{ srv = "8.3", gated = false, source = "assumption", why = "..." }'
             entry = self.entry(entry, keys, where, table, "non_device", index, example)
             srv = self.srv(entry.get("srv"), where, table, "non_device", index)
-            if not catalogue()[srv].non_device:
+            if not lookup(srv).non_device:
                 raise where.error(
                     table, "non_device", f"entry {index + 1}: SR{srv} is not a Non-Device Request"
                 )
@@ -770,6 +778,7 @@ def _load(path: Path) -> Variant:
         device_types=rows.types,
         events=variant_rows.actor_events(m),
         alerts=rows.alerts,
+        requests=rows.requests,
     )
 
 
