@@ -646,11 +646,12 @@ def _warn_unread(
                 f"{where.where('device_types', name)}: no closed system of check contains "
                 f"{name} (not on the CPL, no firmware route): only a scenario exercises it"
             )
-    own = rows.m.tables.get("messages", {}), rows.m.tables.get("roles", {})
-    for table, declared in zip(("messages", "roles"), own, strict=True):
+    names = ("messages", "roles", "requests")
+    own = tuple(rows.m.tables.get(name, {}) for name in names)
+    for table, declared in zip(names, own, strict=True):
         for srv in declared:
             if (table == "roles" and srv not in roles) or (
-                table == "messages" and not isinstance(declared[srv], dict)
+                table != "roles" and not isinstance(declared[srv], dict)
             ):
                 continue
             if not any(rows.applies(normalise_srv(srv), t) for t in explored):

@@ -47,6 +47,11 @@ WARNINGS = {
         'deliver = "11.4"\nactivate = "11.4"\nreport = "alert:CS09"  #!\n',
         "firmware.routes.PPMID.report: no update_smi_on rule reads CS09",
     ),
+    "a declared request nobody sends": (
+        HEAD + '[requests."11.8"]  #!\nname = "x"\ncritical = false\nroles = ["IS"]\n'
+        '[applicability."11.8"]\ndevice_types = ["IHD"]\n',
+        "requests.11.8: SR11.8 applies to no device type the closed systems hold",
+    ),
     "a message row nobody sends": (
         HEAD + '[messages."11.4"]  #!\nmulti_device = true\n',
         "messages.11.4: SR11.4 applies to no device type the closed systems hold",

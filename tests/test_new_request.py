@@ -113,3 +113,12 @@ def test_a_bad_declaration_is_an_error_at_its_line(case: str, tmp_path: Path) ->
     path = tmp_path / "v.toml"
     path.write_text('id = "v"\nextends = "mp105"\n' + body)
     assert_one_line_error(cli("explain", "8.3", "--variant", str(path)), f"{path}:", message)
+
+
+def test_a_test_pack_refuses_a_request_duis_has_no_template_for(tmp_path: Path) -> None:
+    """A declared request has no DUIS message: testpack says so in one line and writes
+    nothing, rather than a pack the DUIS schema would refuse."""
+    out = tmp_path / "pack"
+    result = cli("testpack", "--variant", str(VARIANT), "--out", str(out))
+    assert_one_line_error(result, "no DUIS request template for SR11.9")
+    assert not out.exists()
