@@ -23,15 +23,18 @@ def authorise(
     smets: int | None = None,
     role: str | None = None,
     image_listed: bool | None = None,
+    sender_responsible: bool | None = None,
 ) -> Decision:
     """The pipeline's decision (applicability first when the device type is known, then the
     sender's role, then check E5, in the variant's order). Each decision is taken once per
     variant and remembered."""
-    key = (srv, status, device_type, command_variant, smets, role, image_listed)
+    key = (srv, status, device_type, command_variant, smets, role, image_listed, sender_responsible)
     known = variant.decisions.get(key)
     if known is not None:
         return known  # type: ignore[return-value]
-    asked = Asked(srv, status, device_type, command_variant, smets, role, image_listed)
+    asked = Asked(
+        srv, status, device_type, command_variant, smets, role, image_listed, sender_responsible
+    )
     decision = decide(variant, asked)
     variant.decisions[key] = decision
     return decision

@@ -65,10 +65,25 @@ def normalise_srv(text: str) -> str:
     return stripped
 
 
+#: Service Requests a loaded variant declares (``[requests."SRV"]``), by SRV: found by
+#: :func:`lookup` wherever that variant's requests travel (the DSP, the explorer, ``run``).
+#: Never iterated as the catalogue: each variant lists its own (``Variant.requests``).
+_DECLARED: dict[str, ServiceRequest] = {}
+
+
+def declare(request: ServiceRequest) -> ServiceRequest | None:
+    """Make a variant's new request known to :func:`lookup`; returns the different request
+    another loaded variant declared under the same SRV (the caller refuses it), else None."""
+    known = _DECLARED.setdefault(request.srv, request)
+    return None if known == request else known
+
+
 def lookup(srv: str) -> ServiceRequest:
-    """The catalogue entry for ``srv`` (either spelling), or an InputError naming it."""
+    """The catalogue entry for ``srv`` (either spelling), or the request a loaded variant
+    declares under it, or an InputError naming it."""
+    name = normalise_srv(srv)
     try:
-        return catalogue()[normalise_srv(srv)]
+        return catalogue()[name] if name in catalogue() else _DECLARED[name]
     except KeyError:
         raise InputError(
             f"unknown SRV {srv!r}: expected a DUIS Service Reference Variant such as 11.2 "

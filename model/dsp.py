@@ -16,13 +16,14 @@ from model import alerts
 from model import device as dev
 from model.access import Decision, authorise, check_applicable, check_e5, join_tags
 from model.catalogue import lookup
+from model.cpl import removal_reasons
 from model.errors import ScenarioError
 from model.join_machine import STATES as JOIN_STATES
 from model.machines import Machines
 from model.messages import does, messages, srvs_doing
 from model.pipeline import Asked
 from model.provenance import ASSUMPTION, SEED_MP105, SEED_MP178, Rule
-from model.rule_tables import FirmwareRoute, UpdateRule
+from model.rule_tables import ACTOR_EVENTS, ActorEvent, FirmwareRoute, UpdateRule
 from model.status_chart import OPERATIONAL, SUSPENDED, StatusState, describe_transitions
 from model.variant import Variant
 from model.world import (
@@ -87,6 +88,14 @@ class Outcome:
     per_device: tuple[tuple[str, str], ...] = ()
 
 
+def responsible(variant: Variant, state: DeviceState, request: Request) -> bool | None:
+    """Is the sender the device's responsible supplier? None where the pipeline does not
+    ask, or the request names no sender, or the device no supplier."""
+    if request.sender is None or state.supplier is None or not variant.checks_suppliers:
+        return None
+    return request.sender == state.supplier
+
+
 def asked_of(
     variant: Variant,
     spec: DeviceSpec,
@@ -106,6 +115,7 @@ def asked_of(
         spec.smets,
         request.role,
         listed,
+        responsible(variant, state, request),
     )
 
 
@@ -129,6 +139,7 @@ def gate(
         asked.smets,
         asked.role,
         asked.image_listed,
+        asked.sender_responsible,
     )
     if decision.accepted:
         return decision, None
@@ -511,30 +522,43 @@ def cpl_change(
         if not (variant.cpl.relisting_restores and state.status == SUSPENDED):
             return state
         after = machines.status(before, "restore_on_cpl_relisting")
-    elif state.status in variant.cpl.removal_suspends and _removal_suspends(variant, change):
+    elif state.status in variant.cpl.removal_suspends and _removal_suspends(
+        variant, change, spec.type
+    ):
         after = machines.status(before, "suspend_on_cpl_removal")
     else:
         return state
     return replace(state, status=after[0], prior=after[1])
 
 
-def _removal_suspends(variant: Variant, change: CplChange) -> bool:
-    """A removal suspends unless its reason's ``[cpl.reasons]`` row says it does not."""
+def _removal_suspends(variant: Variant, change: CplChange, device_type: str) -> bool:
+    """A removal suspends unless its reason's ``[cpl.reasons]`` row says it does not, or
+    names other device types; a reason of ``model/data/cpl.json`` with no row suspends as
+    ``removal_suspends`` says."""
     if change.reason is None:
         return True
     row = variant.cpl.reason(change.reason)
     if row is None:
-        known = ", ".join(r.reason for r in variant.cpl.reasons) or "none declared"
+        if change.reason in removal_reasons():
+            return True
+        known = ", ".join(sorted({r.reason for r in variant.cpl.reasons} | set(removal_reasons())))
         raise StepNotAllowed(f"unknown CPL removal reason {change.reason!r} (known: {known})")
-    return row.suspends
+    return row.suspends_type(device_type)
 
 
 def _reason_rule(variant: Variant, change: CplChange) -> Rule | None:
-    row = variant.cpl.reason(change.reason) if not change.listed else None
-    if row is None:
+    if change.listed or change.reason is None:
         return None
-    says = "suspends" if row.suspends else "suspends nobody"
-    text = f"a CPL removal for {row.reason} {says}" + (f": {row.why}" if row.why else "")
+    row = variant.cpl.reason(change.reason)
+    if row is None:
+        data = removal_reasons().get(change.reason)
+        if data is None:
+            return None
+        text = f"a CPL removal for {data.name} ({data.why}): no [cpl.reasons] row, so it "
+        return Rule(
+            f"cpl.reasons.{data.name}", text + "suspends as removal_suspends says", data.source
+        )
+    text = row.describe() + (f": {row.why}" if row.why else "")
     return Rule(f"cpl.reasons.{row.reason}", text, row.source)
 
 
@@ -584,9 +608,12 @@ def cpl_step(
 
 
 def actor_event(world: World, action: DccEvent, variant: Variant) -> tuple[World, Outcome]:
-    """An event among Service Users (a change of supplier): the variant's ``[events]`` row
-    clears what it names on the device."""
-    row = variant.events[action.event]
+    """An event among Service Users (a change of supplier): the device's responsible
+    supplier becomes the incoming one (where the event names it), and the variant's
+    ``[events]`` row clears what it names on the device (nothing, without a row)."""
+    row = variant.events.get(action.event) or ActorEvent(
+        action.event, (), ASSUMPTION, "no [events] row: the event clears nothing"
+    )
     state = world.devices[action.target]
     cleared = replace(state, image=None) if "image" in row.clears else state
     effects = tuple(
@@ -594,6 +621,9 @@ def actor_event(world: World, action: DccEvent, variant: Variant) -> tuple[World
         for name in row.clears
         if getattr(state, name) is not None
     )
+    if action.supplier is not None:
+        cleared = replace(cleared, supplier=action.supplier)
+        effects += (f"supplier {state.supplier or 'none'} → {action.supplier}",)
     text = row.describe() + (f": {row.why}" if row.why else "")
     rule = Rule(f"events.{row.event}", text, row.source)
     return _with_device(world, action.target, cleared), Outcome(None, None, rule, effects=effects)
@@ -620,7 +650,7 @@ def step(
     if isinstance(action, ManualFix):
         pair, outcome = manual_fix(world.joins[action.pair], machines)
         return _with_pair(world, action.pair, pair), outcome
-    if isinstance(action, DccEvent) and action.event in variant.events:
+    if isinstance(action, DccEvent) and action.event in ACTOR_EVENTS:
         return actor_event(world, action, variant)
     if isinstance(action, DccEvent):
         state = dcc_event(world.devices[action.target], action.event, machines)
@@ -691,6 +721,7 @@ def serve_many(
             spec.smets,
             action.role,
             (action.image in world.cpl) if action.image and variant.checks_images else None,
+            responsible(variant, state, action),
         )
         decisions.append(decision)
         if not decision.accepted:

@@ -33,15 +33,20 @@ class Asked:
     role: str | None = None
     #: Whether the firmware image the request delivers is on the CPL (None: no image).
     image_listed: bool | None = None
+    #: Whether the sender is the device's responsible supplier (None: either is unnamed).
+    sender_responsible: bool | None = None
 
 
 def check_role(variant: Variant, srv: str, role: str | None) -> Decision:
     """Is the sender's role among the request's Eligible User Roles (the variant's
     ``[roles]`` row, or the DUIS catalogue's)? A request with no sender named passes."""
     own = variant.roles.get(srv)
+    declared = variant.requests.get(srv)
     roles = own.roles if own is not None else frozenset(lookup(srv).roles)
     where = f"{variant.id}'s [roles]" if own is not None else "the DUIS catalogue"
     source = own.source if own is not None else "duis"
+    if own is None and declared is not None:
+        where, source = f"{variant.id}'s [requests]", declared.source
     listed = ", ".join(sorted(roles)) or "no role"
     rule_id = f"roles[{srv}]"
     if role is None:
@@ -85,6 +90,22 @@ def _cpl_image(variant: Variant, asked: Asked) -> Decision | None:
     return Decision(False, row.reject_code, Rule(rule_id, text, row.source))
 
 
+def _responsible_supplier(variant: Variant, asked: Asked) -> Decision | None:
+    """The sender must be the device's responsible supplier (a variant adds this check;
+    the built-ins have no supplier): a request from another Service User is refused with
+    the check's own code. Not checked where the sender or the supplier is not named."""
+    if asked.sender_responsible is None:
+        return None
+    row = next(r for r in variant.pipeline if r.check == "responsible-supplier")
+    rule_id = f"pipeline.checks[{variant.pipeline.index(row)}]"
+    why = f"; {row.why}" if row.why else ""
+    if asked.sender_responsible:
+        text = "the sender is the device's responsible supplier"
+        return Decision(True, None, Rule(rule_id, text + why, row.source))
+    text = f"the sender is not the device's responsible supplier: rejected with {row.reject_code}"
+    return Decision(False, row.reject_code, Rule(rule_id, text + why, row.source))
+
+
 def _join_validation(variant: Variant, asked: Asked) -> Decision | None:
     """Decided later, against the SMI's join record (``model.dsp``): here it only says
     whether it will run."""
@@ -97,6 +118,14 @@ _CHECKS: dict[str, Callable[[Variant, Asked], Decision | None]] = {
     "e5": _e5,
     "join-validation": _join_validation,
     "cpl-image": _cpl_image,
+    "responsible-supplier": _responsible_supplier,
+}
+
+#: What ``explain`` says for a check that had nothing to check.
+_NOT_CHECKED = {
+    "applicability": "no device type given",
+    "cpl-image": "no image given",
+    "responsible-supplier": "no sender or no responsible supplier named",
 }
 
 
@@ -143,7 +172,7 @@ def _traced(
         return base | join_validation(variant, asked.srv)
     decision = _CHECKS[row.check](variant, asked)
     if decision is None:
-        text = "no device type given" if row.check == "applicability" else "no image given"
+        text = _NOT_CHECKED.get(row.check, "nothing to check")
         return base | {"result": "not checked", "rule_id": "", "text": text, "source": ""}
     result = "passed" if decision.accepted else f"rejected {decision.response_code}"
     rule = decision.rule

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from model.catalogue import ServiceRequest
+
 Admits = Literal["all", "critical", "none"]
 UpdateKind = Literal["success", "with-version", "alert"]
 
@@ -218,6 +220,17 @@ class RemovalReason:
     suspends: bool
     source: str
     why: str
+    #: Whom a suspending removal suspends: these device types only (None: every type).
+    device_types: frozenset[str] | None = None
+
+    def suspends_type(self, device_type: str) -> bool:
+        return self.suspends and (self.device_types is None or device_type in self.device_types)
+
+    def describe(self) -> str:
+        if not self.suspends:
+            return f"a removal for {self.reason} suspends nobody"
+        whom = "" if self.device_types is None else " " + ", ".join(sorted(self.device_types))
+        return f"a removal for {self.reason} suspends{whom}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +248,20 @@ class CplRules:
         return next((r for r in self.reasons if r.reason == name), None)
 
 
-CHECKS: Final = ("applicability", "role", "e5", "join-validation", "cpl-image")
+CHECKS: Final = (
+    "applicability",
+    "role",
+    "e5",
+    "join-validation",
+    "cpl-image",
+    "responsible-supplier",
+)
+#: The response code a check refuses with when its row names none: the model's own names
+#: (assumption: the reference data names no DUIS code for either refusal).
+DEFAULT_REJECT_CODES: Final = {
+    "cpl-image": "DSP:IMAGE_NOT_ON_CPL",
+    "responsible-supplier": "DSP:NOT_RESPONSIBLE_SUPPLIER",
+}
 #: Events outside the status chart a variant can attach rules to (``[events.NAME]``).
 ACTOR_EVENTS: Final = ("change_of_supplier",)
 #: What such an event can clear on a device: ``image``, the firmware image the outgoing
@@ -268,6 +294,22 @@ class PipelineCheck:
     why: str
     #: The response code a ``cpl-image`` check refuses with (the model's name by default).
     reject_code: str = "DSP:IMAGE_NOT_ON_CPL"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    """A Service Request a variant declares (``[requests."SRV"]``): not in the DUIS
+    catalogue, with its name, criticality and Eligible User Roles, and its own source."""
+
+    request: ServiceRequest
+    source: str
+    why: str
+
+    def describe(self) -> str:
+        request = self.request
+        kind = "Critical" if request.critical else "Non-Critical"
+        kind += ", Non-Device" if request.non_device else ""
+        return f"{request.label} ({kind}), from {', '.join(request.roles)}"
 
 
 @dataclass(frozen=True, slots=True)

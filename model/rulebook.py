@@ -43,9 +43,10 @@ def e5_rows(v: Variant) -> list[dict[str, Any]]:
 
 def applicability_rows(v: Variant) -> list[dict[str, Any]]:
     rows = []
-    for srv, data_row in applicability().items():
+    data = applicability()
+    for srv in (*data, *(s for s in v.applicability if s not in data)):
         own = v.applicability.get(srv)
-        row = own or data_row
+        row = own or data[srv]
         says = f"SR{srv} applies to {', '.join(sorted(row.device_types)) or 'no device type'}"
         where = "variant" if own else "DUIS reference data"
         rows.append(
@@ -133,6 +134,10 @@ def rulebook_rows(v: Variant) -> list[dict[str, Any]]:
         for n, c in enumerate(v.pipeline)
     ]
     rows += [
+        _row("requests", f"requests[{srv}]", r.describe(), r.source, r.why)
+        for srv, r in v.requests.items()
+    ]
+    rows += [
         _row(
             "roles", f"roles[{srv}]", f"SR{srv} from {', '.join(sorted(r.roles))}", r.source, r.why
         )
@@ -146,7 +151,7 @@ def rulebook_rows(v: Variant) -> list[dict[str, Any]]:
         _row(
             "cpl",
             f"cpl.reasons.{r.reason}",
-            f"a removal for {r.reason} {'suspends' if r.suspends else 'suspends nobody'}",
+            r.describe(),
             r.source,
             r.why,
         )

@@ -8,6 +8,7 @@ every join.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any, Final
 
 from model import dsp, inputs, join_machine
 from model.catalogue import lookup
+from model.cpl import CplEntry, parse_entry, removal_reasons
+from model.device_types import device_types
 from model.errors import InputError, ScenarioError
 from model.machines import LIVE, Machines
 from model.status_chart import OPERATIONAL, STATUSES, SUSPENDED, external_events
@@ -58,6 +61,7 @@ _DEVICE_KEYS: Final = {
     "smi_firmware",
     "image",
     "compliant",
+    "supplier",
 }
 _SR_KEYS: Final = {
     "sr",
@@ -69,8 +73,17 @@ _SR_KEYS: Final = {
     "lose_alert",
     "role",
     "targets",
+    "sender",
     "note",
 }
+#: A Service User's name (a device's ``supplier``, a request's ``sender``): an identifier.
+SERVICE_USER: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def service_user(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not SERVICE_USER.fullmatch(value):
+        raise ScenarioError(f"{key} must be a Service User name (1 to 64 of A-Z a-z 0-9 _ . -)")
+    return value
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,7 @@ class Scenario:
     setup: Setup
     start: World
     steps: tuple[tuple[dict[str, Any], Action], ...]
+    cpl_entries: tuple[CplEntry, ...] = ()
 
 
 def _fail(path: str, where: str, message: str) -> ScenarioError:
@@ -109,6 +123,8 @@ class Start:
     variant_ref: str
     setup: Setup
     start: World
+    #: The CPL as entries, where the scenario gives them so (model/cpl.py).
+    cpl_entries: tuple[CplEntry, ...] = ()
 
 
 def parse_start(name: str, data: dict[str, Any], base: Path, keys: frozenset[str]) -> Start:
@@ -129,16 +145,46 @@ def parse_start(name: str, data: dict[str, Any], base: Path, keys: frozenset[str
     ids = [s.id for s in specs]
     if len(set(ids)) != len(ids):
         raise _fail(name, "devices", "device ids must be unique")
-    cpl = data.get("cpl", sorted({s.smi_firmware for s in states if s.smi_firmware}))
-    if not isinstance(cpl, list) or not all(isinstance(v, str) for v in cpl):
-        raise _fail(name, "cpl", "must be a list of firmware versions")
+    cpl, entries = _cpl(name, data, variant_ref, states)
     setup = Setup(tuple(specs))
     raw_joins = data.get("joins", [])
     if isinstance(raw_joins, list):
         _capped(name, "joins", raw_joins, MAX_PAIRS, "join pairs")
     initial = _initial_joins(name, setup, raw_joins)
     setup = Setup(tuple(specs), tuple(initial))
-    return Start(variant_ref, setup, World(frozenset(cpl), tuple(states), tuple(initial.values())))
+    world = World(frozenset(cpl), tuple(states), tuple(initial.values()))
+    return Start(variant_ref, setup, world, entries)
+
+
+def _cpl(
+    name: str, data: dict[str, Any], variant_ref: str, states: tuple[DeviceState, ...]
+) -> tuple[list[str], tuple[CplEntry, ...]]:
+    """The start's CPL: version names, or CPL entries (model/cpl.py) whose versions are
+    on it when their latest listing event is ``listed``."""
+    cpl = data.get("cpl", sorted({s.smi_firmware for s in states if s.smi_firmware}))
+    if not isinstance(cpl, list):
+        raise _fail(name, "cpl", "must be a list of firmware versions or CPL entries")
+    _capped(name, "cpl", cpl, MAX_DEVICES, "CPL entries")
+    versions: list[str] = []
+    entries: list[CplEntry] = []
+    reasons = set(removal_reasons())
+    for number, raw in enumerate(cpl, 1):
+        if isinstance(raw, str):
+            versions.append(raw)
+            continue
+        if isinstance(raw, dict) and any(
+            isinstance(e, dict) and e.get("reason") not in (None, *reasons)
+            for e in raw.get("events", []) or []
+        ):
+            reasons |= {r.reason for r in load_variant(variant_ref).cpl.reasons}
+        try:
+            entry = parse_entry(raw, device_types(), reasons)
+        except ScenarioError as exc:
+            raise _fail(name, f"cpl[{number}]", str(exc)) from None
+        entries.append(entry)
+        if entry.listed:
+            versions.append(entry.version)
+    return versions, tuple(entries)
 
 
 def with_pair(setup: Setup, world: World, pair: PairSpec) -> tuple[Setup, World]:
@@ -155,6 +201,7 @@ def load_scenario(file: str) -> Scenario:
     data = read_document(path)
     name = str(path)
     begin = parse_start(name, data, path.parent, _SCENARIO_KEYS)
+    load_variant(begin.variant_ref)  # its own Service Requests ([requests]) name steps too
     raw_steps = data.get("steps", [])
     if not isinstance(raw_steps, list):
         raise _fail(name, "steps", "must be a list")
@@ -170,7 +217,7 @@ def load_scenario(file: str) -> Scenario:
             except ScenarioError as exc:
                 raise _fail(name, f"step {number}", str(exc)) from None
         steps.append((raw, resolve_fix(setup, raw, action)))
-    return Scenario(name, begin.variant_ref, setup, start, tuple(steps))
+    return Scenario(name, begin.variant_ref, setup, start, tuple(steps), begin.cpl_entries)
 
 
 def _device(path: str, number: int, raw: Any) -> tuple[DeviceSpec, DeviceState]:
@@ -211,7 +258,11 @@ def _device(path: str, number: int, raw: Any) -> tuple[DeviceSpec, DeviceState]:
         if value is not None and not isinstance(value, str):
             raise _fail(path, where, f"{key} must be a version string")
     spec = DeviceSpec(raw["id"], kind, smets, compliant)
-    return spec, DeviceState(status, prior, smi_firmware, firmware, image)
+    try:
+        supplier = service_user(raw["supplier"], "supplier") if "supplier" in raw else None
+    except ScenarioError as exc:
+        raise _fail(path, where, str(exc)) from None
+    return spec, DeviceState(status, prior, smi_firmware, firmware, image, supplier)
 
 
 def _initial_joins(path: str, setup: Setup, raw: Any) -> dict[PairSpec, str]:
@@ -273,6 +324,8 @@ def parse_action(path: str, where: str, setup: Setup, raw: Any) -> Action:
                 known = ", ".join(sorted(ROLE_CODES))
                 raise ScenarioError(f"role must be a Service User role code ({known})")
             request = Request(srv, target, other, raw.get("image"), cv, lose, lose_alert)
+            if "sender" in raw:
+                request = replace(request, sender=service_user(raw["sender"], "sender"))
             return replace(request, role=role, also=also) if role or also else request
         for key, listed in (("cpl_remove", False), ("cpl_add", True)):
             if set(raw) - {"note", "reason"} == {key} and (listed is False or "reason" not in raw):
@@ -287,8 +340,10 @@ def parse_action(path: str, where: str, setup: Setup, raw: Any) -> Action:
                 raise ScenarioError('manual_smi_fix needs {"target": ..., "other": ...}')
             setup.index(fix["target"]), setup.index(fix["other"])
             return ManualFix(-1)
-        if set(raw) - {"note"} == {"change_of_supplier"}:
-            return DccEvent("change_of_supplier", setup.index(raw["change_of_supplier"]))
+        if set(raw) - {"note", "to"} == {"change_of_supplier"}:
+            incoming = service_user(raw["to"], "to") if "to" in raw else None
+            target = setup.index(raw["change_of_supplier"])
+            return DccEvent("change_of_supplier", target, incoming)
         if set(raw) - {"note"} == {"event", "target"}:
             if raw["event"] not in external_events():
                 raise ScenarioError(f"event must be one of {', '.join(external_events())}")
@@ -324,12 +379,27 @@ def resolve_fix(setup: Setup, raw: dict[str, Any], action: Action) -> Action:
 
 def device_view(spec: DeviceSpec, state: DeviceState) -> dict[str, Any]:
     """One device's SMI and device view, as design.md reports it."""
-    return {
+    view = {
         "status": state.status,
         "prior_status": state.prior,
         "smi_firmware": state.smi_firmware,
         "device_firmware": state.firmware,
         "compliant": spec.compliant,
+    }
+    if state.supplier is not None:
+        view["supplier"] = state.supplier
+    return view
+
+
+def entry_view(entry: CplEntry) -> dict[str, Any]:
+    """One CPL entry as the report shows it."""
+    return {
+        "version": entry.version,
+        "device_type": entry.device_type,
+        "model": entry.model,
+        "gbcs_version": entry.gbcs_version,
+        "events": [{"event": e, "reason": r} if r else {"event": e} for e, r in entry.events],
+        "listed": entry.listed,
     }
 
 
@@ -408,11 +478,13 @@ def run_streamed(
     at a time, as they run) and what comes after them."""
     check_output_size(scenario)
     fixes = manual_fixes(scenario)
-    head = {
+    head: dict[str, Any] = {
         "variant": variant.id,
         "scenario": scenario.path,
         "start": views(scenario.setup, scenario.start),
     }
+    if scenario.cpl_entries:
+        head["cpl_entries"] = [entry_view(e) for e in scenario.cpl_entries]
     tail = {"manual_fixes": fixes, "manual_fix_cost_gbp": fixes * MANUAL_FIX_COST_GBP}
     return head, run_steps(scenario, variant, machines), tail
 

@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from model import variant_rows
 from model.alerts import DeviceAlert, device_alerts
-from model.catalogue import Applicability, applicability, catalogue, normalise_srv
+from model.catalogue import Applicability, applicability, catalogue, lookup, normalise_srv
 from model.device_types import DeviceType, device_types
 from model.errors import VariantError
 from model.inputs import check_name
@@ -43,6 +43,7 @@ from model.rule_tables import (
     FirmwareRoute,
     NonDeviceRule,
     PipelineCheck,
+    RequestRow,
     RoleRow,
     UpdateRule,
     report_alert,
@@ -99,6 +100,8 @@ class Variant:
     device_types: Mapping[str, DeviceType] = field(default_factory=device_types)
     #: Every alert that can report firmware: the data file's and ``[alerts]``.
     alerts: Mapping[str, DeviceAlert] = field(default_factory=device_alerts)
+    #: Service Requests the variant declares (``[requests."SRV"]``), not in the catalogue.
+    requests: Mapping[str, RequestRow] = field(default_factory=dict)
     #: Decisions already taken (``model.access.authorise``): a variant never changes, and the
     #: explorer asks the same question many times.
     decisions: dict[tuple[object, ...], object] = field(
@@ -155,6 +158,11 @@ class Variant:
         """The pipeline has the CPL check on a firmware image (``cpl-image``)."""
         return any(row.check == "cpl-image" for row in self.pipeline)
 
+    @property
+    def checks_suppliers(self) -> bool:
+        """The pipeline compares the sender with the responsible supplier."""
+        return any(row.check == "responsible-supplier" for row in self.pipeline)
+
     def route(self, device_type: str, smets: int | None = None) -> FirmwareRoute | None:
         """The type's firmware route, for a device of SMETS generation ``smets`` where the
         route has a row of its own for it."""
@@ -201,6 +209,8 @@ class _Rows:
         self.types = variant_rows.device_type_rows(m)
         #: Every alert: the data file's and the variant's own ``[alerts]``.
         self.alerts = variant_rows.alert_rows(m)
+        #: The variant's new Service Requests (``[requests]``), known before any row names one.
+        self.requests = variant_rows.requests(m)
         #: Every message declaration: the data file's and ``[messages]``.
         self.messages = variant_rows.message_rows(m)
         self.routed: set[str] = set()
@@ -219,7 +229,10 @@ class _Rows:
 
     def srv(self, value: Any, where: Locator, table: str, key: str, item: int | None) -> str:
         """An SRV in either spelling (``11.2``, ``SR11.2``), as the catalogue writes it."""
-        if not isinstance(value, str) or normalise_srv(value) not in catalogue():
+        known = isinstance(value, str) and (
+            normalise_srv(value) in catalogue() or normalise_srv(value) in self.requests
+        )
+        if not known:
             label = f"entry {item + 1}: " if item is not None else ""
             raise where.error(table, key, f"{label}unknown SRV {value!r}", item)
         return normalise_srv(value)
@@ -247,12 +260,17 @@ class _Rows:
     def warn_unreceivable(
         self, srv: str, where: Locator, table: str, index: int, key: str = "exceptions"
     ) -> None:
-        """An entry for a request no CPL-listed device type can receive never fires."""
-        if not any(self.applies(srv, t) for t in self.cpl_listed()):
+        """An entry for a request no device type the row can judge receives never fires:
+        the Suspended row judges CPL-listed types; another status's row, every type a closed
+        system of ``check`` holds with an SMI status (CPL-listed, or with a firmware route)."""
+        suspended = table == "suspended"
+        types = self.cpl_listed() if suspended else (*self.cpl_listed(), *sorted(self.routed))
+        if not any(self.applies(srv, t) for t in types):
             what = "exception" if key == "exceptions" else "deny entry"
+            whom = "that can be Suspended" if suspended else "the closed systems hold"
             self.warnings.append(
                 f"{where.where(table, key, index)}: SR{srv} applies to no device type "
-                f"that can be Suspended: this {what} can never fire"
+                f"{whom}: this {what} can never fire"
             )
 
     def cpl_listed(self) -> tuple[str, ...]:
@@ -301,7 +319,7 @@ class _Rows:
             example = '{ srv = "8.3", gated = false, source = "assumption", why = "..." }'
             entry = self.entry(entry, keys, where, table, "non_device", index, example)
             srv = self.srv(entry.get("srv"), where, table, "non_device", index)
-            if not catalogue()[srv].non_device:
+            if not lookup(srv).non_device:
                 raise where.error(
                     table, "non_device", f"entry {index + 1}: SR{srv} is not a Non-Device Request"
                 )
@@ -333,11 +351,11 @@ def _suspended_row(rows: _Rows) -> E5Row:
         "suspended",
         "critical" if table["allow_critical"] else "none",
         rows.code(table["reject_code"], where, "suspended", "reject_code"),
-        rows.exemptions(table["exceptions"], where, "suspended"),
+        rows.exemptions(table["exceptions"], rows.file_of("suspended.exceptions"), "suspended"),
         rows.non_device(table.get("non_device", []), where, "suspended"),
         rows.m.key_sources.get("suspended.allow_critical", "assumption"),
         "check E5 for a Suspended device (DP105)",
-        rows.exemptions(table.get("deny", []), where, "suspended", "deny"),
+        rows.exemptions(table.get("deny", []), rows.file_of("suspended.deny"), "suspended", "deny"),
     )
 
 
@@ -596,7 +614,8 @@ def _warn_never_fires(
     wanted = f"alert:{rule.message}" if rule.kind == "alert" else f"{rule.message}:response"
     if wanted not in carriers:
         rows.warnings.append(
-            f"{rows.where.where('firmware', 'update_smi_on', index)}: {rule} can never fire: "
+            f"{rows.file_of('firmware.update_smi_on').where('firmware', 'update_smi_on', index)}: "
+            f"{rule} can never fire: "
             "no device type it covers receives a message from it that carries a firmware version"
         )
 
@@ -620,11 +639,19 @@ def _warn_unread(
                     f"update_smi_on rule reads {each.alert}: the SMI never follows this route"
                 )
     explored = set(rows.cpl_listed()) | rows.routed
-    own = rows.m.tables.get("messages", {}), rows.m.tables.get("roles", {})
-    for table, declared in zip(("messages", "roles"), own, strict=True):
+    for name, raw in rows.m.tables.get("device_types", {}).items():
+        if isinstance(raw, dict) and raw.get("kind") == "type-1" and name not in explored:
+            where = rows.file_of(f"device_types.{name}")
+            rows.warnings.append(
+                f"{where.where('device_types', name)}: no closed system of check contains "
+                f"{name} (not on the CPL, no firmware route): only a scenario exercises it"
+            )
+    names = ("messages", "roles", "requests")
+    own = tuple(rows.m.tables.get(name, {}) for name in names)
+    for table, declared in zip(names, own, strict=True):
         for srv in declared:
             if (table == "roles" and srv not in roles) or (
-                table == "messages" and not isinstance(declared[srv], dict)
+                table != "roles" and not isinstance(declared[srv], dict)
             ):
                 continue
             if not any(rows.applies(normalise_srv(srv), t) for t in explored):
@@ -731,7 +758,10 @@ def _load(path: Path) -> Variant:
         applicability_reject_code=applicability_code,
         update_smi_on=update_rules,
         routes=routes,
-        cpl=replace(_cpl_rules(rows), reasons=variant_rows.removal_reasons(m)),
+        cpl=replace(
+            _cpl_rules(rows),
+            reasons=variant_rows.removal_reasons(m, rows.types, rows.warnings),
+        ),
         critical_life_cycle=life_cycle,
         unjoin_requires_smi_join=joins["unjoin_requires_smi_join"] and validated,
         unjoin_reject_code=rows.code(
@@ -749,6 +779,7 @@ def _load(path: Path) -> Variant:
         device_types=rows.types,
         events=variant_rows.actor_events(m),
         alerts=rows.alerts,
+        requests=rows.requests,
     )
 
 

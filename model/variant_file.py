@@ -57,6 +57,7 @@ SCHEMA: Final[dict[str, dict[str, type]]] = {
     "device_types": {"source": str, "why": str, "*": dict},
     "alerts": {"source": str, "why": str, "*": dict},
     "events": {"source": str, "why": str, "*": dict},
+    "requests": {"source": str, "why": str, "*": dict},
 }
 TOP: Final[dict[str, type | tuple[type, ...]]] = {
     "id": str,
@@ -77,6 +78,7 @@ ROW_TABLES: Final = {
     "device_types": None,
     "alerts": None,
     "events": None,
+    "requests": None,
 }
 #: How many files an ``extends`` chain may hold before it is refused (assumption: real
 #: variants extend one or two others).
@@ -268,6 +270,7 @@ DEFAULTED: Final = {
     "device_types": None,
     "alerts": None,
     "events": None,
+    "requests": None,
 }
 
 
@@ -320,6 +323,7 @@ def merged(
                     result.row_files[f"{name}.{key}.{row}"] = where
             else:
                 target[key] = value
+                result.row_files[f"{name}.{key}"] = where
                 if name == "pipeline":
                     result.row_files[name] = where
             result.key_sources[f"{name}.{key}"] = table_source

@@ -11,17 +11,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from model.alerts import DeviceAlert, dcc_alerts, device_alerts
-from model.catalogue import catalogue, normalise_srv
+from model.catalogue import ServiceRequest, catalogue, declare, normalise_srv
 from model.device_types import DeviceType, device_types
 from model.messages import DOES, OTHER_DEVICES, Message, messages
 from model.rule_tables import (
     ACTOR_EVENTS,
     CHECKS,
     CLEARABLE,
+    DEFAULT_REJECT_CODES,
     ActorEvent,
     Cascade,
     PipelineCheck,
     RemovalReason,
+    RequestRow,
     RoleRow,
 )
 from model.status_chart import status_events
@@ -54,10 +56,70 @@ def _source(raw: Mapping[str, Any], default: str, where: Locator, table: str) ->
     return tag
 
 
-def _srv(value: str, where: Locator, table: str) -> str:
-    if normalise_srv(value) not in catalogue():
+def _srv(value: str, where: Locator, table: str, m: Merged | None = None) -> str:
+    name = normalise_srv(value)
+    declared = m.tables.get("requests", {}) if m is not None else {}
+    if name not in catalogue() and name not in declared:
         raise where.error(table, value, f"unknown SRV {value!r}")
-    return normalise_srv(value)
+    return name
+
+
+#: A new request's SRV: Service Reference and variant numbers (``11.9``, ``8.15.1``).
+NEW_SRV = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){1,2}")
+
+
+def requests(m: Merged) -> dict[str, RequestRow]:
+    """``[requests."SRV"]``: a Service Request the DUIS catalogue does not have, declared with
+    its name, whether it is Critical or a Non-Device Request, and its Eligible User Roles.
+    It needs an ``[applicability."SRV"]`` row; ``[messages."SRV"]`` says what it does, check
+    E5's rows and ``update_smi_on`` name it like any other. Made known to ``lookup``."""
+    result = {}
+    for srv, raw in m.tables.get("requests", {}).items():
+        if not isinstance(raw, dict):
+            continue
+        where = m.row_files.get(f"requests.{srv}", m.where)
+        table = f"requests.{srv}"
+        if not NEW_SRV.fullmatch(srv):
+            raise where.error("requests", srv, "an SRV is numbers and dots, such as 11.9")
+        if srv in catalogue():
+            raise where.error("requests", srv, f"SR{srv} is a request of the DUIS catalogue")
+        known = {
+            "name": str,
+            "critical": bool,
+            "non_device": bool,
+            "roles": list,
+            "source": str,
+            "why": str,
+        }
+        raw = _keys(raw, known, where, "requests", srv)
+        for key in ("name", "critical", "roles"):
+            if key not in raw:
+                raise where.error(table, key, "missing")
+        if not raw["roles"] or any(r not in ROLE_CODES for r in raw["roles"]):
+            raise where.error(
+                table, "roles", f"must list role codes ({', '.join(sorted(ROLE_CODES))})"
+            )
+        if not isinstance(m.tables.get("applicability", {}).get(srv), dict):
+            raise where.error("requests", srv, f'needs an [applicability."{srv}"] row')
+        request = ServiceRequest(
+            srv=srv,
+            service_reference=srv.rsplit(".", 1)[0] if srv.count(".") == 2 else srv,
+            name=raw["name"][:120],
+            critical=raw["critical"],
+            non_device=bool(raw.get("non_device", False)),
+            on_demand=True,
+            future_dated_response="",
+            dcc_scheduled=False,
+            roles=tuple(raw["roles"]),
+        )
+        other = declare(request)
+        if other is not None:
+            raise where.error(
+                "requests", srv, f"SR{srv} is declared differently by another variant loaded"
+            )
+        source = _source(raw, m.key_sources.get(table, "assumption"), where, table)
+        result[srv] = RequestRow(request, source, str(raw.get("why", "")))
+    return result
 
 
 def pipeline(m: Merged) -> tuple[PipelineCheck, ...]:
@@ -86,7 +148,7 @@ def pipeline(m: Merged) -> tuple[PipelineCheck, ...]:
             raise where.error(
                 "pipeline", "checks", f"entry {index + 1}: {check} listed twice", index
             )
-        code = str(entry.get("reject_code", "DSP:IMAGE_NOT_ON_CPL"))
+        code = str(entry.get("reject_code", DEFAULT_REJECT_CODES.get(check, "DSP:REFUSED")))
         if not re.fullmatch(r"E\w+|[A-Z]+:\w+", code):
             raise where.error("pipeline", "checks", f"entry {index + 1}: bad reject_code", index)
         why = str(entry.get("why", ""))
@@ -103,7 +165,7 @@ def roles(m: Merged) -> tuple[dict[str, RoleRow], str]:
         if not isinstance(raw, dict):
             continue
         where = m.row_files.get(f"roles.{srv}", m.where)
-        name = _srv(srv, where, "roles")
+        name = _srv(srv, where, "roles", m)
         raw = _keys(raw, {"roles": list, "source": str, "why": str}, where, "roles", srv)
         listed = raw.get("roles")
         if listed is None or any(r not in ROLE_CODES for r in listed):
@@ -125,7 +187,7 @@ def message_rows(m: Merged) -> dict[str, Message]:
         if not isinstance(raw, dict):
             continue
         where = m.row_files.get(f"messages.{srv}", m.where)
-        name = _srv(srv, where, "messages")
+        name = _srv(srv, where, "messages", m)
         known = {
             "does": str,
             "other_devices": str,
@@ -154,18 +216,39 @@ def message_rows(m: Merged) -> dict[str, Message]:
     return result
 
 
-def removal_reasons(m: Merged) -> tuple[RemovalReason, ...]:
-    """``[cpl.reasons.NAME]``: whether a CPL removal for this reason suspends."""
+def removal_reasons(
+    m: Merged, types: Mapping[str, DeviceType], warnings: list[str]
+) -> tuple[RemovalReason, ...]:
+    """``[cpl.reasons.NAME]``: whether a CPL removal for this reason suspends, and whom
+    (``device_types``: these types only). A reason of ``model/data/cpl.json`` or one of the
+    variant's own; a listed type that is not on the CPL is never suspended (a warning)."""
     result = []
     for reason, raw in m.tables.get("cpl", {}).get("reasons", {}).items():
         where = m.row_files.get(f"cpl.reasons.{reason}", m.where)
-        raw = _keys(
-            raw, {"suspends": bool, "source": str, "why": str}, where, "cpl.reasons", reason
-        )
+        known = {"suspends": bool, "device_types": list, "source": str, "why": str}
+        raw = _keys(raw, known, where, "cpl.reasons", reason)
+        table = f"cpl.reasons.{reason}"
         if "suspends" not in raw:
-            raise where.error(f"cpl.reasons.{reason}", "suspends", "missing (true or false)")
+            raise where.error(table, "suspends", "missing (true or false)")
+        whom = raw.get("device_types")
+        if whom is not None and any(t not in types for t in whom):
+            raise where.error(table, "device_types", f"must list device types ({', '.join(types)})")
+        for name in whom or ():
+            if not getattr(types[name], "cpl_listed", False):
+                warnings.append(
+                    f"{where.where(table, 'device_types')}: {name} is not on the CPL: a "
+                    "removal never suspends it, this entry can never fire"
+                )
         source = _source(raw, m.key_sources.get("cpl.reasons", "assumption"), where, reason)
-        result.append(RemovalReason(reason, raw["suspends"], source, str(raw.get("why", ""))))
+        result.append(
+            RemovalReason(
+                reason,
+                raw["suspends"],
+                source,
+                str(raw.get("why", "")),
+                frozenset(whom) if whom is not None else None,
+            )
+        )
     return tuple(result)
 
 

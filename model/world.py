@@ -55,6 +55,10 @@ class DeviceState:
     smi_firmware: str | None
     firmware: str | None
     image: str | None = None
+    #: The Service User responsible for the device (its supplier, a scenario's
+    #: ``supplier``): a change of supplier moves it; the ``responsible-supplier`` check
+    #: reads it. None: nobody named (the explorer's devices).
+    supplier: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,9 @@ class Request:
     #: Further devices the same request names (a message declared ``multi_device``), each
     #: answered on its own.
     also: tuple[int, ...] = ()
+    #: The Service User sending it (compared with the device's responsible supplier by the
+    #: ``responsible-supplier`` check); None: nobody named.
+    sender: str | None = None
 
     @property
     def faulty(self) -> bool:
@@ -142,6 +149,9 @@ class DccEvent:
 
     event: str
     target: int
+    #: A change of supplier's incoming supplier (None: the explorer's event, which names
+    #: nobody and moves no supplier).
+    supplier: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

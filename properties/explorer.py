@@ -866,7 +866,7 @@ def _sweep_suspended_gate(
     if suspended_at is None:
         return 0
     judged = 0
-    for srv in catalogue():
+    for srv in (*catalogue(), *variant.requests):
         for command_variant in range(1, 9):
             for smets in (1, 2):
                 decision = check_e5(variant, srv, "suspended", command_variant, smets)

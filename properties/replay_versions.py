@@ -37,6 +37,7 @@ assert tuple(f.name for f in fields(DeviceState)) == (
     "smi_firmware",
     "firmware",
     "image",
+    "supplier",
 ), "properties/replay_versions.py renames the versions of every DeviceState field"
 
 
@@ -123,6 +124,7 @@ class ReplayVersions:
                 names.get(state.smi_firmware or "", state.smi_firmware),
                 names.get(state.firmware or "", state.firmware),
                 names.get(state.image or "", state.image),
+                state.supplier,
             )
             for state in world.devices
         )

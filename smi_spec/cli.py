@@ -210,6 +210,13 @@ def explain_command(
             help="the request delivers a firmware image on (off) the CPL",
         ),
     ] = None,
+    responsible: Annotated[
+        bool | None,
+        typer.Option(
+            "--responsible/--not-responsible",
+            help="the sender is (is not) the device's responsible supplier",
+        ),
+    ] = None,
     format: FormatOption = Format.text,
 ) -> None:
     """The DSP's access decision for one SR: every check of the variant's pipeline in order
@@ -225,9 +232,12 @@ def explain_command(
     srv = _srv_argument(srv)
     check_role_code(role)
     listed = image_on_cpl if rules.checks_images else None
-    decision = authorise(rules, srv, status, device_type, command_variant, smets, role, listed)
+    sender = responsible if rules.checks_suppliers else None
+    decision = authorise(
+        rules, srv, status, device_type, command_variant, smets, role, listed, sender
+    )
     later = later_checks(rules, srv)
-    asked = Asked(srv, status, device_type, command_variant, smets, role, image_on_cpl)
+    asked = Asked(srv, status, device_type, command_variant, smets, role, image_on_cpl, sender)
     checks = trace(rules, asked)
     document = {
         "srv": srv,

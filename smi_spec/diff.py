@@ -180,6 +180,7 @@ _ROW_TABLES: Final = (
     "suspended.deny",
     "pipeline.",
     "roles[",
+    "requests[",
     "messages[",
     "cascades.",
     "events.",

@@ -76,8 +76,9 @@ def describe_step(step: dict[str, Any]) -> str:
 
         target = step["target"] if "target" in step else ", ".join(step["targets"])
         text = f"{lookup(step['sr']).label} to {target}"
-        if "role" in step:
-            text += f" from {step['role']}"
+        if "role" in step or "sender" in step:
+            sender = " ".join(str(step[k]) for k in ("sender", "role") if k in step)
+            text += f" from {sender}"
         if "other" in step:
             text += f" (other device {step['other']})"
         if "image" in step:
@@ -93,7 +94,8 @@ def describe_step(step: dict[str, Any]) -> str:
         reason = f" ({step['reason']})" if "reason" in step else ""
         return f"DCC removes {step['cpl_remove']} from the CPL{reason}"
     if "change_of_supplier" in step:
-        return f"change of supplier for {step['change_of_supplier']}"
+        incoming = f" to {step['to']}" if "to" in step else ""
+        return f"change of supplier for {step['change_of_supplier']}{incoming}"
     if "cpl_add" in step:
         return f"DCC adds {step['cpl_add']} to the CPL"
     if "manual_smi_fix" in step:
@@ -131,6 +133,8 @@ def state_lines(view: dict[str, Any], changed: set[str]) -> list[str]:
             text += f", SMI firmware {smi} / device runs {runs}"
             if d["smi_firmware"] != d["device_firmware"]:
                 text += f" {DISAGREE}"
+        if "supplier" in d:
+            text += ", supplier " + _mark(d["supplier"], f"{device}.supplier" in changed)
         lines.append(text)
     for j in view["joins"]:
         pair = f"{j['target']}-{j['other']}"
@@ -192,10 +196,23 @@ def show_states(console: Console, initial: dict[str, Any], steps: list[dict[str,
         previous = step
 
 
+def entry_line(entry: dict[str, Any]) -> str:
+    """A CPL entry in a reviewer's words: what it lists and its listing events."""
+    what = " ".join(str(entry[k]) for k in ("device_type", "model") if entry.get(k))
+    gbcs = f", GBCS {entry['gbcs_version']}" if entry.get("gbcs_version") else ""
+    events = ", ".join(
+        e["event"] + (f" ({e['reason']})" if e.get("reason") else "") for e in entry["events"]
+    )
+    on = "on the CPL" if entry["listed"] else "off the CPL"
+    return f"{entry['version']} for {what}{gbcs}: {events}; {on}"
+
+
 def show_run(console: Console, report: dict[str, Any]) -> None:
     """``smi-spec run``: each step with the DSP's decision, what happened, the rule and its
     source, the scenario's note, and the whole state after it with changes marked."""
     _say(console, f"{report['scenario']} under {report['variant']}")
+    for entry in report.get("cpl_entries", []):
+        _say(console, f"  CPL entry {entry_line(entry)}")
     _say(console, f"  state at the start {LEGEND}")
     for line in state_lines(report["start"], set()):
         _say(console, f"      {line}")
