@@ -301,3 +301,14 @@ def test_the_committed_file_is_what_the_script_derives(tmp_path: Path) -> None:
     module.OUT = tmp_path / "applicability.json"
     assert module.main(["import", str(REFERENCE)]) == 0
     assert json.loads(module.OUT.read_text(encoding="utf-8")) == DATA
+
+
+def test_docs_name_every_assumed_applicability_row() -> None:
+    """docs/assumptions.md names every SRV whose row rests on an assumption, and only
+    those, in its applicability section."""
+    doc = (ROOT / "docs" / "assumptions.md").read_text(encoding="utf-8")
+    section = doc.split("## Device types and applicability", 1)[1].split("\n## ", 1)[0]
+    listed = section.split("The rows tagged `assumption`", 1)[1].split("\n- The Eligible", 1)[0]
+    named = set(re.findall(r"SR(\d+(?:\.\d+)+)", listed))
+    assumed = {srv for srv, row in ROWS.items() if "assumption" in row["source"].split(",")}
+    assert named == assumed
