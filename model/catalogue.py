@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from model.data_files import read_data
 from model.errors import InputError
@@ -91,24 +92,57 @@ def lookup(srv: str) -> ServiceRequest:
         ) from None
 
 
+#: Provenance tags from strongest to weakest: a type's own source is its best evidence's.
+_STRENGTH = ("seed:MP105", "seed:MP178", "duis", "assumption")
+
+
 @dataclass(frozen=True, slots=True)
 class Applicability:
-    """The device types one SRV applies to, where that was read from, and why."""
+    """The device types one SRV applies to, where that was read from, and why; and for each
+    type its own source and evidence (``model/data/applicability.json``: the reference
+    templates addressed to a device of the type, the use cases whose titles name it, a
+    seed's words, or an assumption with why)."""
 
     srv: str
     device_types: frozenset[str]
     source: str
     why: str
+    #: (device type, its source, what shows it), one per type of ``device_types``.
+    evidence: tuple[tuple[str, str, str], ...] = ()
+
+    def source_for(self, device_type: str) -> str:
+        """The source of this type's place in the row (the row's own where none is kept)."""
+        return next((s for t, s, _ in self.evidence if t == device_type), self.source)
+
+    def why_for(self, device_type: str) -> str:
+        """What shows this type's place in the row (the row's why where none is kept)."""
+        return next((w for t, _, w in self.evidence if t == device_type), self.why)
+
+
+def _shown_by(entries: list[dict[str, Any]]) -> tuple[str, str]:
+    """A type's best source and one line naming its evidence of that source."""
+    best = min(entries, key=lambda e: _STRENGTH.index(e["source"]))["source"]
+    parts = []
+    for entry in (e for e in entries if e["source"] == best):
+        templates = entry.get("templates", [])
+        if templates:
+            more = f" and {len(templates) - 2} more" if len(templates) > 2 else ""
+            parts.append("reference template " + ", ".join(templates[:2]) + more)
+        if entry.get("titles"):
+            parts.append("GBCS " + ", ".join(entry["titles"]) + " (its title names the type)")
+        if entry.get("why"):
+            parts.append(entry["why"])
+    return best, "; ".join(parts)
 
 
 @cache
 def applicability() -> dict[str, Applicability]:
-    """Device types per SRV, from ``model/data/applicability.json`` (duis where the GBCS use
-    cases say it, assumption where the reference data is silent)."""
+    """Device types per SRV, from ``model/data/applicability.json``, each type with its
+    evidence (scripts/import_applicability.py derives the file from the reference data)."""
     rows = {}
     for row in read_data("applicability.json")["requests"]:
-        why = row.get("why") or "GBCS use cases " + ", ".join(row["use_cases"])
+        evidence = tuple((t, *_shown_by(entries)) for t, entries in row.get("evidence", {}).items())
         rows[row["srv"]] = Applicability(
-            row["srv"], frozenset(row["device_types"]), row["source"], why
+            row["srv"], frozenset(row["device_types"]), row["source"], row["why"], evidence
         )
     return rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.catalogue import lookup
+from model.catalogue import Applicability, lookup
 from model.provenance import DUIS, Rule
 from model.rule_tables import E5Row
 from model.status_chart import SUSPENDED
@@ -47,9 +47,13 @@ def check_applicable(variant: Variant, srv: str, device_type: str) -> Decision:
         else f"{label} does not apply to {device_type} ({where}: {types}): rejected with "
         f"{variant.applicability_reject_code}"
     )
-    if row.why:
-        text += f"; {row.why}"
-    rule = Rule(f"applicability[{srv}]", text, row.source)
+    # The data file keeps each type's own evidence: an accepted type cites it, with its tag.
+    why, source = row.why, row.source
+    if applies and isinstance(row, Applicability):
+        why, source = row.why_for(device_type), row.source_for(device_type)
+    if why:
+        text += f"; {why}"
+    rule = Rule(f"applicability[{srv}]", text, source)
     return Decision(applies, None if applies else variant.applicability_reject_code, rule)
 
 

@@ -57,10 +57,10 @@ def test_a_device_mix_is_checked_as_its_distinct_components() -> None:
     assert mix.components() == (
         System("ESME", "CAD"),
         System("GSME", "CAD"),
-        System("PPMID"),
+        System("PPMID", "CAD"),
         System("HCALCS"),
     )
-    assert mix.devices() == 8 + 1 + 1 + 1 + 9 * 2
+    assert mix.devices() == 8 + 1 + 1 + 1 + 10 * 2  # ESME, GSME, PPMID: 2 CADs each
 
 
 @pytest.mark.parametrize(

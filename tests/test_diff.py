@@ -65,7 +65,10 @@ def test_mp105_to_mp178() -> None:
     assert d["check_e5"] == []
     assert {(v["property"], v["subject"], v["from"], v["to"]) for v in d["verdicts"]} == {
         ("join-recoverable", pair, "violated", "holds") for pair in ("ESME-CAD", "GSME-IHD")
-    } | {("unjoin-validated", pair, "holds", "violated") for pair in ("ESME-CAD", "GSME-IHD")}
+    } | {
+        ("unjoin-validated", pair, "holds", "violated")
+        for pair in ("ESME-CAD", "GSME-IHD", "PPMID-CAD")
+    }
     added = {(t["event"], t["from_state"], t["to_state"]) for t in d["transitions"]["added"]}
     removed = {(t["event"], t["from_state"], t["to_state"]) for t in d["transitions"]["removed"]}
     assert ("unjoin_applied", "device_only", "unjoined") in added

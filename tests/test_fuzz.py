@@ -269,12 +269,17 @@ def test_fuzz_counterexamples_as_pytest_pass_on_the_defect_and_fail_on_the_fix(t
 def test_check_counterexamples_as_pytest(tmp_path) -> None:
     path = tmp_path / "test_check.py"
     assert cli("check", "--variant", "mp178", "--emit-pytest", str(path)).returncode == 0
-    unjoin = {"test_mp178_unjoin_validated_esme_cad", "test_mp178_unjoin_validated_gsme_ihd"}
+    unjoin = {
+        f"test_mp178_unjoin_validated_{pair}" for pair in ("esme_cad", "gsme_ihd", "ppmid_cad")
+    }
     firmware = {
         f"test_mp178_{p}_recoverable_{t}"
         for p in ("firmware", "suspension")
         for t in ("ppmid", "hcalcs")
     }
+    # A PPMID joins as SR8.7.2's Business Target (reference templates); a Suspended PPMID has
+    # no way back under MP105, nor has its join (mp178 expects it).
+    firmware |= {"test_mp178_join_recoverable_ppmid_cad"}
     assert run_pytest(path) == dict.fromkeys(unjoin | firmware, "passed")
     # mp105 validates the Unjoin; it strands PPMIDs and HCALCSs as mp178 does.
     assert run_pytest(path, "mp105") == {

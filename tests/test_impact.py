@@ -69,7 +69,7 @@ def test_impact_and_diff_in_json_against_the_hand_computed_case(tmp_path: Path):
 def test_the_issue_command_prints_each_type_with_the_sources():
     result = cli("impact", "--variant", "baseline", "--fleet", "30000000", "--loss", "0.0001")
     assert result.returncode == 0, result.stderr
-    for shown in ("ESME with CAD", "GSME with IHD", "PPMID alone", "seed:MP178", "assumption"):
+    for shown in ("ESME with CAD", "GSME with IHD", "PPMID with CAD", "seed:MP178", "assumption"):
         assert shown in result.stdout
     assert "…" not in result.stdout  # at 80 columns every figure is whole (wrapped)
     saving = cli_json("impact", "--diff", "baseline", "mp105", "--loss", "0.0001")

@@ -410,27 +410,3 @@ def test_the_built_in_cpl_rules_are_the_seeds_and_tagged_assumptions() -> None:
     }
     assert cpl.relisting_restores is False and cpl.off_cpl_update_suspends is True
     assert load_variant("baseline").source_of("cpl.relisting_restores") == "assumption"
-
-
-def test_applicability_data_is_what_the_import_reads_from_the_reference(tmp_path: Path) -> None:
-    import importlib.util
-    import json
-
-    from tests.conftest import SHARED
-
-    if not (SHARED / "reference").is_dir():
-        pytest.skip(f"../shared/reference is not beside this checkout ({SHARED})")
-    spec = importlib.util.spec_from_file_location(
-        "import_applicability", ROOT / "scripts" / "import_applicability.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    data = ROOT / "model" / "data"
-    committed = (data / "applicability.json").read_text(encoding="utf-8")
-    (tmp_path / "catalogue.json").write_text(
-        (data / "catalogue.json").read_text(encoding="utf-8"), encoding="utf-8"
-    )
-    module.OUT = tmp_path / "applicability.json"
-    module.main(["import", str(SHARED / "reference")])
-    assert json.loads(module.OUT.read_text(encoding="utf-8")) == json.loads(committed)

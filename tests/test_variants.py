@@ -23,7 +23,9 @@ def test_built_in_variants_load_with_their_inheritance() -> None:
         mp178.unjoin_requires_smi_join,
     ) == (True, True, False)
     assert mp178.expected("unjoin-validated") == "violated"
-    assert mp178.expected("join-recoverable") == "holds"  # expectations are not inherited
+    # expectations are not inherited: mp178's own are per subject
+    assert mp178.expected("join-recoverable", "ESME-CAD") == "holds"
+    assert mp178.expected("join-recoverable", "PPMID-CAD") == "violated"
 
 
 def test_a_path_works_wherever_an_id_does(tmp_path: Path) -> None:
