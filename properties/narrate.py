@@ -18,6 +18,7 @@ from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, 
 from properties.causes import Cause, causes
 from properties.decisive import applied_rules, decisive
 from properties.explorer import Exploration, PropertyResult
+from properties.ways_back import aftermath
 
 
 def action_label(setup: Setup, action: Action) -> str:
@@ -188,6 +189,13 @@ def story(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
         "initial": views(setup, world),
         "steps": steps,
         "final": views(setup, end),
+        **_ending(
+            exploration,
+            property_id,
+            exploration.decode(result.path[0])[0],
+            world,
+            result.actions,
+        ),
     }
 
 
@@ -200,6 +208,7 @@ def cause_stories(
     for cause in found if found is not None else causes(exploration, property_id, limit):
         setup_index, world = cause.start
         setup = exploration.universe.setups[setup_index]
+        ending = _ending(exploration, property_id, setup_index, world, cause.actions)
         told.append(
             {
                 "cause": cause.describe(),
@@ -211,9 +220,44 @@ def cause_stories(
                 "start": describe_start(setup, world),
                 "initial": views(setup, world),
                 "steps": tell(exploration, setup, world, cause.actions, result.why),
+                **ending,
             }
         )
     return told
+
+
+def _ending(
+    exploration: Exploration,
+    property_id: str,
+    setup_index: int,
+    world: World,
+    actions: tuple[int, ...],
+) -> dict[str, Any]:
+    """After a recoverability story: the step after which no way back is left (0: the start),
+    and the ways back tried from its last state, failing, then the manual correction."""
+    can_recover = exploration.recoverable.get(property_id)
+    if can_recover is None:
+        return {}
+    setup = exploration.universe.setups[setup_index]
+    lost, no_return = 0, None
+    worlds = [world]
+    for a in actions:
+        if a < 0:
+            continue
+        action = exploration.universe.actions[a]
+        lost += int(isinstance(action, Request) and action.faulty)
+        world, _ = step(setup, world, action, exploration.variant, LIVE)
+        worlds.append(world)
+        index = exploration.lookup(setup_index, world, lost)
+        if no_return is None and index is not None and not can_recover[index]:
+            no_return = len(worlds) - 1
+    start_index = exploration.lookup(setup_index, worlds[0], 0)
+    if start_index is not None and not can_recover[start_index]:
+        no_return = 0
+    return {
+        "point_of_no_return": no_return,
+        "aftermath": aftermath(setup, world, exploration.variant, property_id),
+    }
 
 
 def _action_json(setup: Setup, action: Action) -> dict[str, Any]:

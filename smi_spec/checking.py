@@ -27,6 +27,7 @@ from properties.coverage import report as coverage_report
 from properties.explorer import Bounds, Exploration, PropertyResult, System
 from properties.ids import PROPERTY_IDS
 from properties.narrate import cause_stories, itf, story
+from properties.ways_back import aftermath_lines
 from smi_spec.jsonout import dumps
 from smi_spec.outputs import inside, remove_temporaries, slug, writable_directory, write_file
 from smi_spec.plain import plain, styled
@@ -301,7 +302,20 @@ def _show_causes(console: Console, c: VariantCheck, e: Exploration, p: PropertyR
         console.print(hanging(f"cause {n} of {len(told)}, shortest first:", said, 1))
         say(console, f"  start: {cause['start']}")
         show_states(console, cause["initial"], cause["steps"])
+        _show_ending(console, cause)
     say(console, f"  why: {p.why}")
+
+
+def _show_ending(console: Console, told: dict[str, Any]) -> None:
+    """The point of no return, then each way back tried, failing, and the manual correction
+    (properties.ways_back)."""
+    no_return = told.get("point_of_no_return")
+    if no_return is not None:
+        where = "the start" if no_return == 0 else f"step {no_return}"
+        say(console, f"  point of no return: after {where}")
+    if told.get("aftermath"):
+        for line in aftermath_lines(told["aftermath"]):
+            say(console, f"  {line}")
 
 
 def _show_story(console: Console, e: Exploration, p: PropertyResult, expected: str) -> None:
@@ -314,6 +328,7 @@ def _show_story(console: Console, e: Exploration, p: PropertyResult, expected: s
     say(console, f"  start: {told['start']}")
     for step in told["steps"]:
         say(console, f"  {step['step']}. {step['text']}")
+    _show_ending(console, told)
     say(console, f"  why: {p.why}")
 
 

@@ -306,14 +306,18 @@ def run_command(
     format: FormatOption = Format.text,
 ) -> None:
     """Run a scenario step by step and show the SMI and device views after each step."""
+    from properties.run_verdicts import verdicts
+
     loaded = load_scenario(scenario)
-    head, steps, tail = run_streamed(loaded, load_variant(variant or loaded.variant_ref))
+    rules = load_variant(variant or loaded.variant_ref)
+    head, steps, tail = run_streamed(loaded, rules)
     if format is Format.json:
         from smi_spec.jsonstream import write_streamed
 
-        write_streamed(sys.stdout, head, "steps", steps, lambda: tail)
+        write_streamed(sys.stdout, head, "steps", steps, lambda: tail | verdicts(loaded, rules))
         return
-    report = {**head, "steps": steps, **tail}  # steps: consumed once, one at a time
+    # steps: consumed once, one at a time; the verdicts are judged after them
+    report = {**head, "steps": steps, **tail, "after": lambda: verdicts(loaded, rules)}
     from smi_spec.show import show_run
 
     show_run(console, report)
