@@ -219,16 +219,37 @@ def _cell(c: VariantCheck, property_id: str) -> str:
         verdict = verdicts.pop() if verdicts else "holds"
         colour = "green" if verdict == "holds" else "red"
         return f"[{colour}]{verdict}[/]{mark}"
-    violated = [p.subject or "" for _, p in found if p.verdict == "violated"]
-    held = [p.subject or "" for _, p in found if p.verdict == "holds"]
-    return f"[red]violated[/] {', '.join(violated)}\n[green]holds[/] {', '.join(held)}{mark}"
+    lines = []
+    for verdict, colour in (("violated", "red"), ("holds", "green")):
+        mine = [p for _, p in found if p.verdict == verdict]
+        # "(unexpected)" on the line of the verdict that is not as expected
+        wrong = " [bold yellow](unexpected)[/]" if any(p.expected != verdict for p in mine) else ""
+        subjects = ", ".join(escape(p.subject or "") for p in mine)
+        lines.append(f"[{colour}]{verdict}[/] {subjects}{wrong}")
+    return "\n".join(lines)
 
 
-def show(console: Console, checks: list[VariantCheck]) -> None:
-    """The verdict table, then every counterexample as a numbered story."""
+def show(
+    console: Console,
+    checks: list[VariantCheck],
+    brief: bool = False,
+    mix: str | None = None,
+    itf_dir: str | None = None,
+) -> None:
+    """The verdict table, then every counterexample as a numbered story, then a summary of
+    at most a few lines per variant; ``brief``: the table alone. ``mix``: the device mix
+    asked for with --devices, echoed in the title in place of the bounds' counts."""
     first = checks[0].explorations
     systems = "; ".join(e.system.describe() for e in first)
-    table = Table(title=f"smi-spec check ({first[0].bounds.describe()}; systems: {systems})")
+    bounds = first[0].bounds
+    sized = (
+        f"devices asked {mix}, checked one component at a time; {bounds.versions} firmware "
+        f"versions, up to "
+        f"{bounds.max_lost} lost message(s)"
+        if mix
+        else bounds.describe()
+    )
+    table = Table(title=f"smi-spec check ({sized}; systems: {systems})")
     table.add_column("Property", no_wrap=True, min_width=max(map(len, PROPERTY_IDS)))
     for c in checks:
         table.add_column(plain(c.variant.id))
@@ -247,6 +268,8 @@ def show(console: Console, checks: list[VariantCheck]) -> None:
         *[f"[dim]{sum(e.seconds for e in c.explorations):.2f}[/]" for c in checks],
     )
     console.print(table)
+    if brief:
+        return
     _show_vacuous(console, checks)
     for c in checks:
         for e in c.explorations:
@@ -255,6 +278,52 @@ def show(console: Console, checks: list[VariantCheck]) -> None:
         covered = c.coverage()
         if covered is not None:
             show_coverage(console, c.variant.id, coverage_report(covered, c.variant))
+    show_summary(console, checks, itf_dir)
+
+
+def _first_cause(c: VariantCheck, property_id: str) -> str:
+    """The first (shortest) cause of a violation, in one line."""
+    for e, p in c.results(property_id):
+        if p.verdict != "violated":
+            continue
+        found = c.causes_of(e, property_id)
+        if found:
+            cause = found[0]
+            return f"{cause.describe()} ({len(cause.actions)} step(s))"
+        return f"{len(p.actions)} step(s) (distinct causes not searched)"
+    return ""
+
+
+def summary_lines(checks: list[VariantCheck], itf_dir: str | None = None) -> list[str]:
+    """The closing summary: per variant, how many verdicts are as expected, and per violated
+    property one line (its subjects, expected or not, its first cause)."""
+    lines = ["Summary"]
+    for c in checks:
+        ids = [p.id for p in c.explorations[0].properties] if c.explorations else []
+        unexpected = [pid for pid in ids if any(p.verdict != p.expected for _, p in c.results(pid))]
+        lines.append(
+            f"{c.variant.id}: {len(ids) - len(unexpected)} of {len(ids)} properties as "
+            "expected" + (f"; NOT as expected: {', '.join(unexpected)}" if unexpected else "")
+        )
+        for pid in ids:
+            violated = [p.subject or "" for _, p in c.results(pid) if p.verdict == "violated"]
+            if not violated:
+                continue
+            mark = "unexpected" if pid in unexpected else "expected"
+            lines.append(f"  {pid} violated for {', '.join(violated)} ({mark})")
+            lines.append(f"    first cause: {_first_cause(c, pid)}")
+    where = f"; ITF traces in {itf_dir}" if itf_dir else ""
+    lines.append(
+        f"Full stories: above, each headed '<variant>: <property> violated for <type>'{where}"
+    )
+    return lines
+
+
+def show_summary(console: Console, checks: list[VariantCheck], itf_dir: str | None) -> None:
+    """Print the summary, wrapped lines hanging under their text (never mid-word)."""
+    console.print()
+    for line in summary_lines(checks, itf_dir):
+        say(console, line)
 
 
 def _show_vacuous(console: Console, checks: list[VariantCheck]) -> None:
@@ -363,6 +432,8 @@ def run_check(
     systems: tuple[System, ...] | None = None,
     jobs: int = 1,
     emit_pytest: str | None = None,
+    brief: bool = False,
+    mix: str | None = None,
 ) -> bool:
     if itf_dir is not None:
         writable_directory(Path(itf_dir), f"--itf {itf_dir}: cannot write ITF traces", create=False)
@@ -381,5 +452,5 @@ def run_check(
     if json_output:
         sys.stdout.write(dumps(as_json(checks)) + "\n")
     else:
-        show(console, checks)
+        show(console, checks, brief, mix, itf_dir)
     return all(c.as_expected for c in checks)

@@ -372,6 +372,13 @@ def check_command(
     coverage: Annotated[
         bool, typer.Option("--coverage", help="also report the rules and transitions exercised")
     ] = False,
+    brief: Annotated[
+        bool, typer.Option("--brief", help="the verdict table alone: no stories, no summary")
+    ] = False,
+    properties_file: Annotated[
+        str | None,
+        typer.Option("--properties", help="also check the properties of this TOML file"),
+    ] = None,
     format: FormatOption = Format.text,
 ) -> None:
     """Exhaustive check: every property of every variant, with the shortest counterexample
@@ -388,10 +395,12 @@ def check_command(
     if variant is not None and len(variant) > 1:
         raise InputError(f"--variant given {len(variant)} times: give one variant, or all")
     systems = None
+    mix = None
     if devices is not None:
         from properties.compose import DeviceMix
 
-        systems = DeviceMix.parse(devices).components()
+        parsed = DeviceMix.parse(devices)
+        systems, mix = parsed.components(), parsed.describe()
         meters = cads = 1
     from smi_spec.progress import shown_progress
 
@@ -416,6 +425,8 @@ def check_command(
             systems=systems,
             jobs=jobs or (os.cpu_count() or 1 if states >= PARALLEL_FROM else 1),
             emit_pytest=emit_pytest,
+            brief=brief,
+            mix=mix,
         )
     raise typer.Exit(0 if ok else 1)
 
