@@ -44,8 +44,10 @@ from properties import safety
 from properties.budgets import MAX_EXAMPLES, STEP_COUNT
 from properties.explorer import (
     DEFAULT_BOUNDS,
+    DEFAULT_SYSTEM,
     RECOVERABILITY,
     Bounds,
+    System,
     Universe,
     universe,
     why_stuck,
@@ -166,9 +168,11 @@ def system_for(
     bounds: Bounds = DEFAULT_BOUNDS,
     guide: Guide = DEFAULT_GUIDE,
     tally: Tally | None = None,
+    system: System = DEFAULT_SYSTEM,
 ) -> type[RuleBasedStateMachine]:
-    """A state machine class over the live model for one variant and some properties."""
-    world_of = universe(bounds, variant)
+    """A state machine class over the live model for one variant and some properties, on one
+    closed system (the explorer's: a device type with its Other Device type, or alone)."""
+    world_of = universe(bounds, variant, system)
     counts = tally if tally is not None else Tally()
     wanted_safety = set(properties) - set(RECOVERABILITY)
     wanted_recovery = [p for p in RECOVERABILITY if p in properties]
@@ -316,6 +320,8 @@ class FuzzResult:
     trace: list[str] = field(default_factory=list)
     final: Run | None = None
     coverage: dict[str, Counter[str]] = field(default_factory=dict)
+    #: The closed system this run drove (the explorer's, one per device or pair type).
+    system: System = DEFAULT_SYSTEM
 
     @property
     def steps_per_second(self) -> float | None:
@@ -332,6 +338,7 @@ class FuzzResult:
         rate = self.steps_per_second
         return {
             "variant": self.variant,
+            "system": self.system.describe(),
             "properties": list(self.properties),
             "examples": self.examples,
             "invalid_examples": self.invalid,
@@ -350,10 +357,17 @@ class FuzzResult:
         }
 
 
-def database_key(variant: Variant, properties: tuple[str, ...], bounds: Bounds) -> bytes:
+def database_key(
+    variant: Variant,
+    properties: tuple[str, ...],
+    bounds: Bounds,
+    system: System = DEFAULT_SYSTEM,
+) -> bytes:
     """One key per run: a failure saved by one property's run is replayed by the next run of
-    that property, whatever the runs of other properties did with theirs."""
-    return f"smi-spec fuzz|{variant.id}|{','.join(properties)}|{bounds!r}".encode()
+    that property, whatever the runs of other properties did with theirs. The default
+    system keeps the key it had before fuzz drove other systems."""
+    where = "" if system == DEFAULT_SYSTEM else f"|{system.describe()}"
+    return f"smi-spec fuzz|{variant.id}|{','.join(properties)}|{bounds!r}{where}".encode()
 
 
 def fuzz(
@@ -366,6 +380,7 @@ def fuzz(
     bounds: Bounds = DEFAULT_BOUNDS,
     on_example: Callable[[int], None] | None = None,
     guide: Guide = DEFAULT_GUIDE,
+    system: System = DEFAULT_SYSTEM,
 ) -> FuzzResult:
     """Fuzz one variant; return the shrunk counterexample of the first property broken.
 
@@ -374,16 +389,16 @@ def fuzz(
     seeded run neither reads nor writes the database.
     """
     tally = Tally()
-    system = system_for(variant, properties, bounds, guide, tally)
+    machine = system_for(variant, properties, bounds, guide, tally, system)
     if on_example is not None:
-        original = system.__init__
+        original = machine.__init__
 
         def counting_init(self: Any) -> None:
             original(self)
             if not tally.failed:
                 on_example(len(tally.runs))
 
-        system.__init__ = counting_init  # type: ignore[method-assign]
+        machine.__init__ = counting_init  # type: ignore[method-assign]
     if isinstance(database, Path):
         database = DirectoryBasedExampleDatabase(str(database))
     config = settings(
@@ -399,13 +414,13 @@ def fuzz(
         derandomize=False,
         report_multiple_bugs=False,
     )
-    test: Any = get_state_machine_test(system, settings=config)
-    test._hypothesis_internal_database_key = database_key(variant, properties, bounds)
+    test: Any = get_state_machine_test(machine, settings=config)
+    test._hypothesis_internal_database_key = database_key(variant, properties, bounds, system)
     if seed is not None:
         test = hypothesis.seed(seed)(test)
     statistics: list[dict[str, Any]] = []
     started = time.perf_counter()
-    result = FuzzResult(variant.id, properties, 0, 0, 0.0, seed)
+    result = FuzzResult(variant.id, properties, 0, 0, 0.0, seed, system=system)
     try:
         with collector.with_value(statistics.append):  # type: ignore[arg-type]
             test()
@@ -413,7 +428,7 @@ def fuzz(
         if seed is None:  # what Hypothesis drew, so that ``--seed`` reproduces this run
             result.seed = getattr(test, "_hypothesis_internal_use_generated_seed", None)
         # Hypothesis replays the shrunk example last; drop what it could not.
-        final = minimise(variant, bounds, tally.runs[-1], violation.property_id)
+        final = minimise(variant, bounds, tally.runs[-1], violation.property_id, system)
         result.found, result.why = violation.property_id, violation.why
         result.start, result.trace, result.final = final.start, list(final.steps), final
     result.seconds = time.perf_counter() - started
@@ -450,12 +465,14 @@ def violates(
     return way_back is False
 
 
-def minimise(variant: Variant, bounds: Bounds, run: Run, property_id: str) -> Run:
+def minimise(
+    variant: Variant, bounds: Bounds, run: Run, property_id: str, system: System = DEFAULT_SYSTEM
+) -> Run:
     """Hypothesis's shrunk example, made minimal where it is not: drop each step that the
     violation does not need, then start from the first of the explorer's starts (reviewers
     read a Commissioned, compliant meter first) from which the steps still break it."""
     assert run.setup is not None and run.start_world is not None
-    world_of = universe(bounds, variant)
+    world_of = universe(bounds, variant, system)
     everything = world_of.actions
     setup, start, actions = run.setup, run.start_world, list(run.actions)
     dropped = True

@@ -455,6 +455,14 @@ def fuzz_command(
         bool,
         typer.Option(help="fail a run that never suspended a device or never restored one"),
     ] = False,
+    system: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--system",
+            help="drive only the closed system of this device type, e.g. ESME or PPMID "
+            "(repeatable; default: every system check explores)",
+        ),
+    ] = None,
     format: FormatOption = Format.text,
 ) -> None:
     """Hypothesis stateful fuzzing of the live machines; shrunk counterexamples.
@@ -473,6 +481,7 @@ def fuzz_command(
         json_output=format is Format.json,
         emit=emit_pytest,
         min_coverage=min_coverage,
+        only=system,
     )
     raise typer.Exit(0 if ok else 1)
 

@@ -33,7 +33,15 @@ from rich.progress import (
 from model.errors import InputError
 from model.status_chart import SUSPENDED
 from model.variant import Variant, load_variant
-from properties.explorer import DEFAULT_BOUNDS, DEFAULT_SYSTEM, subject_of, universe
+from properties.explorer import (
+    DEFAULT_BOUNDS,
+    DEFAULT_SYSTEM,
+    PAIR_PROPERTIES,
+    System,
+    default_systems,
+    subject_of,
+    universe,
+)
 from properties.fuzz import FuzzResult, fuzz
 from properties.ids import PROPERTY_IDS
 from smi_spec import emit_pytest
@@ -42,16 +50,19 @@ from smi_spec.outputs import check_out_directory, writable_directory
 from smi_spec.redact import mask_in, masked_url
 
 
-def plan(expect: dict[str, str]) -> list[tuple[str, ...]]:
-    violated = [p for p in PROPERTY_IDS if expect.get(p) == "violated"]
-    holding = tuple(p for p in PROPERTY_IDS if p not in violated)
+def plan(expect: dict[str, str], system: System = DEFAULT_SYSTEM) -> list[tuple[str, ...]]:
+    """One run per property expected violated, one for those expected to hold; a system
+    with no Other Device has no join pair, so no join property is fuzzed there."""
+    judged = [p for p in PROPERTY_IDS if system.other or p not in PAIR_PROPERTIES]
+    violated = [p for p in judged if expect.get(p) == "violated"]
+    holding = tuple(p for p in judged if p not in violated)
     return [(p,) for p in violated] + ([holding] if holding else [])
 
 
-def expected(variant: Variant, property_id: str) -> str:
-    """What [expect] says for the fuzzed closed system (an ESME with a CAD): its device
-    type's verdict, or its pair type's."""
-    return variant.expected(property_id, subject_of(DEFAULT_SYSTEM, property_id))
+def expected(variant: Variant, property_id: str, system: System = DEFAULT_SYSTEM) -> str:
+    """What [expect] says for the fuzzed closed system: its device type's verdict, or its
+    pair type's."""
+    return variant.expected(property_id, subject_of(system, property_id))
 
 
 def open_database(spec: str) -> ExampleDatabase | None:
@@ -78,7 +89,10 @@ def open_database(spec: str) -> ExampleDatabase | None:
 
 
 def expected_violated(variant: Variant, result: FuzzResult) -> bool:
-    return len(result.properties) == 1 and expected(variant, result.properties[0]) == "violated"
+    return (
+        len(result.properties) == 1
+        and expected(variant, result.properties[0], result.system) == "violated"
+    )
 
 
 def as_expected(variant: Variant, result: FuzzResult, min_coverage: bool) -> bool:
@@ -97,8 +111,10 @@ def run_fuzz(
     json_output: bool,
     emit: str | None = None,
     min_coverage: bool = False,
+    only: list[str] | None = None,
 ) -> bool:
     variant = load_variant(variant_ref)
+    systems = chosen_systems(variant, only)
     store = open_database(database)
     if seed is not None:  # a seeded run repeats exactly: Hypothesis keeps no database for it
         database, store = "", None
@@ -106,7 +122,7 @@ def run_fuzz(
     if emit is not None:
         emit_pytest.check_target(emit)
     with hypothesis_home():
-        results = _runs(variant, max_examples, steps, seed, store, json_output)
+        results = _runs(variant, systems, max_examples, steps, seed, store, json_output)
     ok = all(as_expected(variant, r, min_coverage) for r in results)
     if emit is not None:
         cases = [_counterexample(variant, r) for r in results if r.final is not None]
@@ -115,6 +131,7 @@ def run_fuzz(
     if json_output:
         document = {
             "variant": variant.id,
+            "systems": [s.describe() for s in systems],
             "as_expected": ok,
             "database": database or None,
             "runs": [
@@ -131,6 +148,13 @@ def run_fuzz(
         return ok
     for r in results:
         _show(console, variant, variant_ref, r, max_examples, steps, database, min_coverage)
+    driven = "; ".join(s.describe() for s in systems)
+    left = [s.describe() for s in default_systems(variant) if s not in systems]
+    say(console, f"systems driven: {escape(driven)}")
+    if left:
+        say(
+            console, f"systems check explores but this run did not drive: {escape('; '.join(left))}"
+        )
     if emit is not None:
         console.print(
             f"regression tests written to {escape(emit)}"
@@ -154,8 +178,33 @@ def hypothesis_home() -> Iterator[None]:
             configuration.set_hypothesis_home_dir(saved)
 
 
+def chosen_systems(variant: Variant, only: list[str] | None) -> tuple[System, ...]:
+    """The systems to drive: every one ``check`` explores, or those whose device type (or
+    description) ``only`` names; an unknown name is bad input."""
+    every = default_systems(variant)
+    if not only:
+        return every
+    names = {n.lower() for n in only}
+    chosen = tuple(
+        s
+        for s in every
+        if {s.target.lower(), s.device_subject.lower(), s.describe().lower()} & names
+    )
+    known = {s.device_subject.lower() for s in every} | {s.target.lower() for s in every}
+    unknown = sorted(
+        n for n in names if n not in known and n not in {s.describe().lower() for s in every}
+    )
+    if unknown:
+        raise InputError(
+            f"--system {unknown[0]!r}: no such system under {variant.id}; expected one of "
+            + ", ".join(s.device_subject for s in every)
+        )
+    return chosen
+
+
 def _runs(
     variant: Variant,
+    systems: tuple[System, ...],
     max_examples: int,
     steps: int,
     seed: int | None,
@@ -172,17 +221,29 @@ def _runs(
         transient=True,
         disable=json_output,
     ) as progress:
-        for properties in plan({p: expected(variant, p) for p in PROPERTY_IDS}):
-            label = properties[0] if len(properties) == 1 else f"{len(properties)} properties"
-            task = progress.add_task(f"{escape(variant.id)}: {label}", total=max_examples)
+        for system in systems:
+            for properties in plan({p: expected(variant, p, system) for p in PROPERTY_IDS}, system):
+                label = properties[0] if len(properties) == 1 else f"{len(properties)} properties"
+                task = progress.add_task(
+                    f"{escape(variant.id)}, {system.describe()}: {label}", total=max_examples
+                )
 
-            def advance(examples: int, task: TaskID = task) -> None:
-                progress.update(task, completed=min(examples, max_examples))
+                def advance(examples: int, task: TaskID = task) -> None:
+                    progress.update(task, completed=min(examples, max_examples))
 
-            results.append(
-                fuzz(variant, properties, max_examples, steps, seed, store, on_example=advance)
-            )
-            progress.update(task, completed=max_examples)
+                results.append(
+                    fuzz(
+                        variant,
+                        properties,
+                        max_examples,
+                        steps,
+                        seed,
+                        store,
+                        on_example=advance,
+                        system=system,
+                    )
+                )
+                progress.update(task, completed=max_examples)
     return results
 
 
@@ -197,9 +258,9 @@ def _counterexample(variant: Variant, result: FuzzResult) -> emit_pytest.Counter
         final.setup,
         final.start_world,
         tuple(final.actions),
-        universe(DEFAULT_BOUNDS, variant).versions,
+        universe(DEFAULT_BOUNDS, variant, result.system).versions,
         DEFAULT_BOUNDS.dcc_events,
-        subject_of(DEFAULT_SYSTEM, result.found) or "",
+        subject_of(result.system, result.found) or "",
     )
 
 
@@ -222,7 +283,8 @@ def _show(
     rate = f", {r.steps_per_second:,.0f} steps/s" if r.steps_per_second else ""
     say(
         console,
-        f"[bold]{name}[/] fuzzing {', '.join(r.properties)}: {r.examples} examples "
+        f"[bold]{name}[/], {escape(r.system.describe())}: fuzzing {', '.join(r.properties)}: "
+        f"{r.examples} examples "
         f"({r.invalid} invalid), {r.steps:,} steps, {r.shrinks} shrinks "
         f"({r.shrink_steps:,} steps), {r.seconds:.1f}s{rate}",
     )
@@ -245,7 +307,7 @@ def _show(
                 "restored from it; raise --max-examples or --steps[/]",
             )
         return
-    if expected(variant, r.found) == "violated":
+    if expected(variant, r.found, r.system) == "violated":
         say(console, f"  [red]{r.found} violated[/] (expected: {expect}); shrunk counterexample:")
     else:
         say(
