@@ -290,7 +290,11 @@ def _first_cause(c: VariantCheck, property_id: str) -> str:
         if found:
             cause = found[0]
             return f"{cause.describe()} ({len(cause.actions)} step(s))"
-        return f"{len(p.actions)} step(s) (distinct causes not searched)"
+        from properties.causes import faults_of
+
+        faults = [i.id for a in p.actions if a >= 0 for i in faults_of(e.universe.actions[a])]
+        said = ", ".join(faults) or "no fault"
+        return f"{said} ({len(p.actions)} step(s); distinct causes not searched)"
     return ""
 
 
@@ -393,7 +397,12 @@ def _show_story(console: Console, e: Exploration, p: PropertyResult, expected: s
     if told is None:
         return
     _heading(console, e, p, expected)
-    say(console, f"  (distinct causes not searched: {e.states:,} states, over {CAUSES_UP_TO:,})")
+    if p.id in PROPERTY_IDS:
+        say(
+            console, f"  (distinct causes not searched: {e.states:,} states, over {CAUSES_UP_TO:,})"
+        )
+    else:
+        say(console, "  (a property from a file: its shortest story alone)")
     say(console, f"  start: {told['start']}")
     for step in told["steps"]:
         say(console, f"  {step['step']}. {step['text']}")
@@ -434,6 +443,7 @@ def run_check(
     emit_pytest: str | None = None,
     brief: bool = False,
     mix: str | None = None,
+    properties_file: str | None = None,
 ) -> bool:
     if itf_dir is not None:
         writable_directory(Path(itf_dir), f"--itf {itf_dir}: cannot write ITF traces", create=False)
@@ -441,8 +451,18 @@ def run_check(
         from smi_spec.emit_pytest import check_target
 
         check_target(emit_pytest)
+    custom = None
+    if properties_file is not None:
+        from properties.custom import load_properties
+
+        custom = load_properties(properties_file)  # bad input: before any exploration
     checks = check(variant_ref, properties, bounds, traces, coverage, systems, jobs)
     explored = [e for c in checks for e in c.explorations]
+    if custom is not None:
+        from properties.custom import check_custom
+
+        for e in explored:
+            check_custom(e, custom)
     if emit_pytest is not None:
         from smi_spec import emit_pytest as emitter
 

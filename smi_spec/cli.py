@@ -427,6 +427,7 @@ def check_command(
             emit_pytest=emit_pytest,
             brief=brief,
             mix=mix,
+            properties_file=properties_file,
         )
     raise typer.Exit(0 if ok else 1)
 
