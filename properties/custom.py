@@ -346,3 +346,46 @@ def check_custom(e: Exploration, properties: list[CustomProperty]) -> None:
     graph = _search(e)
     for p in wanted:
         e.properties.append(_judge(e, graph, p))
+
+
+def goal_reachable(
+    p: CustomProperty,
+    setup: Setup,
+    world: World,
+    e_variant: Any,
+    actions: tuple[Any, ...],
+    limit: int = 20_000,
+) -> bool | None:
+    """Is a state where ``p``'s goal holds for every device (pair) reachable from ``world``
+    over the ways back? None if ``limit`` states did not decide (fuzzing's bounded search,
+    as :func:`properties.recoverability.recoverable`)."""
+    rule = JOIN_RECOVERABLE if p.new_image else FIRMWARE_RECOVERABLE
+    machines = compiled()
+    seen, queue = {world}, deque([world])
+    while queue:
+        current = queue.popleft()
+        if p.holds_for(setup, current) is None:
+            return True
+        for action in actions:
+            if not is_recovery_action(rule, action):
+                continue
+            try:
+                after, _ = step(setup, current, action, e_variant, machines)
+            except StepNotAllowed:
+                continue
+            if after not in seen:
+                if len(seen) >= limit:
+                    return None
+                seen.add(after)
+                queue.append(after)
+    return False
+
+
+def violated_in(
+    p: CustomProperty, setup: Setup, world: World, variant: Any, actions: tuple[Any, ...]
+) -> str | None:
+    """Why ``world`` breaks ``p`` (an invariant false, or a goal out of reach), or None."""
+    if p.kind == "invariant":
+        who = p.holds_for(setup, world)
+        return None if who is None else _why(p, who)
+    return _why(p, None) if goal_reachable(p, setup, world, variant, actions) is False else None

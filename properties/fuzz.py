@@ -42,6 +42,7 @@ from model.variant import Variant
 from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, World
 from properties import safety
 from properties.budgets import MAX_EXAMPLES, STEP_COUNT
+from properties.custom import CustomProperty, violated_in
 from properties.explorer import (
     DEFAULT_BOUNDS,
     DEFAULT_SYSTEM,
@@ -169,6 +170,7 @@ def system_for(
     guide: Guide = DEFAULT_GUIDE,
     tally: Tally | None = None,
     system: System = DEFAULT_SYSTEM,
+    custom: tuple[CustomProperty, ...] = (),
 ) -> type[RuleBasedStateMachine]:
     """A state machine class over the live model for one variant and some properties, on one
     closed system (the explorer's: a device type with its Other Device type, or alone)."""
@@ -180,7 +182,17 @@ def system_for(
     # Recovery verdicts depend on the state alone: one search per distinct state per run.
     verdicts: dict[tuple[Setup, World, str], bool | None] = {}
 
+    from_file = [p for p in custom if p.id in properties and (p.over == "device" or system.other)]
+    judged: dict[tuple[Setup, World, str], str | None] = {}
+
     def check_recoverable(setup: Setup, world: World) -> None:
+        for p in from_file:  # a file's invariants and goals (properties.custom)
+            key = (setup, world, p.id)
+            if key not in judged:
+                judged[key] = violated_in(p, setup, world, variant, world_of.actions)
+            why = judged[key]
+            if why is not None:
+                raise counts.fail(p.id, why)
         for property_id in wanted_recovery:
             key = (setup, world, property_id)
             if key not in verdicts:
@@ -381,6 +393,7 @@ def fuzz(
     on_example: Callable[[int], None] | None = None,
     guide: Guide = DEFAULT_GUIDE,
     system: System = DEFAULT_SYSTEM,
+    custom: tuple[CustomProperty, ...] = (),
 ) -> FuzzResult:
     """Fuzz one variant; return the shrunk counterexample of the first property broken.
 
@@ -389,7 +402,7 @@ def fuzz(
     seeded run neither reads nor writes the database.
     """
     tally = Tally()
-    machine = system_for(variant, properties, bounds, guide, tally, system)
+    machine = system_for(variant, properties, bounds, guide, tally, system, custom)
     if on_example is not None:
         original = machine.__init__
 
@@ -428,7 +441,7 @@ def fuzz(
         if seed is None:  # what Hypothesis drew, so that ``--seed`` reproduces this run
             result.seed = getattr(test, "_hypothesis_internal_use_generated_seed", None)
         # Hypothesis replays the shrunk example last; drop what it could not.
-        final = minimise(variant, bounds, tally.runs[-1], violation.property_id, system)
+        final = minimise(variant, bounds, tally.runs[-1], violation.property_id, system, custom)
         result.found, result.why = violation.property_id, violation.why
         result.start, result.trace, result.final = final.start, list(final.steps), final
     result.seconds = time.perf_counter() - started
@@ -446,14 +459,20 @@ def violates(
     actions: list[Action],
     property_id: str,
     everything: tuple[Action, ...],
+    custom: tuple[CustomProperty, ...] = (),
 ) -> bool:
     """Do ``actions`` from ``world``, on the live machines, break ``property_id``?"""
+    mine = next((p for p in custom if p.id == property_id), None)
+    if mine is not None and violated_in(mine, setup, world, variant, everything):
+        return True
     for action in actions:
         before = world
         try:
             world, outcome = step(setup, before, action, variant, LIVE)
         except StepNotAllowed:
             return False
+        if mine is not None and violated_in(mine, setup, world, variant, everything):
+            return True
         found = safety.violations(setup, variant, before, action, world, outcome)
         if any(v.property == property_id for v in found):
             return True
@@ -466,7 +485,12 @@ def violates(
 
 
 def minimise(
-    variant: Variant, bounds: Bounds, run: Run, property_id: str, system: System = DEFAULT_SYSTEM
+    variant: Variant,
+    bounds: Bounds,
+    run: Run,
+    property_id: str,
+    system: System = DEFAULT_SYSTEM,
+    custom: tuple[CustomProperty, ...] = (),
 ) -> Run:
     """Hypothesis's shrunk example, made minimal where it is not: drop each step that the
     violation does not need, then start from the first of the explorer's starts (reviewers
@@ -480,14 +504,14 @@ def minimise(
         dropped = False
         for n in range(len(actions)):
             shorter = actions[:n] + actions[n + 1 :]
-            if violates(variant, setup, start, shorter, property_id, everything):
+            if violates(variant, setup, start, shorter, property_id, everything, custom):
                 actions, dropped = shorter, True
                 break
     for setup_index, world in world_of.starts:
         candidate = world_of.setups[setup_index]
         if (candidate, world) == (setup, start):
             break
-        if violates(variant, candidate, world, actions, property_id, everything):
+        if violates(variant, candidate, world, actions, property_id, everything, custom):
             setup, start = candidate, world
             break
     told = Run(setup, start, describe_start(setup, start), actions)

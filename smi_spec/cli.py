@@ -464,6 +464,10 @@ def fuzz_command(
             "(repeatable; default: every system check explores)",
         ),
     ] = None,
+    properties_file: Annotated[
+        str | None,
+        typer.Option("--properties", help="also fuzz the properties of this TOML file"),
+    ] = None,
     format: FormatOption = Format.text,
 ) -> None:
     """Hypothesis stateful fuzzing of the live machines; shrunk counterexamples.
@@ -483,6 +487,7 @@ def fuzz_command(
         emit=emit_pytest,
         min_coverage=min_coverage,
         only=system,
+        properties_file=properties_file,
     )
     raise typer.Exit(0 if ok else 1)
 

@@ -33,6 +33,7 @@ from rich.progress import (
 from model.errors import InputError
 from model.status_chart import SUSPENDED
 from model.variant import Variant, load_variant
+from properties.custom import CustomProperty, load_properties
 from properties.explorer import (
     DEFAULT_BOUNDS,
     DEFAULT_SYSTEM,
@@ -50,18 +51,32 @@ from smi_spec.outputs import check_out_directory, writable_directory
 from smi_spec.redact import mask_in, masked_url
 
 
-def plan(expect: dict[str, str], system: System = DEFAULT_SYSTEM) -> list[tuple[str, ...]]:
+def plan(
+    expect: dict[str, str],
+    system: System = DEFAULT_SYSTEM,
+    custom: tuple[CustomProperty, ...] = (),
+) -> list[tuple[str, ...]]:
     """One run per property expected violated, one for those expected to hold; a system
-    with no Other Device has no join pair, so no join property is fuzzed there."""
+    with no Other Device has no join pair, so no join property is fuzzed there. A
+    properties file's come after the built-in ones."""
     judged = [p for p in PROPERTY_IDS if system.other or p not in PAIR_PROPERTIES]
+    judged += [p.id for p in custom if system.other or p.over == "device"]
     violated = [p for p in judged if expect.get(p) == "violated"]
     holding = tuple(p for p in judged if p not in violated)
     return [(p,) for p in violated] + ([holding] if holding else [])
 
 
-def expected(variant: Variant, property_id: str, system: System = DEFAULT_SYSTEM) -> str:
+def expected(
+    variant: Variant,
+    property_id: str,
+    system: System = DEFAULT_SYSTEM,
+    custom: tuple[CustomProperty, ...] = (),
+) -> str:
     """What [expect] says for the fuzzed closed system: its device type's verdict, or its
-    pair type's."""
+    pair type's (for a property of a file, the file's [expect])."""
+    for p in custom:
+        if p.id == property_id:
+            return p.expected(p.subject(system))
     return variant.expected(property_id, subject_of(system, property_id))
 
 
@@ -88,15 +103,22 @@ def open_database(spec: str) -> ExampleDatabase | None:
     return RedisExampleDatabase(client)
 
 
-def expected_violated(variant: Variant, result: FuzzResult) -> bool:
+def expected_violated(
+    variant: Variant, result: FuzzResult, custom: tuple[CustomProperty, ...] = ()
+) -> bool:
     return (
         len(result.properties) == 1
-        and expected(variant, result.properties[0], result.system) == "violated"
+        and expected(variant, result.properties[0], result.system, custom) == "violated"
     )
 
 
-def as_expected(variant: Variant, result: FuzzResult, min_coverage: bool) -> bool:
-    if (result.found is not None) != expected_violated(variant, result):
+def as_expected(
+    variant: Variant,
+    result: FuzzResult,
+    min_coverage: bool,
+    custom: tuple[CustomProperty, ...] = (),
+) -> bool:
+    if (result.found is not None) != expected_violated(variant, result, custom):
         return False
     return not (min_coverage and result.found is None and not result.reached_min_coverage())
 
@@ -112,9 +134,11 @@ def run_fuzz(
     emit: str | None = None,
     min_coverage: bool = False,
     only: list[str] | None = None,
+    properties_file: str | None = None,
 ) -> bool:
     variant = load_variant(variant_ref)
     systems = chosen_systems(variant, only)
+    custom = tuple(load_properties(properties_file)) if properties_file else ()
     store = open_database(database)
     if seed is not None:  # a seeded run repeats exactly: Hypothesis keeps no database for it
         database, store = "", None
@@ -122,8 +146,8 @@ def run_fuzz(
     if emit is not None:
         emit_pytest.check_target(emit)
     with hypothesis_home():
-        results = _runs(variant, systems, max_examples, steps, seed, store, json_output)
-    ok = all(as_expected(variant, r, min_coverage) for r in results)
+        results = _runs(variant, systems, max_examples, steps, seed, store, json_output, custom)
+    ok = all(as_expected(variant, r, min_coverage, custom) for r in results)
     if emit is not None:
         cases = [_counterexample(variant, r) for r in results if r.final is not None]
         if cases:
@@ -137,8 +161,8 @@ def run_fuzz(
             "runs": [
                 {
                     **r.as_json(),
-                    "expected": "violated" if expected_violated(variant, r) else "holds",
-                    "as_expected": as_expected(variant, r, min_coverage),
+                    "expected": "violated" if expected_violated(variant, r, custom) else "holds",
+                    "as_expected": as_expected(variant, r, min_coverage, custom),
                     "min_coverage": r.reached_min_coverage(),
                 }
                 for r in results
@@ -147,7 +171,18 @@ def run_fuzz(
         sys.stdout.write(dumps(document) + "\n")
         return ok
     for r in results:
-        _show(console, variant, variant_ref, r, max_examples, steps, database, min_coverage)
+        _show(
+            console,
+            variant,
+            variant_ref,
+            r,
+            max_examples,
+            steps,
+            database,
+            min_coverage,
+            custom,
+            properties_file,
+        )
     driven = "; ".join(s.describe() for s in systems)
     left = [s.describe() for s in default_systems(variant) if s not in systems]
     say(console, f"systems driven: {escape(driven)}")
@@ -210,6 +245,7 @@ def _runs(
     seed: int | None,
     store: ExampleDatabase | None,
     json_output: bool,
+    custom: tuple[CustomProperty, ...] = (),
 ) -> list[FuzzResult]:
     results: list[FuzzResult] = []
     with Progress(
@@ -222,7 +258,9 @@ def _runs(
         disable=json_output,
     ) as progress:
         for system in systems:
-            for properties in plan({p: expected(variant, p, system) for p in PROPERTY_IDS}, system):
+            ids = [*PROPERTY_IDS, *(p.id for p in custom)]
+            expect = {p: expected(variant, p, system, custom) for p in ids}
+            for properties in plan(expect, system, custom):
                 label = properties[0] if len(properties) == 1 else f"{len(properties)} properties"
                 task = progress.add_task(
                     f"{escape(variant.id)}, {system.describe()}: {label}", total=max_examples
@@ -241,6 +279,7 @@ def _runs(
                         store,
                         on_example=advance,
                         system=system,
+                        custom=custom,
                     )
                 )
                 progress.update(task, completed=max_examples)
@@ -278,6 +317,8 @@ def _show(
     steps: int,
     database: str,
     min_coverage: bool,
+    custom: tuple[CustomProperty, ...] = (),
+    properties_file: str | None = None,
 ) -> None:
     name = escape(variant.id)
     rate = f", {r.steps_per_second:,.0f} steps/s" if r.steps_per_second else ""
@@ -289,9 +330,10 @@ def _show(
         f"({r.shrink_steps:,} steps), {r.seconds:.1f}s{rate}",
     )
     _show_coverage(console, r)
-    expect = escape(f"[expect] of {variant.path}")
+    from_file = {p.id for p in custom} & {*r.properties, r.found}
+    expect = escape(f"[expect] of {properties_file if from_file else variant.path}")
     if r.found is None:
-        if expected_violated(variant, r):
+        if expected_violated(variant, r, custom):
             say(
                 console,
                 f"  [bold red]MISSED: {r.properties[0]} is expected violated ({expect}) but no "
@@ -307,7 +349,7 @@ def _show(
                 "restored from it; raise --max-examples or --steps[/]",
             )
         return
-    if expected(variant, r.found, r.system) == "violated":
+    if expected(variant, r.found, r.system, custom) == "violated":
         say(console, f"  [red]{r.found} violated[/] (expected: {expect}); shrunk counterexample:")
     else:
         say(
@@ -322,8 +364,9 @@ def _show(
     if r.seed is not None:
         say(
             console,
-            f"  reproduce: smi-spec fuzz --variant {variant_ref} --seed {r.seed} "
-            f"--max-examples {max_examples} --steps {steps}",
+            f"  reproduce: smi-spec fuzz --variant {variant_ref} --system "
+            f"{r.system.device_subject} --seed {r.seed} --max-examples {max_examples} "
+            f"--steps {steps}" + (f" --properties {properties_file}" if properties_file else ""),
             markup=False,
         )
     if database:

@@ -141,3 +141,40 @@ def test_a_goal_matches_the_built_in_property_it_restates() -> None:
             )
             check_custom(e, [goal])
             assert e.result("restated").verdict == e.result("firmware-recoverable").verdict
+
+
+def test_fuzz_finds_a_file_invariant_and_keeps_to_one_that_holds() -> None:
+    from properties.fuzz import fuzz
+
+    custom = tuple(load_properties(str(EXAMPLE)))
+    variant = load_variant("baseline")
+    budget = {"max_examples": 200, "step_count": 10, "seed": 0, "custom": custom}
+    found = fuzz(variant, ("suspended-off-cpl",), **budget)  # type: ignore[arg-type]
+    assert found.found == "suspended-off-cpl"
+    assert [line.split(":")[0] for line in found.trace] == [
+        "DCC removes F1 from the CPL",
+        "DCC adds F1 to the CPL",
+    ]
+    kept = fuzz(variant, ("prior-status-kept",), **budget)  # type: ignore[arg-type]
+    assert kept.found is None and kept.examples == 200
+
+
+def test_the_fuzz_command_takes_a_properties_file() -> None:
+    report = cli_json(
+        "fuzz",
+        "--variant",
+        "baseline",
+        "--system",
+        "PPMID",
+        "--properties",
+        str(EXAMPLE),
+        "--max-examples",
+        "60",
+        "--steps",
+        "8",
+        "--seed",
+        "0",
+    )
+    runs = {tuple(r["properties"]): r for r in report["runs"]}
+    assert runs[("suspended-off-cpl",)]["found"] == "suspended-off-cpl"
+    assert report["systems"] == ["PPMID alone"]
