@@ -325,10 +325,49 @@ def as_scenario(exploration: Exploration, property_id: str) -> dict[str, Any] | 
 # ITF: the Informal Trace Format of Apalache and Quint
 
 
-def _itf_state(setup: Setup, world: World, action: str, index: int) -> dict[str, Any]:
+def itf_act(setup: Setup, action: Action | None) -> dict[str, Any]:
+    """The action as a structured ITF record beside its prose: kind, SRV, target, other,
+    image, CPL version and whether the response (or alert) was lost; "" where a field does
+    not apply (ITF has no null)."""
+    act: dict[str, Any] = {
+        "kind": "init",
+        "srv": "",
+        "target": "",
+        "other": "",
+        "image": "",
+        "version": "",
+        "lost": False,
+    }
+    if isinstance(action, Request):
+        act |= {
+            "kind": "request",
+            "srv": action.srv,
+            "target": setup.devices[action.target].id,
+            "other": "" if action.other is None else setup.devices[action.other].id,
+            "image": action.image or "",
+            "lost": action.faulty,
+        }
+    elif isinstance(action, CplChange):
+        act |= {"kind": "cpl_add" if action.listed else "cpl_remove", "version": action.version}
+    elif isinstance(action, ManualFix):
+        pair = setup.pairs[action.pair]
+        act |= {
+            "kind": "manual_smi_fix",
+            "target": setup.devices[pair.target].id,
+            "other": setup.devices[pair.other].id,
+        }
+    elif isinstance(action, DccEvent):
+        act |= {"kind": f"event:{action.event}", "target": setup.devices[action.target].id}
+    return act
+
+
+def _itf_state(
+    setup: Setup, world: World, action: str, index: int, taken: Action | None = None
+) -> dict[str, Any]:
     return {
         "#meta": {"index": index},
         "action": action,
+        "act": itf_act(setup, taken),
         "cpl": {"#set": sorted(world.cpl)},
         "devices": {
             spec.id: {
@@ -356,13 +395,36 @@ def itf(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
     if start is None:
         return None
     result, setup, world = start
+    return itf_story(exploration, property_id, setup, world, result.actions, result.why)
+
+
+def itf_cause(exploration: Exploration, property_id: str, cause: Cause) -> dict[str, Any]:
+    """One distinct cause's shortest story as an ITF document."""
+    setup_index, world = cause.start
+    setup = exploration.universe.setups[setup_index]
+    why = exploration.result(property_id).why
+    document = itf_story(exploration, property_id, setup, world, cause.actions, why)
+    document["#meta"]["cause"] = cause.describe()
+    return document
+
+
+def itf_story(
+    exploration: Exploration,
+    property_id: str,
+    setup: Setup,
+    world: World,
+    actions: tuple[int, ...],
+    why: str | None,
+) -> dict[str, Any]:
+    """A story from ``world`` as an ITF document: each state has the action's prose
+    (``action``) and the action as a record (``act``)."""
     states = [_itf_state(setup, world, "init", 0)]
-    for number, a in enumerate(result.actions, 1):
+    for number, a in enumerate(actions, 1):
         if a < 0:
             continue
         action = exploration.universe.actions[a]
         world, _ = step(setup, world, action, exploration.variant, LIVE)
-        states.append(_itf_state(setup, world, action_label(setup, action), number))
+        states.append(_itf_state(setup, world, action_label(setup, action), number, action))
     return {
         "#meta": {
             "format": "ITF",
@@ -370,8 +432,8 @@ def itf(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
             "source": "smi-spec",
             "variant": exploration.variant.id,
             "property": property_id,
-            "description": result.why,
+            "description": why,
         },
-        "vars": ["action", "cpl", "devices", "joins"],
+        "vars": ["action", "act", "cpl", "devices", "joins"],
         "states": states,
     }

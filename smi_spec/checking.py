@@ -9,6 +9,7 @@ where the subjects differ.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from properties.coverage import Coverage
 from properties.coverage import report as coverage_report
 from properties.explorer import Bounds, Exploration, PropertyResult, System
 from properties.ids import PROPERTY_IDS
-from properties.narrate import cause_stories, itf, story
+from properties.narrate import cause_stories, itf, itf_cause, story
 from properties.ways_back import aftermath_lines
 from smi_spec.jsonout import dumps
 from smi_spec.outputs import inside, remove_temporaries, slug, writable_directory, write_file
@@ -178,21 +179,35 @@ def itf_name(exploration: Exploration, result: PropertyResult) -> str:
     return f"{slug(exploration.variant.id)}-{slug(result.id)}{subject}{ITF_SUFFIX}"
 
 
-def write_traces(directory: Path, explorations: list[Exploration]) -> list[Path]:
-    """Write one ITF trace per counterexample into ``directory`` (created if need be), each
-    through a temporary and a rename; leftovers of a killed run go first. Every name is
-    checked to lie inside ``directory``; two traces to one name are an input error."""
+def write_traces(
+    directory: Path,
+    explorations: list[Exploration],
+    causes: Callable[[Exploration, str], list[Cause]] | None = None,
+) -> list[Path]:
+    """Write one ITF trace per counterexample into ``directory`` (created if need be), and
+    one per distinct cause (``...-cause-N.itf.json``), each through a temporary and a
+    rename; leftovers of a killed run go first. Every name is checked to lie inside
+    ``directory``; two traces to one name are an input error."""
     documents: dict[str, dict[str, Any]] = {}
+
+    def add(name: str, document: dict[str, Any]) -> None:
+        if name in documents:
+            raise InputError(f"two ITF traces would be written to {name!r}: rename a variant")
+        inside(directory, name)
+        documents[name] = document
+
     for e in explorations:
         for result in e.properties:
             document = itf(e, result.id)
             if document is None:
                 continue
             name = itf_name(e, result)
-            if name in documents:
-                raise InputError(f"two ITF traces would be written to {name!r}: rename a variant")
-            inside(directory, name)
-            documents[name] = document
+            add(name, document)
+            for n, cause in enumerate(causes(e, result.id) if causes else [], 1):
+                add(
+                    name.replace(ITF_SUFFIX, f"-cause-{n}{ITF_SUFFIX}"),
+                    itf_cause(e, result.id, cause),
+                )
     try:
         directory.mkdir(parents=True, exist_ok=True)
         remove_temporaries(directory, ITF_SUFFIX)
@@ -468,7 +483,8 @@ def run_check(
 
         emitter.write(emit_pytest, "check", emitter.from_explorations(explored))
     if itf_dir is not None:
-        write_traces(Path(itf_dir), explored)
+        of = {id(e): c for c in checks for e in c.explorations}
+        write_traces(Path(itf_dir), explored, lambda e, pid: of[id(e)].causes_of(e, pid))
     if json_output:
         sys.stdout.write(dumps(as_json(checks)) + "\n")
     else:
