@@ -19,11 +19,10 @@ from typing import Any
 from model.data_files import read_data
 from model.dsp import StepNotAllowed, step
 from model.machines import LIVE, Machines
-from model.messages import does
+from model.messages import srvs_doing
 from model.rates import Figure, default_rates
 from model.variant import Variant
 from model.world import Request, Setup, World
-from properties.alphabet import alphabet
 from properties.recoverability import DEVICE_GOOD, GOOD, is_recovery_action, join_good_pair
 
 
@@ -70,60 +69,53 @@ def stranded(setup: Setup, world: World, property_id: str) -> list[str]:
     ]
 
 
-def _concerns(setup: Setup, action: Request, who: list[str]) -> bool:
-    target = setup.devices[action.target].id
-    if action.other is None:
-        return target in who
-    return f"{target}-{setup.devices[action.other].id}" in who
-
-
-def _versions(world: World) -> tuple[str, ...]:
-    named = set(world.cpl)
-    for d in world.devices:
-        named.update(v for v in (d.firmware, d.smi_firmware, d.image) if v)
-    return tuple(sorted(named))
+def _requests(setup: Setup, who: list[str], srv: str) -> list[Request]:
+    """``srv`` sent for each stranded device (``id``) or join pair (``target-other``)."""
+    found = []
+    for name in who:
+        target, _, other = name.partition("-")
+        if other:
+            found.append(Request(srv, setup.index(target), setup.index(other)))
+        else:
+            found.append(Request(srv, setup.index(target)))
+    return found
 
 
 def attempts(
     setup: Setup, world: World, variant: Variant, property_id: str, machines: Machines = LIVE
 ) -> list[dict[str, Any]]:
     """Each way back the seeds name for ``property_id``, tried once from ``world`` for each
-    stranded device or pair: the request, the DSP's answer, what changed, and whether it
-    brought the good state back (it does not, where the property has no way back)."""
+    stranded device or pair: every request declared to do what the row names (the DSP
+    rejects one that does not apply to the device type), the DSP's answer, what changed,
+    and whether it brought the good state back (it does not, where there is no way back)."""
     from properties.narrate import _result, action_label
 
     who = stranded(setup, world, property_id)
-    rows = [w for w in ways_back() if property_id in w.properties]
     good = GOOD.get(property_id)
     tried: list[dict[str, Any]] = []
-    seen: set[tuple[str, int, int | None]] = set()
-    actions = alphabet(setup, _versions(world), variant)
-    for row in rows:
-        for action in actions:
-            if not isinstance(action, Request) or does(variant.messages, action.srv) != row.does:
-                continue
-            key = (action.srv, action.target, action.other)
-            if key in seen or not is_recovery_action(property_id, action):
-                continue
-            if not _concerns(setup, action, who):
-                continue
-            try:
-                after, outcome = step(setup, world, action, variant, machines)
-            except StepNotAllowed:
-                continue
-            seen.add(key)
-            tried.append(
-                {
-                    "text": f"{action_label(setup, action)}: {_result(outcome)}",
-                    "srv": action.srv,
-                    "target": setup.devices[action.target].id,
-                    "accepted": outcome.accepted,
-                    "response_code": outcome.response_code,
-                    "fixed": bool(good and good(setup, after)),
-                    "source": row.source,
-                    "why": row.why,
-                }
-            )
+    for row in ways_back():
+        if property_id not in row.properties:
+            continue
+        for srv in srvs_doing(variant.messages, row.does):
+            for action in _requests(setup, who, srv):
+                if not is_recovery_action(property_id, action):
+                    continue
+                try:
+                    after, outcome = step(setup, world, action, variant, machines)
+                except StepNotAllowed:
+                    continue
+                tried.append(
+                    {
+                        "text": f"{action_label(setup, action)}: {_result(outcome)}",
+                        "srv": action.srv,
+                        "target": setup.devices[action.target].id,
+                        "accepted": outcome.accepted,
+                        "response_code": outcome.response_code,
+                        "fixed": bool(good and good(setup, after)),
+                        "source": row.source,
+                        "why": row.why,
+                    }
+                )
     return tried
 
 

@@ -140,11 +140,12 @@ def show_diff(d: dict[str, Any]) -> None:
         ),
         (
             f"Property verdicts ({d['bounds']})",
-            ["Property", "Change", f"Expected by {b}", "Source"],
+            ["Property", "Type", "Verdict", f"Expected by {b}", "Source"],
             [
                 [
                     v["property"],
-                    f"{v['from']} → {v['to']} for {v['subject']}",
+                    v["subject"],
+                    f"{v['from']} → {v['to']}",
                     plain(v["expected"])
                     + plain("" if v["as_expected"] else " (unexpected)", "bold yellow"),
                     v["source"],
@@ -158,13 +159,18 @@ def show_diff(d: dict[str, Any]) -> None:
             console.print(_table(title, columns, rows))
         else:
             console.print(plain(f"{title}: no change", "dim"))
+    shown: set[str] = set()
     for u in d["unexpected"]:
-        console.print(unexpected_line(u))
+        line = unexpected_line(u)
+        if line.plain not in shown:  # one line each, even where both variants are one file
+            shown.add(line.plain)
+            console.print(line)
 
 
 def unexpected_line(u: dict[str, Any]) -> Text:
+    subject = f" for {u['subject']}" if u.get("subject") else ""
     return plain("unexpected:", "bold yellow") + plain(
-        f" {u['variant']}: {u['property']} {u['verdict']} (expected {u['expected']})"
+        f" {u['variant']}: {u['property']}{subject} {u['verdict']} (expected {u['expected']})"
     )
 
 
