@@ -88,11 +88,16 @@ def diff_command(
     raise typer.Exit(1 if document["unexpected"] else 0)
 
 
+#: Columns of identifiers kept whole (a property id is never broken mid-word); the
+#: prose columns beside them wrap at spaces.
+WHOLE_COLUMNS = frozenset({"Property", "Type"})
+
+
 def _table(title: str, columns: list[str], rows: list[list[str | Text]]) -> Table:
     """A table whose text cells are plain text (user text is never markup)."""
     table = Table(title=plain(title), title_justify="left", show_lines=False)
     for column in columns:
-        table.add_column(plain(column), overflow="fold")
+        table.add_column(plain(column), overflow="fold", no_wrap=column in WHOLE_COLUMNS)
     for row in rows:
         table.add_row(*(cell if isinstance(cell, Text) else plain(cell) for cell in row))
     return table

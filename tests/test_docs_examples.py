@@ -12,8 +12,9 @@ page shows.
   run in a directory holding those files and ``docs/``; ``/tmp/`` paths go into it too.
 
 "The open rulebook" section of spec-author.md has its own runner (tests/test_docs_rulebook.py).
-Quick commands run in the default suite; explorations of larger bounds, every variant,
-fuzzing campaigns and reports are marked slow (CI runs them with ``-m slow``).
+Quick commands (reading, explaining, running a scenario, a diff of built-in variants) run in
+the default suite; every other exploration, fuzzing campaign and report is marked slow (CI
+runs them in a step of its own, ``pytest -m slow``), so the default suite stays short.
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ class Example:
     shown: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
-    #: The commands before it in its block, run first: a block is one session (a pack
-    #: written by one line is read by the next).
+    #: The commands before it in its block that write what it reads, run first (a pack
+    #: written by ``testpack --out`` and read by ``conform``).
     before: list[Example] = field(default_factory=list)
 
     @property
@@ -103,8 +104,16 @@ def _sh(guide: str, line: int, body: str, files: dict[str, str]) -> list[Example
         said = _EXIT.search(text)
         command = shlex.join(words)
         code = int(said.group(1)) if said else 0
-        found.append(Example(guide, line + n + 1, command, code, [], dict(files), env, list(found)))
+        needed = [e for e in found if _writes(e) in words]
+        found.append(Example(guide, line + n + 1, command, code, [], dict(files), env, needed))
     return found
+
+
+def _writes(example: Example) -> str | None:
+    """The directory an earlier command of the block writes (``--out DIR``) for a later one
+    to read (a pack for ``conform``)."""
+    words = example.command.split()
+    return words[words.index("--out") + 1] if "--out" in words[:-1] else None
 
 
 def examples() -> list[Example]:
@@ -134,12 +143,19 @@ _SLOW = re.compile(
 )
 
 
+#: Commands of a second or less in this process: reading, explaining, running a scenario,
+#: and those whose exploration another test of the worker has already made.
+_QUICK = ("run", "explain", "variants", "rules", "catalogue")
+_SHARED = ("smi-spec diff baseline mp105", "check --variant mp105 --property")
+
+
 def is_slow(example: Example) -> bool:
     if any(is_slow(e) for e in example.before):
         return True
     words = example.command.split()
-    every_variant = words[1] == "check" and "--variant" not in words
-    return bool(_SLOW.search(example.command)) or every_variant
+    if words[1] in _QUICK or any(s in example.command for s in _SHARED):
+        return bool(_SLOW.search(example.command))
+    return True
 
 
 EXAMPLES = examples()

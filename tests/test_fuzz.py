@@ -350,6 +350,7 @@ def test_fuzzing_drives_each_system_check_explores(case) -> None:
     assert system.target.lower() in (result.start or "")
 
 
+@pytest.mark.slow
 def test_the_fuzz_command_lists_the_systems_it_drove_and_finds_ppmid_and_hcalcs() -> None:
     result = cli_json(
         "fuzz", "--variant", "mp105", "--max-examples", "40", "--steps", "10", "--seed", "0"
