@@ -7,8 +7,9 @@ page shows.
   ``$ echo $?`` and the exit code.
 - A ```` ```sh ```` block: one command a line; a comment ``# exit N`` states its exit code,
   0 otherwise. Lines that do not run ``smi-spec`` (a Redis server) are the setting.
-- The files: a ```` ```toml ```` block whose ``id = "NAME"`` names it is the file
-  ``NAME.toml`` the commands after it read (the page's own, not a corrected copy). Commands
+- The files: a ```` ```toml ```` block after a line "`NAME.toml`:", or else whose
+  ``id = "NAME"`` names it, is the file ``NAME.toml`` the commands after it read (the page's
+  own, not a corrected copy). Commands
   run in a directory holding those files and ``docs/``; ``/tmp/`` paths go into it too.
 
 "The open rulebook" section of spec-author.md has its own runner (tests/test_docs_rulebook.py).
@@ -37,6 +38,8 @@ GUIDES = ("spec-author.md", "tester.md", "reviewer.md")
 _BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 _EXIT = re.compile(r"#.*\bexit (\d)\b")
 _ID = re.compile(r'^id = "([\w.-]+)"', re.M)
+#: A paragraph that is only "`NAME.toml`:" names the toml block after it.
+_CALLED = re.compile(r"`([\w.-]+\.toml)`:")
 #: A console block with no ``$ echo $?``: the page does not say the exit code (a failure).
 NOT_STATED = -1
 
@@ -125,8 +128,12 @@ def examples() -> list[Example]:
             kind, body = match.group(1), match.group(2)
             line = text.count("\n", 0, match.start()) + 1
             if kind == "toml":
+                before = text[: match.start()].rstrip().rsplit("\n", 1)[-1]
+                called = _CALLED.fullmatch(before)
                 named = _ID.search(body)
-                if named:
+                if called:
+                    files[called.group(1)] = body
+                elif named:
                     files[f"{named.group(1)}.toml"] = body
             elif kind == "console":
                 found += _console(guide, line, body, files)
@@ -152,6 +159,8 @@ _SHARED = ("smi-spec diff baseline mp105", "check --variant mp105 --property")
 def is_slow(example: Example) -> bool:
     if any(is_slow(e) for e in example.before):
         return True
+    if example.code == 2:  # bad input is refused before any exploration
+        return False
     words = example.command.split()
     if words[1] in _QUICK or any(s in example.command for s in _SHARED):
         return bool(_SLOW.search(example.command))
