@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from model.access import authorise
 from model.catalogue import catalogue as load_catalogue
@@ -26,6 +27,7 @@ from model.status_chart import STATUSES
 from model.variant import BUILTIN, Variant, load_variant
 from model.variant_rows import ROLE_CODES
 from properties.budgets import MAX_EXAMPLES, STEP_COUNT
+from properties.ids import PROPERTY_IDS
 from smi_spec.exits import OutputConsole
 from smi_spec.plain import plain, styled
 from smi_spec.show import hanging
@@ -132,12 +134,21 @@ def variants_command(format: FormatOption = Format.text) -> None:
         )
         return
     table = Table(title="Built-in rule variants")
-    for column in ("Id", "Title", "Extends", "Effective", "Expected violations"):
+    for column in ("Id", "Title", "Extends", "Effective"):
         table.add_column(column)
+    # One property id a line, never cut: the column is as wide as the longest id.
+    widest = max(len(p) for p in PROPERTY_IDS)
+    table.add_column("Expected violations", min_width=widest, no_wrap=True)
     for v in variants:
-        violated = ", ".join(p for p, verdict in v.expect.items() if verdict == "violated")
-        cells = (v.id, v.title, v.extends or "", v.effective or "", violated)
-        table.add_row(*(plain(cell) for cell in cells))
+        lines = []
+        for p, verdict in v.expect.items():
+            if verdict == "violated":
+                lines.append(p)
+            elif isinstance(verdict, dict) and "violated" in verdict.values():
+                types = ", ".join(t for t, said in verdict.items() if said == "violated")
+                lines += [p, f"  ({types})"]
+        cells = (v.id, v.title, v.extends or "", v.effective or "")
+        table.add_row(*(plain(cell) for cell in cells), Text("\n").join(map(plain, lines)))
     console.print(table)
 
 
