@@ -182,17 +182,10 @@ def system_for(
     # Recovery verdicts depend on the state alone: one search per distinct state per run.
     verdicts: dict[tuple[Setup, World, str], bool | None] = {}
 
-    from_file = [p for p in custom if p.id in properties and (p.over == "device" or system.other)]
-    judged: dict[tuple[Setup, World, str], str | None] = {}
+    check_file = _file_checker(custom, properties, system, variant, world_of.actions, counts)
 
     def check_recoverable(setup: Setup, world: World) -> None:
-        for p in from_file:  # a file's invariants and goals (properties.custom)
-            key = (setup, world, p.id)
-            if key not in judged:
-                judged[key] = violated_in(p, setup, world, variant, world_of.actions)
-            why = judged[key]
-            if why is not None:
-                raise counts.fail(p.id, why)
+        check_file(setup, world)
         for property_id in wanted_recovery:
             key = (setup, world, property_id)
             if key not in verdicts:
@@ -254,6 +247,31 @@ def system_for(
     for name, actions in rule_groups(world_of.actions, guide).items():
         setattr(SmiSystem, name, _rule_for(name, actions, bounds.max_lost))
     return SmiSystem
+
+
+def _file_checker(
+    custom: tuple[CustomProperty, ...],
+    properties: tuple[str, ...],
+    system: System,
+    variant: Variant,
+    actions: tuple[Action, ...],
+    counts: Tally,
+) -> Callable[[Setup, World], None]:
+    """Judge a properties file's invariants and goals (``properties.custom``) on a state,
+    each once per distinct state; a violation fails the run."""
+    from_file = [p for p in custom if p.id in properties and (p.over == "device" or system.other)]
+    judged: dict[tuple[Setup, World, str], str | None] = {}
+
+    def check(setup: Setup, world: World) -> None:
+        for p in from_file:
+            key = (setup, world, p.id)
+            if key not in judged:
+                judged[key] = violated_in(p, setup, world, variant, actions)
+            why = judged[key]
+            if why is not None:
+                raise counts.fail(p.id, why)
+
+    return check
 
 
 def _starts(world_of: Universe) -> st.SearchStrategy[tuple[int, World]]:

@@ -66,7 +66,8 @@ PLOTS_JS = """() => [...document.querySelectorAll('figure[data-plot]')].map(f =>
 #: a line (a point of an edge, arrowhead, node or box outline, every half unit along it,
 #: inside the middle of a label's text box). Strike-through is measured in the SVG's own
 #: units, the same at every width: measured once, at the desktop width.
-DIAGRAMS_JS = """(measureStruck) => [...document.querySelectorAll('figure[data-diagram]')].map(f => {
+DIAGRAMS_JS = """(measureStruck) => [
+    ...document.querySelectorAll('figure[data-diagram]')].map(f => {
     const svg = f.querySelector('svg');
     if (!svg) return {name: f.dataset.diagram, inline: false};
     const texts = [...svg.querySelectorAll('text')];
