@@ -182,6 +182,7 @@ def run(example: Example, work: Path) -> tuple[int, str, str]:
         (work / name).write_text(body, encoding="utf-8")
     if not (work / "docs").exists():
         (work / "docs").symlink_to(ROOT / "docs")
+    (work / "tmp").mkdir(exist_ok=True)  # the page's /tmp/, kept inside the test's directory
     args = shlex.split(example.command.replace("/tmp/", f"{work}/tmp/"))[1:]
     load_variant_cache_clear()
     out, err = io.StringIO(), io.StringIO()
