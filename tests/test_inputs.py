@@ -270,10 +270,9 @@ def test_replay_jsonl_is_one_record_a_line_between_a_start_and_a_summary() -> No
 
 def test_run_json_is_streamed_and_is_the_same_document_as_the_whole_report() -> None:
     from model.scenario import run
-    from tests.conftest import SCENARIOS, cli_json
-
     from model.variant import load_variant
     from properties.run_verdicts import verdicts
+    from tests.conftest import SCENARIOS, cli_json
 
     for path in sorted(SCENARIOS.glob("*.json"))[:3]:
         scenario = load_scenario(str(path))
