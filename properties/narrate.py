@@ -226,6 +226,10 @@ def cause_stories(
     return told
 
 
+def _attempt(setup: Setup, action: Action, outcome: Outcome) -> str:
+    return f"{action_label(setup, action)}: {_result(outcome)}"
+
+
 def _ending(
     exploration: Exploration,
     property_id: str,
@@ -256,7 +260,7 @@ def _ending(
         no_return = 0
     return {
         "point_of_no_return": no_return,
-        "aftermath": aftermath(setup, world, exploration.variant, property_id),
+        "aftermath": aftermath(setup, world, exploration.variant, property_id, _attempt),
     }
 
 

@@ -12,12 +12,13 @@ shown here is one a way back may use. Nothing here decides a verdict.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from model.data_files import read_data
-from model.dsp import StepNotAllowed, step
+from model.dsp import Outcome, StepNotAllowed, step
 from model.machines import LIVE, Machines
 from model.messages import srvs_doing
 from model.rates import Figure, default_rates
@@ -81,15 +82,24 @@ def _requests(setup: Setup, who: list[str], srv: str) -> list[Request]:
     return found
 
 
+#: How a story tells one attempt: the request and the DSP's answer, in words (the caller's
+#: narration, ``properties.narrate``; kept out of here so that the two modules do not
+#: import each other).
+Describe = Callable[[Setup, Request, Outcome], str]
+
+
 def attempts(
-    setup: Setup, world: World, variant: Variant, property_id: str, machines: Machines = LIVE
+    setup: Setup,
+    world: World,
+    variant: Variant,
+    property_id: str,
+    describe: Describe,
+    machines: Machines = LIVE,
 ) -> list[dict[str, Any]]:
     """Each way back the seeds name for ``property_id``, tried once from ``world`` for each
     stranded device or pair: every request declared to do what the row names (the DSP
     rejects one that does not apply to the device type), the DSP's answer, what changed,
     and whether it brought the good state back (it does not, where there is no way back)."""
-    from properties.narrate import _result, action_label
-
     who = stranded(setup, world, property_id)
     good = GOOD.get(property_id)
     tried: list[dict[str, Any]] = []
@@ -106,7 +116,7 @@ def attempts(
                     continue
                 tried.append(
                     {
-                        "text": f"{action_label(setup, action)}: {_result(outcome)}",
+                        "text": describe(setup, action, outcome),
                         "srv": action.srv,
                         "target": setup.devices[action.target].id,
                         "accepted": outcome.accepted,
@@ -135,14 +145,14 @@ def manual_correction(setup: Setup, world: World, property_id: str) -> dict[str,
 
 
 def aftermath(
-    setup: Setup, world: World, variant: Variant, property_id: str
+    setup: Setup, world: World, variant: Variant, property_id: str, describe: Describe
 ) -> dict[str, Any] | None:
     """The ways back tried and the manual correction left, for a recoverability property
     stranded in ``world``; None for any other property."""
     if property_id not in GOOD:
         return None
     return {
-        "attempts": attempts(setup, world, variant, property_id),
+        "attempts": attempts(setup, world, variant, property_id, describe),
         "manual": manual_correction(setup, world, property_id),
     }
 
