@@ -235,6 +235,7 @@ def show_run(console: Console, report: dict[str, Any]) -> None:
 def show_run_verdicts(console: Console, judged: dict[str, Any]) -> None:
     """The verdicts on the scenario's path, the points of no return and the manual SMI
     corrections still needed (properties.run_verdicts)."""
+    _say(console, "Verdicts on this path:")
     for row in judged["verdicts"]:
         if row["verdict"] == "holds":
             _say(console, f"  {row['property']}: holds on this path")
