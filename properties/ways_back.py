@@ -131,7 +131,9 @@ def attempts(
 
 def manual_correction(setup: Setup, world: World, property_id: str) -> dict[str, Any]:
     """What only a manual SMI correction fixes: the stranded devices, one correction each,
-    and the cost with its source."""
+    and the cost with its source. seed:MP178 charges "£2,000 per update" of the SMI;
+    assumption: one update per stranded device (or join pair), as each is its own SMI
+    record."""
     who = stranded(setup, world, property_id)
     cost = correction_cost()
     return {
