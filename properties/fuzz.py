@@ -42,10 +42,13 @@ from model.variant import Variant
 from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, World
 from properties import safety
 from properties.budgets import MAX_EXAMPLES, STEP_COUNT
+from properties.custom import CustomProperty, violated_in
 from properties.explorer import (
     DEFAULT_BOUNDS,
+    DEFAULT_SYSTEM,
     RECOVERABILITY,
     Bounds,
+    System,
     Universe,
     universe,
     why_stuck,
@@ -166,9 +169,12 @@ def system_for(
     bounds: Bounds = DEFAULT_BOUNDS,
     guide: Guide = DEFAULT_GUIDE,
     tally: Tally | None = None,
+    system: System = DEFAULT_SYSTEM,
+    custom: tuple[CustomProperty, ...] = (),
 ) -> type[RuleBasedStateMachine]:
-    """A state machine class over the live model for one variant and some properties."""
-    world_of = universe(bounds, variant)
+    """A state machine class over the live model for one variant and some properties, on one
+    closed system (the explorer's: a device type with its Other Device type, or alone)."""
+    world_of = universe(bounds, variant, system)
     counts = tally if tally is not None else Tally()
     wanted_safety = set(properties) - set(RECOVERABILITY)
     wanted_recovery = [p for p in RECOVERABILITY if p in properties]
@@ -176,7 +182,10 @@ def system_for(
     # Recovery verdicts depend on the state alone: one search per distinct state per run.
     verdicts: dict[tuple[Setup, World, str], bool | None] = {}
 
+    check_file = _file_checker(custom, properties, system, variant, world_of.actions, counts)
+
     def check_recoverable(setup: Setup, world: World) -> None:
+        check_file(setup, world)
         for property_id in wanted_recovery:
             key = (setup, world, property_id)
             if key not in verdicts:
@@ -238,6 +247,31 @@ def system_for(
     for name, actions in rule_groups(world_of.actions, guide).items():
         setattr(SmiSystem, name, _rule_for(name, actions, bounds.max_lost))
     return SmiSystem
+
+
+def _file_checker(
+    custom: tuple[CustomProperty, ...],
+    properties: tuple[str, ...],
+    system: System,
+    variant: Variant,
+    actions: tuple[Action, ...],
+    counts: Tally,
+) -> Callable[[Setup, World], None]:
+    """Judge a properties file's invariants and goals (``properties.custom``) on a state,
+    each once per distinct state; a violation fails the run."""
+    from_file = [p for p in custom if p.id in properties and (p.over == "device" or system.other)]
+    judged: dict[tuple[Setup, World, str], str | None] = {}
+
+    def check(setup: Setup, world: World) -> None:
+        for p in from_file:
+            key = (setup, world, p.id)
+            if key not in judged:
+                judged[key] = violated_in(p, setup, world, variant, actions)
+            why = judged[key]
+            if why is not None:
+                raise counts.fail(p.id, why)
+
+    return check
 
 
 def _starts(world_of: Universe) -> st.SearchStrategy[tuple[int, World]]:
@@ -316,6 +350,8 @@ class FuzzResult:
     trace: list[str] = field(default_factory=list)
     final: Run | None = None
     coverage: dict[str, Counter[str]] = field(default_factory=dict)
+    #: The closed system this run drove (the explorer's, one per device or pair type).
+    system: System = DEFAULT_SYSTEM
 
     @property
     def steps_per_second(self) -> float | None:
@@ -332,6 +368,7 @@ class FuzzResult:
         rate = self.steps_per_second
         return {
             "variant": self.variant,
+            "system": self.system.describe(),
             "properties": list(self.properties),
             "examples": self.examples,
             "invalid_examples": self.invalid,
@@ -350,10 +387,17 @@ class FuzzResult:
         }
 
 
-def database_key(variant: Variant, properties: tuple[str, ...], bounds: Bounds) -> bytes:
+def database_key(
+    variant: Variant,
+    properties: tuple[str, ...],
+    bounds: Bounds,
+    system: System = DEFAULT_SYSTEM,
+) -> bytes:
     """One key per run: a failure saved by one property's run is replayed by the next run of
-    that property, whatever the runs of other properties did with theirs."""
-    return f"smi-spec fuzz|{variant.id}|{','.join(properties)}|{bounds!r}".encode()
+    that property, whatever the runs of other properties did with theirs. The default
+    system keeps the key it had before fuzz drove other systems."""
+    where = "" if system == DEFAULT_SYSTEM else f"|{system.describe()}"
+    return f"smi-spec fuzz|{variant.id}|{','.join(properties)}|{bounds!r}{where}".encode()
 
 
 def fuzz(
@@ -366,6 +410,8 @@ def fuzz(
     bounds: Bounds = DEFAULT_BOUNDS,
     on_example: Callable[[int], None] | None = None,
     guide: Guide = DEFAULT_GUIDE,
+    system: System = DEFAULT_SYSTEM,
+    custom: tuple[CustomProperty, ...] = (),
 ) -> FuzzResult:
     """Fuzz one variant; return the shrunk counterexample of the first property broken.
 
@@ -374,16 +420,16 @@ def fuzz(
     seeded run neither reads nor writes the database.
     """
     tally = Tally()
-    system = system_for(variant, properties, bounds, guide, tally)
+    machine = system_for(variant, properties, bounds, guide, tally, system, custom)
     if on_example is not None:
-        original = system.__init__
+        original = machine.__init__
 
         def counting_init(self: Any) -> None:
             original(self)
             if not tally.failed:
                 on_example(len(tally.runs))
 
-        system.__init__ = counting_init  # type: ignore[method-assign]
+        machine.__init__ = counting_init  # type: ignore[method-assign]
     if isinstance(database, Path):
         database = DirectoryBasedExampleDatabase(str(database))
     config = settings(
@@ -399,13 +445,13 @@ def fuzz(
         derandomize=False,
         report_multiple_bugs=False,
     )
-    test: Any = get_state_machine_test(system, settings=config)
-    test._hypothesis_internal_database_key = database_key(variant, properties, bounds)
+    test: Any = get_state_machine_test(machine, settings=config)
+    test._hypothesis_internal_database_key = database_key(variant, properties, bounds, system)
     if seed is not None:
         test = hypothesis.seed(seed)(test)
     statistics: list[dict[str, Any]] = []
     started = time.perf_counter()
-    result = FuzzResult(variant.id, properties, 0, 0, 0.0, seed)
+    result = FuzzResult(variant.id, properties, 0, 0, 0.0, seed, system=system)
     try:
         with collector.with_value(statistics.append):  # type: ignore[arg-type]
             test()
@@ -413,7 +459,7 @@ def fuzz(
         if seed is None:  # what Hypothesis drew, so that ``--seed`` reproduces this run
             result.seed = getattr(test, "_hypothesis_internal_use_generated_seed", None)
         # Hypothesis replays the shrunk example last; drop what it could not.
-        final = minimise(variant, bounds, tally.runs[-1], violation.property_id)
+        final = minimise(variant, bounds, tally.runs[-1], violation.property_id, system, custom)
         result.found, result.why = violation.property_id, violation.why
         result.start, result.trace, result.final = final.start, list(final.steps), final
     result.seconds = time.perf_counter() - started
@@ -431,14 +477,20 @@ def violates(
     actions: list[Action],
     property_id: str,
     everything: tuple[Action, ...],
+    custom: tuple[CustomProperty, ...] = (),
 ) -> bool:
     """Do ``actions`` from ``world``, on the live machines, break ``property_id``?"""
+    mine = next((p for p in custom if p.id == property_id), None)
+    if mine is not None and violated_in(mine, setup, world, variant, everything):
+        return True
     for action in actions:
         before = world
         try:
             world, outcome = step(setup, before, action, variant, LIVE)
         except StepNotAllowed:
             return False
+        if mine is not None and violated_in(mine, setup, world, variant, everything):
+            return True
         found = safety.violations(setup, variant, before, action, world, outcome)
         if any(v.property == property_id for v in found):
             return True
@@ -450,12 +502,19 @@ def violates(
     return way_back is False
 
 
-def minimise(variant: Variant, bounds: Bounds, run: Run, property_id: str) -> Run:
+def minimise(
+    variant: Variant,
+    bounds: Bounds,
+    run: Run,
+    property_id: str,
+    system: System = DEFAULT_SYSTEM,
+    custom: tuple[CustomProperty, ...] = (),
+) -> Run:
     """Hypothesis's shrunk example, made minimal where it is not: drop each step that the
     violation does not need, then start from the first of the explorer's starts (reviewers
     read a Commissioned, compliant meter first) from which the steps still break it."""
     assert run.setup is not None and run.start_world is not None
-    world_of = universe(bounds, variant)
+    world_of = universe(bounds, variant, system)
     everything = world_of.actions
     setup, start, actions = run.setup, run.start_world, list(run.actions)
     dropped = True
@@ -463,14 +522,14 @@ def minimise(variant: Variant, bounds: Bounds, run: Run, property_id: str) -> Ru
         dropped = False
         for n in range(len(actions)):
             shorter = actions[:n] + actions[n + 1 :]
-            if violates(variant, setup, start, shorter, property_id, everything):
+            if violates(variant, setup, start, shorter, property_id, everything, custom):
                 actions, dropped = shorter, True
                 break
     for setup_index, world in world_of.starts:
         candidate = world_of.setups[setup_index]
         if (candidate, world) == (setup, start):
             break
-        if violates(variant, candidate, world, actions, property_id, everything):
+        if violates(variant, candidate, world, actions, property_id, everything, custom):
             setup, start = candidate, world
             break
     told = Run(setup, start, describe_start(setup, start), actions)

@@ -18,6 +18,7 @@ from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, 
 from properties.causes import Cause, causes
 from properties.decisive import applied_rules, decisive
 from properties.explorer import Exploration, PropertyResult
+from properties.ways_back import aftermath
 
 
 def action_label(setup: Setup, action: Action) -> str:
@@ -188,6 +189,13 @@ def story(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
         "initial": views(setup, world),
         "steps": steps,
         "final": views(setup, end),
+        **_ending(
+            exploration,
+            property_id,
+            exploration.decode(result.path[0])[0],
+            world,
+            result.actions,
+        ),
     }
 
 
@@ -200,6 +208,7 @@ def cause_stories(
     for cause in found if found is not None else causes(exploration, property_id, limit):
         setup_index, world = cause.start
         setup = exploration.universe.setups[setup_index]
+        ending = _ending(exploration, property_id, setup_index, world, cause.actions)
         told.append(
             {
                 "cause": cause.describe(),
@@ -211,9 +220,48 @@ def cause_stories(
                 "start": describe_start(setup, world),
                 "initial": views(setup, world),
                 "steps": tell(exploration, setup, world, cause.actions, result.why),
+                **ending,
             }
         )
     return told
+
+
+def _attempt(setup: Setup, action: Action, outcome: Outcome) -> str:
+    return f"{action_label(setup, action)}: {_result(outcome)}"
+
+
+def _ending(
+    exploration: Exploration,
+    property_id: str,
+    setup_index: int,
+    world: World,
+    actions: tuple[int, ...],
+) -> dict[str, Any]:
+    """After a recoverability story: the step after which no way back is left (0: the start),
+    and the ways back tried from its last state, failing, then the manual correction."""
+    can_recover = exploration.recoverable.get(property_id)
+    if can_recover is None:
+        return {}
+    setup = exploration.universe.setups[setup_index]
+    lost, no_return = 0, None
+    worlds = [world]
+    for a in actions:
+        if a < 0:
+            continue
+        action = exploration.universe.actions[a]
+        lost += int(isinstance(action, Request) and action.faulty)
+        world, _ = step(setup, world, action, exploration.variant, LIVE)
+        worlds.append(world)
+        index = exploration.lookup(setup_index, world, lost)
+        if no_return is None and index is not None and not can_recover[index]:
+            no_return = len(worlds) - 1
+    start_index = exploration.lookup(setup_index, worlds[0], 0)
+    if start_index is not None and not can_recover[start_index]:
+        no_return = 0
+    return {
+        "point_of_no_return": no_return,
+        "aftermath": aftermath(setup, world, exploration.variant, property_id, _attempt),
+    }
 
 
 def _action_json(setup: Setup, action: Action) -> dict[str, Any]:
@@ -281,10 +329,49 @@ def as_scenario(exploration: Exploration, property_id: str) -> dict[str, Any] | 
 # ITF: the Informal Trace Format of Apalache and Quint
 
 
-def _itf_state(setup: Setup, world: World, action: str, index: int) -> dict[str, Any]:
+def itf_act(setup: Setup, action: Action | None) -> dict[str, Any]:
+    """The action as a structured ITF record beside its prose: kind, SRV, target, other,
+    image, CPL version and whether the response (or alert) was lost; "" where a field does
+    not apply (ITF has no null)."""
+    act: dict[str, Any] = {
+        "kind": "init",
+        "srv": "",
+        "target": "",
+        "other": "",
+        "image": "",
+        "version": "",
+        "lost": False,
+    }
+    if isinstance(action, Request):
+        act |= {
+            "kind": "request",
+            "srv": action.srv,
+            "target": setup.devices[action.target].id,
+            "other": "" if action.other is None else setup.devices[action.other].id,
+            "image": action.image or "",
+            "lost": action.faulty,
+        }
+    elif isinstance(action, CplChange):
+        act |= {"kind": "cpl_add" if action.listed else "cpl_remove", "version": action.version}
+    elif isinstance(action, ManualFix):
+        pair = setup.pairs[action.pair]
+        act |= {
+            "kind": "manual_smi_fix",
+            "target": setup.devices[pair.target].id,
+            "other": setup.devices[pair.other].id,
+        }
+    elif isinstance(action, DccEvent):
+        act |= {"kind": f"event:{action.event}", "target": setup.devices[action.target].id}
+    return act
+
+
+def _itf_state(
+    setup: Setup, world: World, action: str, index: int, taken: Action | None = None
+) -> dict[str, Any]:
     return {
         "#meta": {"index": index},
         "action": action,
+        "act": itf_act(setup, taken),
         "cpl": {"#set": sorted(world.cpl)},
         "devices": {
             spec.id: {
@@ -312,13 +399,36 @@ def itf(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
     if start is None:
         return None
     result, setup, world = start
+    return itf_story(exploration, property_id, setup, world, result.actions, result.why)
+
+
+def itf_cause(exploration: Exploration, property_id: str, cause: Cause) -> dict[str, Any]:
+    """One distinct cause's shortest story as an ITF document."""
+    setup_index, world = cause.start
+    setup = exploration.universe.setups[setup_index]
+    why = exploration.result(property_id).why
+    document = itf_story(exploration, property_id, setup, world, cause.actions, why)
+    document["#meta"]["cause"] = cause.describe()
+    return document
+
+
+def itf_story(
+    exploration: Exploration,
+    property_id: str,
+    setup: Setup,
+    world: World,
+    actions: tuple[int, ...],
+    why: str | None,
+) -> dict[str, Any]:
+    """A story from ``world`` as an ITF document: each state has the action's prose
+    (``action``) and the action as a record (``act``)."""
     states = [_itf_state(setup, world, "init", 0)]
-    for number, a in enumerate(result.actions, 1):
+    for number, a in enumerate(actions, 1):
         if a < 0:
             continue
         action = exploration.universe.actions[a]
         world, _ = step(setup, world, action, exploration.variant, LIVE)
-        states.append(_itf_state(setup, world, action_label(setup, action), number))
+        states.append(_itf_state(setup, world, action_label(setup, action), number, action))
     return {
         "#meta": {
             "format": "ITF",
@@ -326,8 +436,8 @@ def itf(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
             "source": "smi-spec",
             "variant": exploration.variant.id,
             "property": property_id,
-            "description": result.why,
+            "description": why,
         },
-        "vars": ["action", "cpl", "devices", "joins"],
+        "vars": ["action", "act", "cpl", "devices", "joins"],
         "states": states,
     }

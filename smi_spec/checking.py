@@ -9,6 +9,7 @@ where the subjects differ.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ from properties.coverage import Coverage
 from properties.coverage import report as coverage_report
 from properties.explorer import Bounds, Exploration, PropertyResult, System
 from properties.ids import PROPERTY_IDS
-from properties.narrate import cause_stories, itf, story
+from properties.narrate import cause_stories, itf, itf_cause, story
+from properties.ways_back import aftermath_lines
 from smi_spec.jsonout import dumps
 from smi_spec.outputs import inside, remove_temporaries, slug, writable_directory, write_file
 from smi_spec.plain import plain, styled
@@ -177,21 +179,35 @@ def itf_name(exploration: Exploration, result: PropertyResult) -> str:
     return f"{slug(exploration.variant.id)}-{slug(result.id)}{subject}{ITF_SUFFIX}"
 
 
-def write_traces(directory: Path, explorations: list[Exploration]) -> list[Path]:
-    """Write one ITF trace per counterexample into ``directory`` (created if need be), each
-    through a temporary and a rename; leftovers of a killed run go first. Every name is
-    checked to lie inside ``directory``; two traces to one name are an input error."""
+def write_traces(
+    directory: Path,
+    explorations: list[Exploration],
+    causes: Callable[[Exploration, str], list[Cause]] | None = None,
+) -> list[Path]:
+    """Write one ITF trace per counterexample into ``directory`` (created if need be), and
+    one per distinct cause (``...-cause-N.itf.json``), each through a temporary and a
+    rename; leftovers of a killed run go first. Every name is checked to lie inside
+    ``directory``; two traces to one name are an input error."""
     documents: dict[str, dict[str, Any]] = {}
+
+    def add(name: str, document: dict[str, Any]) -> None:
+        if name in documents:
+            raise InputError(f"two ITF traces would be written to {name!r}: rename a variant")
+        inside(directory, name)
+        documents[name] = document
+
     for e in explorations:
         for result in e.properties:
             document = itf(e, result.id)
             if document is None:
                 continue
             name = itf_name(e, result)
-            if name in documents:
-                raise InputError(f"two ITF traces would be written to {name!r}: rename a variant")
-            inside(directory, name)
-            documents[name] = document
+            add(name, document)
+            for n, cause in enumerate(causes(e, result.id) if causes else [], 1):
+                add(
+                    name.replace(ITF_SUFFIX, f"-cause-{n}{ITF_SUFFIX}"),
+                    itf_cause(e, result.id, cause),
+                )
     try:
         directory.mkdir(parents=True, exist_ok=True)
         remove_temporaries(directory, ITF_SUFFIX)
@@ -218,16 +234,37 @@ def _cell(c: VariantCheck, property_id: str) -> str:
         verdict = verdicts.pop() if verdicts else "holds"
         colour = "green" if verdict == "holds" else "red"
         return f"[{colour}]{verdict}[/]{mark}"
-    violated = [p.subject or "" for _, p in found if p.verdict == "violated"]
-    held = [p.subject or "" for _, p in found if p.verdict == "holds"]
-    return f"[red]violated[/] {', '.join(violated)}\n[green]holds[/] {', '.join(held)}{mark}"
+    lines = []
+    for verdict, colour in (("violated", "red"), ("holds", "green")):
+        mine = [p for _, p in found if p.verdict == verdict]
+        # "(unexpected)" on the line of the verdict that is not as expected
+        wrong = " [bold yellow](unexpected)[/]" if any(p.expected != verdict for p in mine) else ""
+        subjects = ", ".join(escape(p.subject or "") for p in mine)
+        lines.append(f"[{colour}]{verdict}[/] {subjects}{wrong}")
+    return "\n".join(lines)
 
 
-def show(console: Console, checks: list[VariantCheck]) -> None:
-    """The verdict table, then every counterexample as a numbered story."""
+def show(
+    console: Console,
+    checks: list[VariantCheck],
+    brief: bool = False,
+    mix: str | None = None,
+    itf_dir: str | None = None,
+) -> None:
+    """The verdict table, then every counterexample as a numbered story, then a summary of
+    at most a few lines per variant; ``brief``: the table alone. ``mix``: the device mix
+    asked for with --devices, echoed in the title in place of the bounds' counts."""
     first = checks[0].explorations
     systems = "; ".join(e.system.describe() for e in first)
-    table = Table(title=f"smi-spec check ({first[0].bounds.describe()}; systems: {systems})")
+    bounds = first[0].bounds
+    sized = (
+        f"devices asked {mix}, checked one component at a time; {bounds.versions} firmware "
+        f"versions, up to "
+        f"{bounds.max_lost} lost message(s)"
+        if mix
+        else bounds.describe()
+    )
+    table = Table(title=f"smi-spec check ({sized}; systems: {systems})")
     table.add_column("Property", no_wrap=True, min_width=max(map(len, PROPERTY_IDS)))
     for c in checks:
         table.add_column(plain(c.variant.id))
@@ -246,6 +283,8 @@ def show(console: Console, checks: list[VariantCheck]) -> None:
         *[f"[dim]{sum(e.seconds for e in c.explorations):.2f}[/]" for c in checks],
     )
     console.print(table)
+    if brief:
+        return
     _show_vacuous(console, checks)
     for c in checks:
         for e in c.explorations:
@@ -254,6 +293,56 @@ def show(console: Console, checks: list[VariantCheck]) -> None:
         covered = c.coverage()
         if covered is not None:
             show_coverage(console, c.variant.id, coverage_report(covered, c.variant))
+    show_summary(console, checks, itf_dir)
+
+
+def _first_cause(c: VariantCheck, property_id: str) -> str:
+    """The first (shortest) cause of a violation, in one line."""
+    for e, p in c.results(property_id):
+        if p.verdict != "violated":
+            continue
+        found = c.causes_of(e, property_id)
+        if found:
+            cause = found[0]
+            return f"{cause.describe()} ({len(cause.actions)} step(s))"
+        from properties.causes import faults_of
+
+        faults = [i.id for a in p.actions if a >= 0 for i in faults_of(e.universe.actions[a])]
+        said = ", ".join(faults) or "no fault"
+        return f"{said} ({len(p.actions)} step(s); distinct causes not searched)"
+    return ""
+
+
+def summary_lines(checks: list[VariantCheck], itf_dir: str | None = None) -> list[str]:
+    """The closing summary: per variant, how many verdicts are as expected, and per violated
+    property one line (its subjects, expected or not, its first cause)."""
+    lines = ["Summary"]
+    for c in checks:
+        ids = [p.id for p in c.explorations[0].properties] if c.explorations else []
+        unexpected = [pid for pid in ids if any(p.verdict != p.expected for _, p in c.results(pid))]
+        lines.append(
+            f"{c.variant.id}: {len(ids) - len(unexpected)} of {len(ids)} properties as "
+            "expected" + (f"; NOT as expected: {', '.join(unexpected)}" if unexpected else "")
+        )
+        for pid in ids:
+            violated = [p.subject or "" for _, p in c.results(pid) if p.verdict == "violated"]
+            if not violated:
+                continue
+            mark = "unexpected" if pid in unexpected else "expected"
+            lines.append(f"  {pid} violated for {', '.join(violated)} ({mark})")
+            lines.append(f"    first cause: {_first_cause(c, pid)}")
+    where = f"; ITF traces in {itf_dir}" if itf_dir else ""
+    lines.append(
+        f"Full stories: above, each headed '<variant>: <property> violated for <type>'{where}"
+    )
+    return lines
+
+
+def show_summary(console: Console, checks: list[VariantCheck], itf_dir: str | None) -> None:
+    """Print the summary, wrapped lines hanging under their text (never mid-word)."""
+    console.print()
+    for line in summary_lines(checks, itf_dir):
+        say(console, line)
 
 
 def _show_vacuous(console: Console, checks: list[VariantCheck]) -> None:
@@ -301,7 +390,20 @@ def _show_causes(console: Console, c: VariantCheck, e: Exploration, p: PropertyR
         console.print(hanging(f"cause {n} of {len(told)}, shortest first:", said, 1))
         say(console, f"  start: {cause['start']}")
         show_states(console, cause["initial"], cause["steps"])
+        _show_ending(console, cause)
     say(console, f"  why: {p.why}")
+
+
+def _show_ending(console: Console, told: dict[str, Any]) -> None:
+    """The point of no return, then each way back tried, failing, and the manual correction
+    (properties.ways_back)."""
+    no_return = told.get("point_of_no_return")
+    if no_return is not None:
+        where = "the start" if no_return == 0 else f"step {no_return}"
+        say(console, f"  point of no return: after {where}")
+    if told.get("aftermath"):
+        for line in aftermath_lines(told["aftermath"]):
+            say(console, f"  {line}")
 
 
 def _show_story(console: Console, e: Exploration, p: PropertyResult, expected: str) -> None:
@@ -310,10 +412,16 @@ def _show_story(console: Console, e: Exploration, p: PropertyResult, expected: s
     if told is None:
         return
     _heading(console, e, p, expected)
-    say(console, f"  (distinct causes not searched: {e.states:,} states, over {CAUSES_UP_TO:,})")
+    if p.id in PROPERTY_IDS:
+        say(
+            console, f"  (distinct causes not searched: {e.states:,} states, over {CAUSES_UP_TO:,})"
+        )
+    else:
+        say(console, "  (a property from a file: its shortest story alone)")
     say(console, f"  start: {told['start']}")
     for step in told["steps"]:
         say(console, f"  {step['step']}. {step['text']}")
+    _show_ending(console, told)
     say(console, f"  why: {p.why}")
 
 
@@ -348,6 +456,9 @@ def run_check(
     systems: tuple[System, ...] | None = None,
     jobs: int = 1,
     emit_pytest: str | None = None,
+    brief: bool = False,
+    mix: str | None = None,
+    properties_file: str | None = None,
 ) -> bool:
     if itf_dir is not None:
         writable_directory(Path(itf_dir), f"--itf {itf_dir}: cannot write ITF traces", create=False)
@@ -355,16 +466,27 @@ def run_check(
         from smi_spec.emit_pytest import check_target
 
         check_target(emit_pytest)
+    custom = None
+    if properties_file is not None:
+        from properties.custom import load_properties
+
+        custom = load_properties(properties_file)  # bad input: before any exploration
     checks = check(variant_ref, properties, bounds, traces, coverage, systems, jobs)
     explored = [e for c in checks for e in c.explorations]
+    if custom is not None:
+        from properties.custom import check_custom
+
+        for e in explored:
+            check_custom(e, custom)
     if emit_pytest is not None:
         from smi_spec import emit_pytest as emitter
 
         emitter.write(emit_pytest, "check", emitter.from_explorations(explored))
     if itf_dir is not None:
-        write_traces(Path(itf_dir), explored)
+        of = {id(e): c for c in checks for e in c.explorations}
+        write_traces(Path(itf_dir), explored, lambda e, pid: of[id(e)].causes_of(e, pid))
     if json_output:
         sys.stdout.write(dumps(as_json(checks)) + "\n")
     else:
-        show(console, checks)
+        show(console, checks, brief, mix, itf_dir)
     return all(c.as_expected for c in checks)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from model.access import authorise
 from model.catalogue import catalogue as load_catalogue
@@ -25,6 +26,7 @@ from model.status_chart import STATUSES
 from model.variant import BUILTIN, Variant, load_variant
 from model.variant_rows import ROLE_CODES
 from properties.budgets import MAX_EXAMPLES, STEP_COUNT
+from properties.ids import PROPERTY_IDS
 from smi_spec.exits import OutputConsole
 from smi_spec.plain import plain, styled
 from smi_spec.show import hanging
@@ -131,12 +133,21 @@ def variants_command(format: FormatOption = Format.text) -> None:
         )
         return
     table = Table(title="Built-in rule variants")
-    for column in ("Id", "Title", "Extends", "Effective", "Expected violations"):
+    for column in ("Id", "Title", "Extends", "Effective"):
         table.add_column(column)
+    # One property id a line, never cut: the column is as wide as the longest id.
+    widest = max(len(p) for p in PROPERTY_IDS)
+    table.add_column("Expected violations", min_width=widest, no_wrap=True)
     for v in variants:
-        violated = ", ".join(p for p, verdict in v.expect.items() if verdict == "violated")
-        cells = (v.id, v.title, v.extends or "", v.effective or "", violated)
-        table.add_row(*(plain(cell) for cell in cells))
+        lines = []
+        for p, verdict in v.expect.items():
+            if verdict == "violated":
+                lines.append(p)
+            elif isinstance(verdict, dict) and "violated" in verdict.values():
+                types = ", ".join(t for t, said in verdict.items() if said == "violated")
+                lines += [p, f"  ({types})"]
+        cells = (v.id, v.title, v.extends or "", v.effective or "")
+        table.add_row(*(plain(cell) for cell in cells), Text("\n").join(map(plain, lines)))
     console.print(table)
 
 
@@ -308,14 +319,18 @@ def run_command(
     format: FormatOption = Format.text,
 ) -> None:
     """Run a scenario step by step and show the SMI and device views after each step."""
+    from properties.run_verdicts import verdicts
+
     loaded = load_scenario(scenario)
-    head, steps, tail = run_streamed(loaded, load_variant(variant or loaded.variant_ref))
+    rules = load_variant(variant or loaded.variant_ref)
+    head, steps, tail = run_streamed(loaded, rules)
     if format is Format.json:
         from smi_spec.jsonstream import write_streamed
 
-        write_streamed(sys.stdout, head, "steps", steps, lambda: tail)
+        write_streamed(sys.stdout, head, "steps", steps, lambda: tail | verdicts(loaded, rules))
         return
-    report = {**head, "steps": steps, **tail}  # steps: consumed once, one at a time
+    # steps: consumed once, one at a time; the verdicts are judged after them
+    report = {**head, "steps": steps, **tail, "after": lambda: verdicts(loaded, rules)}
     from smi_spec.show import show_run
 
     show_run(console, report)
@@ -370,6 +385,13 @@ def check_command(
     coverage: Annotated[
         bool, typer.Option("--coverage", help="also report the rules and transitions exercised")
     ] = False,
+    brief: Annotated[
+        bool, typer.Option("--brief", help="the verdict table alone: no stories, no summary")
+    ] = False,
+    properties_file: Annotated[
+        str | None,
+        typer.Option("--properties", help="also check the properties of this TOML file"),
+    ] = None,
     format: FormatOption = Format.text,
 ) -> None:
     """Exhaustive check: every property of every variant, with the shortest counterexample
@@ -386,10 +408,12 @@ def check_command(
     if variant is not None and len(variant) > 1:
         raise InputError(f"--variant given {len(variant)} times: give one variant, or all")
     systems = None
+    mix = None
     if devices is not None:
         from properties.compose import DeviceMix
 
-        systems = DeviceMix.parse(devices).components()
+        parsed = DeviceMix.parse(devices)
+        systems, mix = parsed.components(), parsed.describe()
         meters = cads = 1
     from smi_spec.progress import shown_progress
 
@@ -414,6 +438,9 @@ def check_command(
             systems=systems,
             jobs=jobs or (os.cpu_count() or 1 if states >= PARALLEL_FROM else 1),
             emit_pytest=emit_pytest,
+            brief=brief,
+            mix=mix,
+            properties_file=properties_file,
         )
     raise typer.Exit(0 if ok else 1)
 
@@ -442,6 +469,18 @@ def fuzz_command(
         bool,
         typer.Option(help="fail a run that never suspended a device or never restored one"),
     ] = False,
+    system: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--system",
+            help="drive only the closed system of this device type, e.g. ESME or PPMID "
+            "(repeatable; default: every system check explores)",
+        ),
+    ] = None,
+    properties_file: Annotated[
+        str | None,
+        typer.Option("--properties", help="also fuzz the properties of this TOML file"),
+    ] = None,
     format: FormatOption = Format.text,
 ) -> None:
     """Hypothesis stateful fuzzing of the live machines; shrunk counterexamples.
@@ -460,6 +499,8 @@ def fuzz_command(
         json_output=format is Format.json,
         emit=emit_pytest,
         min_coverage=min_coverage,
+        only=system,
+        properties_file=properties_file,
     )
     raise typer.Exit(0 if ok else 1)
 

@@ -33,7 +33,16 @@ from rich.progress import (
 from model.errors import InputError
 from model.status_chart import SUSPENDED
 from model.variant import Variant, load_variant
-from properties.explorer import DEFAULT_BOUNDS, DEFAULT_SYSTEM, subject_of, universe
+from properties.custom import CustomProperty, load_properties
+from properties.explorer import (
+    DEFAULT_BOUNDS,
+    DEFAULT_SYSTEM,
+    PAIR_PROPERTIES,
+    System,
+    default_systems,
+    subject_of,
+    universe,
+)
 from properties.fuzz import FuzzResult, fuzz
 from properties.ids import PROPERTY_IDS
 from smi_spec import emit_pytest
@@ -42,16 +51,33 @@ from smi_spec.outputs import check_out_directory, writable_directory
 from smi_spec.redact import mask_in, masked_url
 
 
-def plan(expect: dict[str, str]) -> list[tuple[str, ...]]:
-    violated = [p for p in PROPERTY_IDS if expect.get(p) == "violated"]
-    holding = tuple(p for p in PROPERTY_IDS if p not in violated)
+def plan(
+    expect: dict[str, str],
+    system: System = DEFAULT_SYSTEM,
+    custom: tuple[CustomProperty, ...] = (),
+) -> list[tuple[str, ...]]:
+    """One run per property expected violated, one for those expected to hold; a system
+    with no Other Device has no join pair, so no join property is fuzzed there. A
+    properties file's come after the built-in ones."""
+    judged = [p for p in PROPERTY_IDS if system.other or p not in PAIR_PROPERTIES]
+    judged += [p.id for p in custom if system.other or p.over == "device"]
+    violated = [p for p in judged if expect.get(p) == "violated"]
+    holding = tuple(p for p in judged if p not in violated)
     return [(p,) for p in violated] + ([holding] if holding else [])
 
 
-def expected(variant: Variant, property_id: str) -> str:
-    """What [expect] says for the fuzzed closed system (an ESME with a CAD): its device
-    type's verdict, or its pair type's."""
-    return variant.expected(property_id, subject_of(DEFAULT_SYSTEM, property_id))
+def expected(
+    variant: Variant,
+    property_id: str,
+    system: System = DEFAULT_SYSTEM,
+    custom: tuple[CustomProperty, ...] = (),
+) -> str:
+    """What [expect] says for the fuzzed closed system: its device type's verdict, or its
+    pair type's (for a property of a file, the file's [expect])."""
+    for p in custom:
+        if p.id == property_id:
+            return p.expected(p.subject(system))
+    return variant.expected(property_id, subject_of(system, property_id))
 
 
 def open_database(spec: str) -> ExampleDatabase | None:
@@ -77,12 +103,22 @@ def open_database(spec: str) -> ExampleDatabase | None:
     return RedisExampleDatabase(client)
 
 
-def expected_violated(variant: Variant, result: FuzzResult) -> bool:
-    return len(result.properties) == 1 and expected(variant, result.properties[0]) == "violated"
+def expected_violated(
+    variant: Variant, result: FuzzResult, custom: tuple[CustomProperty, ...] = ()
+) -> bool:
+    return (
+        len(result.properties) == 1
+        and expected(variant, result.properties[0], result.system, custom) == "violated"
+    )
 
 
-def as_expected(variant: Variant, result: FuzzResult, min_coverage: bool) -> bool:
-    if (result.found is not None) != expected_violated(variant, result):
+def as_expected(
+    variant: Variant,
+    result: FuzzResult,
+    min_coverage: bool,
+    custom: tuple[CustomProperty, ...] = (),
+) -> bool:
+    if (result.found is not None) != expected_violated(variant, result, custom):
         return False
     return not (min_coverage and result.found is None and not result.reached_min_coverage())
 
@@ -97,8 +133,12 @@ def run_fuzz(
     json_output: bool,
     emit: str | None = None,
     min_coverage: bool = False,
+    only: list[str] | None = None,
+    properties_file: str | None = None,
 ) -> bool:
     variant = load_variant(variant_ref)
+    systems = chosen_systems(variant, only)
+    custom = tuple(load_properties(properties_file)) if properties_file else ()
     store = open_database(database)
     if seed is not None:  # a seeded run repeats exactly: Hypothesis keeps no database for it
         database, store = "", None
@@ -106,8 +146,8 @@ def run_fuzz(
     if emit is not None:
         emit_pytest.check_target(emit)
     with hypothesis_home():
-        results = _runs(variant, max_examples, steps, seed, store, json_output)
-    ok = all(as_expected(variant, r, min_coverage) for r in results)
+        results = _runs(variant, systems, max_examples, steps, seed, store, json_output, custom)
+    ok = all(as_expected(variant, r, min_coverage, custom) for r in results)
     if emit is not None:
         cases = [_counterexample(variant, r) for r in results if r.final is not None]
         if cases:
@@ -115,13 +155,14 @@ def run_fuzz(
     if json_output:
         document = {
             "variant": variant.id,
+            "systems": [s.describe() for s in systems],
             "as_expected": ok,
             "database": database or None,
             "runs": [
                 {
                     **r.as_json(),
-                    "expected": "violated" if expected_violated(variant, r) else "holds",
-                    "as_expected": as_expected(variant, r, min_coverage),
+                    "expected": "violated" if expected_violated(variant, r, custom) else "holds",
+                    "as_expected": as_expected(variant, r, min_coverage, custom),
                     "min_coverage": r.reached_min_coverage(),
                 }
                 for r in results
@@ -130,7 +171,25 @@ def run_fuzz(
         sys.stdout.write(dumps(document) + "\n")
         return ok
     for r in results:
-        _show(console, variant, variant_ref, r, max_examples, steps, database, min_coverage)
+        _show(
+            console,
+            variant,
+            variant_ref,
+            r,
+            max_examples,
+            steps,
+            database,
+            min_coverage,
+            custom,
+            properties_file,
+        )
+    driven = "; ".join(s.describe() for s in systems)
+    left = [s.describe() for s in default_systems(variant) if s not in systems]
+    say(console, f"systems driven: {escape(driven)}")
+    if left:
+        say(
+            console, f"systems check explores but this run did not drive: {escape('; '.join(left))}"
+        )
     if emit is not None:
         console.print(
             f"regression tests written to {escape(emit)}"
@@ -154,13 +213,39 @@ def hypothesis_home() -> Iterator[None]:
             configuration.set_hypothesis_home_dir(saved)
 
 
+def chosen_systems(variant: Variant, only: list[str] | None) -> tuple[System, ...]:
+    """The systems to drive: every one ``check`` explores, or those whose device type (or
+    description) ``only`` names; an unknown name is bad input."""
+    every = default_systems(variant)
+    if not only:
+        return every
+    names = {n.lower() for n in only}
+    chosen = tuple(
+        s
+        for s in every
+        if {s.target.lower(), s.device_subject.lower(), s.describe().lower()} & names
+    )
+    known = {s.device_subject.lower() for s in every} | {s.target.lower() for s in every}
+    unknown = sorted(
+        n for n in names if n not in known and n not in {s.describe().lower() for s in every}
+    )
+    if unknown:
+        raise InputError(
+            f"--system {unknown[0]!r}: no such system under {variant.id}; expected one of "
+            + ", ".join(s.device_subject for s in every)
+        )
+    return chosen
+
+
 def _runs(
     variant: Variant,
+    systems: tuple[System, ...],
     max_examples: int,
     steps: int,
     seed: int | None,
     store: ExampleDatabase | None,
     json_output: bool,
+    custom: tuple[CustomProperty, ...] = (),
 ) -> list[FuzzResult]:
     results: list[FuzzResult] = []
     with Progress(
@@ -172,17 +257,32 @@ def _runs(
         transient=True,
         disable=json_output,
     ) as progress:
-        for properties in plan({p: expected(variant, p) for p in PROPERTY_IDS}):
-            label = properties[0] if len(properties) == 1 else f"{len(properties)} properties"
-            task = progress.add_task(f"{escape(variant.id)}: {label}", total=max_examples)
+        for system in systems:
+            ids = [*PROPERTY_IDS, *(p.id for p in custom)]
+            expect = {p: expected(variant, p, system, custom) for p in ids}
+            for properties in plan(expect, system, custom):
+                label = properties[0] if len(properties) == 1 else f"{len(properties)} properties"
+                task = progress.add_task(
+                    f"{escape(variant.id)}, {system.describe()}: {label}", total=max_examples
+                )
 
-            def advance(examples: int, task: TaskID = task) -> None:
-                progress.update(task, completed=min(examples, max_examples))
+                def advance(examples: int, task: TaskID = task) -> None:
+                    progress.update(task, completed=min(examples, max_examples))
 
-            results.append(
-                fuzz(variant, properties, max_examples, steps, seed, store, on_example=advance)
-            )
-            progress.update(task, completed=max_examples)
+                results.append(
+                    fuzz(
+                        variant,
+                        properties,
+                        max_examples,
+                        steps,
+                        seed,
+                        store,
+                        on_example=advance,
+                        system=system,
+                        custom=custom,
+                    )
+                )
+                progress.update(task, completed=max_examples)
     return results
 
 
@@ -197,9 +297,9 @@ def _counterexample(variant: Variant, result: FuzzResult) -> emit_pytest.Counter
         final.setup,
         final.start_world,
         tuple(final.actions),
-        universe(DEFAULT_BOUNDS, variant).versions,
+        universe(DEFAULT_BOUNDS, variant, result.system).versions,
         DEFAULT_BOUNDS.dcc_events,
-        subject_of(DEFAULT_SYSTEM, result.found) or "",
+        subject_of(result.system, result.found) or "",
     )
 
 
@@ -217,19 +317,23 @@ def _show(
     steps: int,
     database: str,
     min_coverage: bool,
+    custom: tuple[CustomProperty, ...] = (),
+    properties_file: str | None = None,
 ) -> None:
     name = escape(variant.id)
     rate = f", {r.steps_per_second:,.0f} steps/s" if r.steps_per_second else ""
     say(
         console,
-        f"[bold]{name}[/] fuzzing {', '.join(r.properties)}: {r.examples} examples "
+        f"[bold]{name}[/], {escape(r.system.describe())}: fuzzing {', '.join(r.properties)}: "
+        f"{r.examples} examples "
         f"({r.invalid} invalid), {r.steps:,} steps, {r.shrinks} shrinks "
         f"({r.shrink_steps:,} steps), {r.seconds:.1f}s{rate}",
     )
     _show_coverage(console, r)
-    expect = escape(f"[expect] of {variant.path}")
+    from_file = {p.id for p in custom} & {*r.properties, r.found}
+    expect = escape(f"[expect] of {properties_file if from_file else variant.path}")
     if r.found is None:
-        if expected_violated(variant, r):
+        if expected_violated(variant, r, custom):
             say(
                 console,
                 f"  [bold red]MISSED: {r.properties[0]} is expected violated ({expect}) but no "
@@ -245,7 +349,7 @@ def _show(
                 "restored from it; raise --max-examples or --steps[/]",
             )
         return
-    if expected(variant, r.found) == "violated":
+    if expected(variant, r.found, r.system, custom) == "violated":
         say(console, f"  [red]{r.found} violated[/] (expected: {expect}); shrunk counterexample:")
     else:
         say(
@@ -260,8 +364,9 @@ def _show(
     if r.seed is not None:
         say(
             console,
-            f"  reproduce: smi-spec fuzz --variant {variant_ref} --seed {r.seed} "
-            f"--max-examples {max_examples} --steps {steps}",
+            f"  reproduce: smi-spec fuzz --variant {variant_ref} --system "
+            f"{r.system.device_subject} --seed {r.seed} --max-examples {max_examples} "
+            f"--steps {steps}" + (f" --properties {properties_file}" if properties_file else ""),
             markup=False,
         )
     if database:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from properties.progress import REPORTER
 
@@ -29,11 +29,12 @@ class _Bar:
         self.progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
+            BarColumn(),  # no total: it pulses, as the states to come are not known
             TimeElapsedColumn(),
             console=console,
             transient=True,
         )
-        self.task = self.progress.add_task(what)
+        self.task = self.progress.add_task(f"{what}: starting", total=None)
         self.lock = threading.Lock()
         self.shown = False
         self.timer = threading.Timer(DELAY, self.show)

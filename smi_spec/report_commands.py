@@ -88,11 +88,16 @@ def diff_command(
     raise typer.Exit(1 if document["unexpected"] else 0)
 
 
+#: Columns of identifiers kept whole (a property id is never broken mid-word); the
+#: prose columns beside them wrap at spaces.
+WHOLE_COLUMNS = frozenset({"Property", "Type"})
+
+
 def _table(title: str, columns: list[str], rows: list[list[str | Text]]) -> Table:
     """A table whose text cells are plain text (user text is never markup)."""
     table = Table(title=plain(title), title_justify="left", show_lines=False)
     for column in columns:
-        table.add_column(plain(column), overflow="fold")
+        table.add_column(plain(column), overflow="fold", no_wrap=column in WHOLE_COLUMNS)
     for row in rows:
         table.add_row(*(cell if isinstance(cell, Text) else plain(cell) for cell in row))
     return table
@@ -140,11 +145,12 @@ def show_diff(d: dict[str, Any]) -> None:
         ),
         (
             f"Property verdicts ({d['bounds']})",
-            ["Property", "Change", f"Expected by {b}", "Source"],
+            ["Property", "Type", "Verdict", f"Expected by {b}", "Source"],
             [
                 [
                     v["property"],
-                    f"{v['from']} → {v['to']} for {v['subject']}",
+                    v["subject"],
+                    f"{v['from']} → {v['to']}",
                     plain(v["expected"])
                     + plain("" if v["as_expected"] else " (unexpected)", "bold yellow"),
                     v["source"],
@@ -158,13 +164,18 @@ def show_diff(d: dict[str, Any]) -> None:
             console.print(_table(title, columns, rows))
         else:
             console.print(plain(f"{title}: no change", "dim"))
+    shown: set[str] = set()
     for u in d["unexpected"]:
-        console.print(unexpected_line(u))
+        line = unexpected_line(u)
+        if line.plain not in shown:  # one line each, even where both variants are one file
+            shown.add(line.plain)
+            console.print(line)
 
 
 def unexpected_line(u: dict[str, Any]) -> Text:
+    subject = f" for {u['subject']}" if u.get("subject") else ""
     return plain("unexpected:", "bold yellow") + plain(
-        f" {u['variant']}: {u['property']} {u['verdict']} (expected {u['expected']})"
+        f" {u['variant']}: {u['property']}{subject} {u['verdict']} (expected {u['expected']})"
     )
 
 

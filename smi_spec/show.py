@@ -241,6 +241,35 @@ def show_run(console: Console, report: dict[str, Any]) -> None:
         previous = record
     _say(
         console,
-        f"Manual SMI corrections: {report['manual_fixes']} "
+        f"Manual SMI corrections made: {report['manual_fixes']} "
         f"(about £{report['manual_fix_cost_gbp']:,})",
+    )
+    after = report.get("after")
+    if after is not None:
+        show_run_verdicts(console, after())
+
+
+def show_run_verdicts(console: Console, judged: dict[str, Any]) -> None:
+    """The verdicts on the scenario's path, the points of no return and the manual SMI
+    corrections still needed (properties.run_verdicts)."""
+    _say(console, "Verdicts on this path:")
+    for row in judged["verdicts"]:
+        if row["verdict"] == "holds":
+            _say(console, f"  {row['property']}: holds on this path")
+            continue
+        mark = "" if row["expected"] == "violated" else " (not expected by the variant)"
+        where = "the start" if row["first_step"] == 0 else f"step {row['first_step']}"
+        kind = (
+            "point of no return after"
+            if row["property"] in judged["points_of_no_return"]
+            else "first broken at"
+        )
+        _say(console, f"  {row['property']}: violated{mark}; {kind} {where}")
+    needed = judged["manual_fixes_needed"]
+    who = f": {', '.join(judged['needing_correction'])}" if needed else ""
+    _say(
+        console,
+        f"Manual SMI corrections needed: {needed} (about "
+        f"£{judged['manual_fixes_needed_cost_gbp']:,} at £{judged['cost_per_correction_gbp']:,} "
+        f"each, {judged['cost_source']}){who}",
     )

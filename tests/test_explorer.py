@@ -151,12 +151,29 @@ def test_itf_traces_are_written_for_each_violation(tmp_path: Path) -> None:
         for subject, s in p["by_subject"].items()
         if s["verdict"] == "violated"
     }
+    causes = {
+        f"{v['variant']}-{p['id']}-{subject.lower()}-cause-{n}.itf.json"
+        for v in json.loads(result.stdout)["variants"]
+        for p in v["properties"]
+        for subject, s in p["by_subject"].items()
+        if s["verdict"] == "violated"
+        for n in range(1, len(s["causes"]) + 1)
+    }
     assert "baseline-join-recoverable-esme-cad.itf.json" in violated
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(violated)
+    assert "baseline-firmware-recoverable-esme-cause-4.itf.json" in causes  # every cause
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(violated | causes)
     doc = json.loads((tmp_path / "baseline-join-recoverable-esme-cad.itf.json").read_text())
-    assert doc["vars"] == ["action", "cpl", "devices", "joins"]
+    assert doc["vars"] == ["action", "act", "cpl", "devices", "joins"]
     assert doc["states"][0]["action"] == "init" and len(doc["states"]) == 2
     assert doc["states"][-1]["joins"]["#map"][0][1] == "device_only"
+    # The action as a record beside its prose: SRV, target, other, image, lost or not.
+    act = doc["states"][-1]["act"]
+    assert act["kind"] == "request" and act["srv"] in doc["states"][-1]["action"].replace("SR", "")
+    assert act["target"] == "esme1" and act["other"] == "cad1" and act["lost"] is True
+    cause = json.loads(
+        (tmp_path / "baseline-firmware-recoverable-esme-cause-2.itf.json").read_text()
+    )
+    assert cause["#meta"]["cause"] and any(s["act"]["lost"] for s in cause["states"])
 
 
 @pytest.mark.parametrize("variant", sorted(EXPECTED_VIOLATIONS))

@@ -110,7 +110,19 @@ def test_a_missed_expected_violation_is_named_with_its_expect_and_the_budget(tmp
         "expects-too-much",
         'extends = "mp105"\n[expect]\nfirmware-recoverable = "violated"\n',
     )
-    result = cli("fuzz", "--variant", path, "--max-examples", "20", "--seed", "0", "--database", "")
+    result = cli(
+        "fuzz",
+        "--system",
+        "ESME",
+        "--variant",
+        path,
+        "--max-examples",
+        "20",
+        "--seed",
+        "0",
+        "--database",
+        "",
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     text = " ".join(result.stdout.split())
     assert "MISSED: firmware-recoverable is expected violated ([expect] of" in text
@@ -121,7 +133,7 @@ def test_an_unexpected_violation_fails_the_run(tmp_path) -> None:
     path = write_variant(
         tmp_path, "hopeful", 'extends = "mp105"\n[expect]\njoin-recoverable = "holds"\n'
     )
-    text = cli("fuzz", "--variant", path, "--seed", "0", "--database", "")
+    text = cli("fuzz", "--system", "ESME", "--variant", path, "--seed", "0", "--database", "")
     assert text.returncode == 1
     assert "join-recoverable violated, NOT expected ([expect] of" in " ".join(text.stdout.split())
 
@@ -131,6 +143,8 @@ def test_fuzz_command_exit_codes(tmp_path) -> None:
 
     ok = cli(
         "fuzz",
+        "--system",
+        "ESME",
         "--variant",
         "mp178",
         "--max-examples",
@@ -144,6 +158,7 @@ def test_fuzz_command_exit_codes(tmp_path) -> None:
     assert "unjoin-validated violated" in ok.stdout and "reproduce:" in ok.stdout
     assert (tmp_path / "db").is_dir()
     assert_one_line_error(cli("fuzz", "--variant", "nope"), "unknown variant")
+    assert_one_line_error(cli("fuzz", "--system", "TOASTER"), "no such system")
     assert_one_line_error(
         cli("fuzz", "--seed", "0", "--database", "redis://127.0.0.1:1/0"), "Redis"
     )
@@ -156,7 +171,18 @@ def test_fuzz_command_exit_codes(tmp_path) -> None:
 
 
 def test_min_coverage_fails_a_run_that_never_suspended_or_restored() -> None:
-    few = ("--variant", "mp178", "--seed", "0", "--database", "", "--max-examples", "2")
+    few = (
+        "--system",
+        "ESME",
+        "--variant",
+        "mp178",
+        "--seed",
+        "0",
+        "--database",
+        "",
+        "--max-examples",
+        "2",
+    )
     report = cli_json("fuzz", *few, "--steps", "1", "--min-coverage")
     holding = report["runs"][-1]
     assert holding["found"] is None and holding["min_coverage"] is False
@@ -168,7 +194,17 @@ def test_min_coverage_fails_a_run_that_never_suspended_or_restored() -> None:
 
 #: Unseeded runs (a seeded run keeps no database): a budget that finds baseline's expected
 #: violations in nearly every run, and the assertions hold for whatever the first run found.
-CAMPAIGN = ("fuzz", "--variant", "baseline", "--max-examples", "200", "--steps", "8")
+CAMPAIGN = (
+    "fuzz",
+    "--variant",
+    "baseline",
+    "--system",
+    "ESME",
+    "--max-examples",
+    "200",
+    "--steps",
+    "8",
+)
 
 
 def assert_second_replays_first(first: dict, second: dict) -> None:
@@ -239,6 +275,8 @@ def test_fuzz_counterexamples_as_pytest_pass_on_the_defect_and_fail_on_the_fix(t
     path = tmp_path / "test_pinned.py"
     result = cli_process(
         "fuzz",
+        "--system",
+        "ESME",
         "--variant",
         "baseline",
         "--max-examples",
@@ -286,3 +324,40 @@ def test_check_counterexamples_as_pytest(tmp_path) -> None:
         **dict.fromkeys(unjoin, "failed"),
         **dict.fromkeys(firmware, "passed"),
     }
+
+
+def _system_cases() -> list[tuple[str, object, str]]:
+    from properties.explorer import default_systems, subject_of
+
+    return [
+        (v, s, p)
+        for v in BUILTIN
+        for s in default_systems(load_variant(v))
+        for p in PROPERTY_IDS
+        if s.other is None
+        and load_variant(v).expected(p, subject_of(s, p)) == "violated"
+        and load_variant(v).expected(p, "ESME") != "violated"
+    ]
+
+
+@pytest.mark.parametrize("case", _system_cases(), ids=lambda c: f"{c[0]}-{c[1].describe()}-{c[2]}")
+def test_fuzzing_drives_each_system_check_explores(case) -> None:
+    """Issue 22: under mp105 check finds firmware-recoverable violated for PPMID and HCALCS,
+    each in a system of its own; fuzzing that system finds it too (an ESME with a CAD would
+    never show it)."""
+    variant_id, system, property_id = case
+    result = fuzz(load_variant(variant_id), (property_id,), system=system, **BUDGET)
+    assert result.found == property_id, f"not found within {BUDGET} on {system.describe()}"
+    assert result.system == system
+    assert system.target.lower() in (result.start or "")
+
+
+@pytest.mark.slow
+def test_the_fuzz_command_lists_the_systems_it_drove_and_finds_ppmid_and_hcalcs() -> None:
+    result = cli_json(
+        "fuzz", "--variant", "mp105", "--max-examples", "40", "--steps", "10", "--seed", "0"
+    )
+    found = {(r["system"], r["found"]) for r in result["runs"] if r["found"]}
+    assert ("PPMID alone", "firmware-recoverable") in found
+    assert ("HCALCS alone", "firmware-recoverable") in found
+    assert result["systems"] == ["ESME with CAD", "GSME with IHD", "PPMID alone", "HCALCS alone"]
