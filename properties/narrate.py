@@ -18,7 +18,7 @@ from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, 
 from properties.causes import Cause, causes
 from properties.decisive import applied_rules, decisive
 from properties.explorer import Exploration, PropertyResult
-from properties.ways_back import aftermath
+from properties.recovery_attempts import aftermath
 
 
 def action_label(setup: Setup, action: Action) -> str:

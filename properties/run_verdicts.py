@@ -21,9 +21,9 @@ from properties.alphabet import alphabet
 from properties.explorer import RECOVERABILITY
 from properties.ids import PROPERTY_IDS
 from properties.recoverability import recoverable
+from properties.recovery_attempts import correction_cost, manual_correction
 from properties.safety import violations
 from properties.tables import compiled
-from properties.ways_back import correction_cost, manual_correction
 
 
 def _versions(scenario: Scenario) -> tuple[str, ...]:

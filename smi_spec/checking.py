@@ -28,7 +28,7 @@ from properties.coverage import report as coverage_report
 from properties.explorer import Bounds, Exploration, PropertyResult, System
 from properties.ids import PROPERTY_IDS
 from properties.narrate import cause_stories, itf, itf_cause, story
-from properties.ways_back import aftermath_lines
+from properties.recovery_attempts import aftermath_lines
 from smi_spec.jsonout import dumps
 from smi_spec.outputs import inside, remove_temporaries, slug, writable_directory, write_file
 from smi_spec.plain import plain, styled
@@ -396,7 +396,7 @@ def _show_causes(console: Console, c: VariantCheck, e: Exploration, p: PropertyR
 
 def _show_ending(console: Console, told: dict[str, Any]) -> None:
     """The point of no return, then each way back tried, failing, and the manual correction
-    (properties.ways_back)."""
+    (properties.recovery_attempts)."""
     no_return = told.get("point_of_no_return")
     if no_return is not None:
         where = "the start" if no_return == 0 else f"step {no_return}"

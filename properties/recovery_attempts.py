@@ -1,7 +1,7 @@
 """The ways back, tried and failing: what a story shows after its point of no return.
 
 Once a recoverability property has no way back, a Service User still tries the requests the
-seeds name (``model/data/ways_back.json``, by what each request does: SR11.2 to read the
+seeds name (``model/data/recovery_attempts.json``, by what each request does: SR11.2 to read the
 version, a re-sent SR11.3, a re-sent Join, an Unjoin). Each is tried from the stranded state
 with the response it gets; what none of them fixes, only a manual SMI correction does, at
 the cost ``model/data/rates.json`` gives (``cost_per_manual_correction_gbp``, seed:MP178).
@@ -29,7 +29,7 @@ from properties.recoverability import DEVICE_GOOD, GOOD, is_recovery_action, joi
 
 @dataclass(frozen=True, slots=True)
 class WayBack:
-    """One row of ``ways_back.json``: requests that do ``does`` are tried for
+    """One row of ``recovery_attempts.json``: requests that do ``does`` are tried for
     ``properties``."""
 
     does: str
@@ -42,7 +42,7 @@ class WayBack:
 def ways_back() -> tuple[WayBack, ...]:
     return tuple(
         WayBack(row["does"], tuple(row["properties"]), row["source"], row["why"])
-        for row in read_data("ways_back.json")["ways_back"]
+        for row in read_data("recovery_attempts.json")["ways_back"]
     )
 
 

@@ -1,6 +1,6 @@
 """Stories end in the ways back, failing (issue 22): after the point of no return, the
-requests the seeds name are tried (model/data/ways_back.json), each with its answer, then the
-manual SMI correction and its cost (model/data/rates.json)."""
+requests the seeds name are tried (model/data/recovery_attempts.json), each with its
+answer, then the manual SMI correction and its cost (model/data/rates.json)."""
 
 from __future__ import annotations
 
