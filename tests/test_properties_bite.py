@@ -196,3 +196,15 @@ def test_a_violation_by_a_cpl_change_is_recorded(monkeypatch: pytest.MonkeyPatch
         patch.setattr(explorer, "compiled", lambda: Broken())
         result = explore(variant, properties=(PRIOR_STATUS_RESTORED,)).result(PRIOR_STATUS_RESTORED)
     assert result.verdict == "violated"
+
+
+def test_a_request_is_judged_against_its_own_target_only() -> None:
+    """Kills the mutant of ``device_violations`` that drops ``is_target``: a request the
+    DSP rightly accepts for one meter, while another meter is Suspended, breaks nothing
+    (suspended-gate judges the device the request was for)."""
+    safety_ids = (SUSPENDED_GATE, PRIOR_STATUS_RESTORED)
+    found = explore(
+        load_variant("baseline"), Bounds(meters=2, cads=0), safety_ids, system=System("ESME")
+    )
+    assert found.armed[SUSPENDED_GATE] > 0
+    assert {p.id: p.verdict for p in found.properties} == dict.fromkeys(safety_ids, "holds")
