@@ -347,6 +347,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", action="append", default=[], help="one mutant by name")
     parser.add_argument("--sample", type=int, help="a random sample of N mutants")
     parser.add_argument("--seed", type=int, default=26, help="the sample's seed")
+    parser.add_argument("--kind", choices=("rule", "property"), help="only mutants of this kind")
     parser.add_argument("--all-sites", action="store_true", help="every generic site, no cap")
     parser.add_argument(
         "--bite", action="store_true", help="judge by the bite test file alone (no check, no suite)"
@@ -372,12 +373,13 @@ def _main(args: argparse.Namespace, argv: list[str] | None) -> int:
     global BITE_ONLY
     BITE_ONLY = args.bite
     caps = {"rule": None, "property": None} if args.all_sites else None
-    mutants = all_mutants(ROOT, caps)
+    every = all_mutants(ROOT, caps)
+    mutants = [m for m in every if args.kind in (None, m.kind)]
     if args.list:
         for m in mutants:
             print(f"{m.kind}\t{m.operator}\t{m.name}")
         return 0
-    names = {m.name for m in mutants}
+    names = {m.name for m in every}
     stale = sorted(set(EQUIVALENT) - names)
     chosen = select(mutants, args.only, args.sample, args.seed)
     excluded = [m for m in chosen if m.name in EQUIVALENT]
