@@ -221,6 +221,29 @@ EQUIVALENT: dict[str, str] = {
         "(model/status_chart.py), so from any other status the event leaves the state as it "
         "is and settle_status returns it unchanged: the DSP's own guard repeats the chart's"
     ),
+    "model.dsp.gate:drop-condition:cpl is not None and request.image is not None and variant.ch "
+    "-> (request.image is not None) and (variant": (
+        "the flag is read once, in `(request.image in cpl) if checks_image and cpl is not None "
+        "else None`, which tests `cpl is not None` again"
+    ),
+    "model.dsp._life_cycle:drop-condition:state.status != SUSPENDED or state.prior is None -> "
+    "(state.prior is None)": (
+        "the status to return to is set only while Suspended (the chart's (status, prior) "
+        "pairs; no reachable state of any built-in variant, with or without DCC events, has "
+        "a prior status outside Suspended), so `state.prior is None` already implies the rest"
+    ),
+    "properties.safety.unjoin_validated:drop-condition:request.srv in UNJOIN_SRVS and "
+    "outcome.forwarded and (not JO -> (outcome.forwarded) and (not JOIN_STATES": (
+        "its one caller, `violations`, calls it only for an Unjoin (`action.srv in "
+        "UNJOIN_SRVS`), so the dropped test is always true where it is evaluated"
+    ),
+    "properties.recoverability.suspension_good_device:drop-condition:cpl_listed and status == "
+    "SUSPENDED and (firmware in cpl) -> (status == SUSPENDED) and (firmware in c": (
+        "a device type not on the CPL is never Suspended: a CPL removal and an SMI firmware "
+        "update suspend only CPL-listed devices (`spec.cpl_listed` guards both in model/dsp.py) "
+        "and no other event suspends; no reachable state of any built-in variant, with or "
+        "without DCC events, has one"
+    ),
 }
 
 #: Survivors known not to be caught yet, each with why (they count against the kill rate).

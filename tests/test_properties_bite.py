@@ -168,7 +168,20 @@ def test_suspended_gate_is_put_to_the_test_by_a_request() -> None:
     variant = load_variant("baseline")
     searches = search_all(variant, systems=(explorer.DEFAULT_SYSTEM,))
     cases = property_cases(variant, searches, SUSPENDED_GATE)
-    assert any("puts suspended-gate to the test" in case.purpose for case in cases)
+    witnesses = [c for c in cases if "puts suspended-gate to the test" in c.purpose]
+    assert witnesses
+    # Its last step is a request the DSP accepts for a Suspended device (not one it
+    # rejects: that puts nothing to the test).
+    universe = searches[0].universe
+    setup_index, world = universe.starts[witnesses[0].start_index]
+    setup = universe.setups[setup_index]
+    *before_last, last = (universe.actions[a] for a in witnesses[0].actions)
+    for action in before_last:
+        world, _ = step(setup, world, action, variant, compiled())
+    assert isinstance(last, Request)
+    assert world.devices[last.target].status == SUSPENDED
+    _, outcome = step(setup, world, last, variant, compiled())
+    assert outcome.accepted is True
 
 
 def test_a_violation_by_a_cpl_change_is_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -208,3 +221,21 @@ def test_a_request_is_judged_against_its_own_target_only() -> None:
     )
     assert found.armed[SUSPENDED_GATE] > 0
     assert {p.id: p.verdict for p in found.properties} == dict.fromkeys(safety_ids, "holds")
+
+
+def test_a_suspended_row_that_admits_nothing_leaves_suspended_gate_vacuous() -> None:
+    """Kills the ``armed_by`` mutant that counts a rejected request as arming: where the
+    Suspended row admits nothing, no request is accepted for a Suspended device, so
+    suspended-gate holds vacuously and ``check`` must say so (armed 0)."""
+    baseline = load_variant("baseline")
+    row = baseline.e5[SUSPENDED]
+    closed = suspended_row(
+        baseline,
+        admits="none",
+        exceptions=(),
+        non_device=tuple(replace(r, gated=True) for r in row.non_device),
+    )
+    found = explore(closed, properties=(SUSPENDED_GATE,))
+    assert found.result(SUSPENDED_GATE).verdict == "holds"
+    assert found.armed[SUSPENDED_GATE] == 0
+    assert explore(baseline, properties=(SUSPENDED_GATE,)).armed[SUSPENDED_GATE] > 0

@@ -28,7 +28,16 @@ from model.machines import LIVE
 from model.rule_tables import Exemption
 from model.status_chart import OPERATIONAL, SUSPENDED
 from model.variant import Variant, load_variant
-from model.world import DccEvent, DeviceSpec, DeviceState, Request, Setup, World
+from model.world import (
+    CplChange,
+    DccEvent,
+    DeviceSpec,
+    DeviceState,
+    PairSpec,
+    Request,
+    Setup,
+    World,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The life-cycle requests a device answers (a Non-Device Request has no response to lose).
@@ -254,3 +263,62 @@ def test_recovery_starts_from_commissioned_only(status: str) -> None:
     else:
         with pytest.raises(StepNotAllowed):
             step(setup, world, DccEvent("start_recovery", 0), variant, LIVE)
+
+
+# --- what a decision says (the rule texts `explain` and the traces show) ---------------------
+
+
+def test_an_applicability_refusal_names_the_types_and_the_rows_why() -> None:
+    """Kills the ``check_applicable`` mutants that drop the row's why or its device types
+    from the text: a refusal says which types the request is for, and why."""
+    variant = fresh("mp105")
+    row = variant.applicability[READ_FIRMWARE]
+    setup, world = one("PPMID")
+    _, outcome = step(setup, world, Request(READ_FIRMWARE, 0), variant, LIVE)
+    assert outcome.accepted is False and outcome.rule is not None
+    assert ", ".join(sorted(row.device_types)) in outcome.rule.text
+    assert row.why and row.why in outcome.rule.text
+
+
+def test_a_role_refusal_names_the_eligible_roles() -> None:
+    """Kills the ``check_role`` mutant that drops the eligible roles from the text."""
+    variant = fresh("baseline")
+    eligible = sorted(lookup(READ_FIRMWARE).roles)
+    outsider = next(r for r in ("IS", "GS", "ES", "RSA", "OU", "EA") if r not in eligible)
+    setup, world = one()
+    _, outcome = step(setup, world, Request(READ_FIRMWARE, 0, role=outsider), variant, LIVE)
+    assert outcome.accepted is False and outcome.rule is not None
+    assert ", ".join(eligible) in outcome.rule.text
+
+
+def test_an_unknown_removal_reason_lists_the_known_ones() -> None:
+    """Kills the ``_removal_suspends`` mutant that drops the known reasons from the message."""
+    variant = fresh(str(ROOT / "docs" / "variants" / "cpl-lapse-does-not-suspend.toml"))
+    known = [row.reason for row in variant.cpl.reasons]
+    assert known
+    setup, world = one()
+    with pytest.raises(StepNotAllowed) as refused:
+        step(setup, world, CplChange("F1", listed=False, reason="no-such-reason"), variant, LIVE)
+    assert ", ".join(known) in str(refused.value)
+
+
+def test_a_cascade_ends_the_joins_of_its_own_device_only() -> None:
+    """Kills the ``cascade`` mutant that drops ``target in (pair.target, pair.other)``:
+    decommissioning one meter ends its joins, not another meter's."""
+    variant = fresh(str(ROOT / "docs" / "variants" / "decommission-unjoins.toml"))
+    decommission = next(s for s, e in SRV_STATUS_EVENTS.items() if e == "decommission")
+    devices = (
+        DeviceSpec("esme1", "ESME"),
+        DeviceSpec("esme2", "ESME"),
+        DeviceSpec("cad1", "CAD"),
+        DeviceSpec("cad2", "CAD"),
+    )
+    setup = Setup(devices, (PairSpec(0, 2), PairSpec(1, 3)))
+    meter = DeviceState("commissioned", None, "F1", "F1")
+    cad = DeviceState("commissioned", None, None, None)
+    world = World(frozenset({"F1"}), (meter, meter, cad, cad), ("joined", "joined"))
+    after, outcome = step(setup, world, Request(decommission, 0), variant, LIVE)
+    assert after.devices[0].status == "decommissioned"
+    assert after.joins[1] == "joined"
+    assert after.joins[0] != "joined"
+    assert not any("cad2" in alert for alert in outcome.alerts)
