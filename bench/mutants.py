@@ -239,8 +239,9 @@ def generated(path: str, text: str, scope: str, kind: str, cap: int | None = Non
     names: dict[str, int] = {}
     for operator, old, new, anchor, part in _sites(holder):
         occurrence = seen[(old, new, anchor)] = seen.get((old, new, anchor), -1) + 1
-        site = " ".join(old.split())[:60]
-        base = f"{module}.{scope}:{operator}:{site}" + ("" if new == "pass" else f" -> {new[:40]}")
+        site = " ".join(old.split())[:60].rstrip()
+        after = "" if new == "pass" else " -> " + " ".join(new.split())[:40].rstrip()
+        base = f"{module}.{scope}:{operator}:{site}{after}"
         count = names[base] = names.get(base, 0) + 1
         name = base if count == 1 else f"{base} #{count}"
         what = f"in {scope}: {' '.join(old.split())[:80]} -> {' '.join(new.split())[:80]}"
