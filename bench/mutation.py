@@ -159,8 +159,11 @@ def related(mutant: Mutant, tree: Path, names: list[str]) -> list[str]:
     chosen = [BITE[mutant.kind]]
     if mutant.path.endswith(".py"):
         package, stem = mutant.path.removesuffix(".py").split("/")
+        # Rule code is reached through the DSP, property code through the explorer: their
+        # tests are related to every rule or property module.
+        stems = f"(?:{stem}|{'dsp' if package == 'model' else 'explorer'})"
         uses = re.compile(
-            rf"(from|import)\s+{package}\.{stem}\b|from\s+{package}\s+import\s+[^\n]*\b{stem}\b"
+            rf"(from|import)\s+{package}\.{stems}\b|from\s+{package}\s+import\s+[^\n]*\b{stems}\b"
         )
         chosen += [n for n in names if uses.search((tree / "tests" / n).read_text("utf-8"))]
     else:
