@@ -322,3 +322,25 @@ def test_a_cascade_ends_the_joins_of_its_own_device_only() -> None:
     assert after.joins[1] == "joined"
     assert after.joins[0] != "joined"
     assert not any("cad2" in alert for alert in outcome.alerts)
+
+
+@pytest.mark.parametrize("compliant", [True, False])
+def test_a_join_sent_again_is_accepted_by_a_compliant_device_only(compliant: bool) -> None:
+    """Kills the ``accepts_join`` mutants (seed:MP178: a GBCS-compliant device accepts a
+    re-sent Join when already joined and answers success; a non-compliant one rejects it):
+    after a lost Join response, the Join sent again brings the SMI in step only on a
+    compliant meter."""
+    variant = fresh("baseline")
+    join = next(s for s, row in variant.messages.items() if row.does == "join")
+    setup = Setup(
+        (DeviceSpec("esme1", "ESME", compliant=compliant), DeviceSpec("cad1", "CAD")),
+        (PairSpec(0, 1),),
+    )
+    meter = DeviceState("commissioned", None, "F1", "F1")
+    cad = DeviceState("commissioned", None, None, None)
+    world = World(frozenset({"F1"}), (meter, cad), ("unjoined",))
+    lost, _ = step(setup, world, Request(join, 0, other=1, lose_response=True), variant, LIVE)
+    assert lost.joins[0] == "device_only"
+    again, outcome = step(setup, lost, Request(join, 0, other=1), variant, LIVE)
+    assert (outcome.response_code == "I0") is compliant
+    assert (again.joins[0] == "joined") is compliant
