@@ -344,3 +344,17 @@ def test_a_join_sent_again_is_accepted_by_a_compliant_device_only(compliant: boo
     again, outcome = step(setup, lost, Request(join, 0, other=1), variant, LIVE)
     assert (outcome.response_code == "I0") is compliant
     assert (again.joins[0] == "joined") is compliant
+
+
+@pytest.mark.parametrize("device_type", ["CAD", "IHD"])
+def test_a_device_with_no_firmware_route_is_served(device_type: str) -> None:
+    """Kills the ``_device_side`` mutant that drops ``route is not None``: a life-cycle
+    request to a device type the variant gives no firmware route is served like any other
+    (a plain success), not a crash."""
+    variant = fresh("baseline")
+    assert variant.route(device_type) is None
+    whitelist = next(s for s, e in SRV_STATUS_EVENTS.items() if e == "whitelist")
+    setup, world = one(device_type, status="pending", smi=None, firmware=None)  # type: ignore[arg-type]
+    after, outcome = step(setup, world, Request(whitelist, 0), variant, LIVE)
+    assert outcome.response_code == "I0"
+    assert after.devices[0].status == "whitelisted"
