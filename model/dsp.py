@@ -515,6 +515,20 @@ def _reason_rule(variant: Variant, change: CplChange) -> Rule | None:
     return Rule(f"cpl.reasons.{row.reason}", text, row.source)
 
 
+#: The statuses from which the seeds themselves show a CPL removal suspending a device: DP105's
+#: devices are meters in service, Commissioned, that "remain in the Suspended state".
+SEED_SUSPENDED_FROM = frozenset({"commissioned"})
+
+
+def _removal_source(changed_from: frozenset[str], source: str) -> str:
+    """The removal rule's source for this step: the seeds' own (seed:MP105) where it suspended
+    only Commissioned devices, else the seed joined with the ``[cpl]`` table's tag (which
+    other statuses a removal suspends is that table's reading)."""
+    if changed_from and changed_from <= SEED_SUSPENDED_FROM:
+        return SEED_MP105
+    return join_tags(SEED_MP105, source)
+
+
 def cpl_step(
     setup: Setup, world: World, action: CplChange, variant: Variant, machines: Machines
 ) -> tuple[World, Outcome]:
@@ -529,6 +543,11 @@ def cpl_step(
         for spec, old, new in zip(setup.devices, world.devices, devices, strict=True)
         if old.status != new.status
     ]
+    changed_from = frozenset(
+        old.status
+        for old, new in zip(world.devices, devices, strict=True)
+        if old.status != new.status
+    )
     effects = tuple(f"{spec.id} {new.status}" for spec, new in changed)
     sent = tuple(
         f"{alerts.DEVICE_SUSPENDED} {spec.id}"
@@ -552,7 +571,7 @@ def cpl_step(
             "cpl.removal_suspends",
             "a CPL removal suspends the devices whose SMI firmware it names, from "
             + ", ".join(sorted(variant.cpl.removal_suspends)),
-            join_tags(SEED_MP105, source),
+            _removal_source(changed_from, source),
         )
     )
     rule = _reason_rule(variant, action) or rule

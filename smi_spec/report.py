@@ -321,7 +321,7 @@ def story_html(exploration_: Exploration, property_id: str) -> str:
 
 
 def causes_data(exploration_: Exploration, property_id: str) -> list[dict[str, Any]]:
-    """Every distinct cause of the violation (``properties.causes``), shortest first, each
+    """Every distinct cause of the violation (``properties.causes``), seeds first, each
     with its label, its steps and the rule that decided each."""
     from properties.causes import causes
     from properties.narrate import cause_stories
@@ -334,6 +334,7 @@ def causes_data(exploration_: Exploration, property_id: str) -> list[dict[str, A
         {
             "tag": cause["tag"],
             "cause": cause["cause"],
+            "needs_assumptions": cause["needs_assumptions"],
             "length": cause["length"],
             "steps": [{"text": step["text"], "rule": step.get("rule")} for step in cause["steps"]],
         }
