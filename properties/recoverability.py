@@ -20,6 +20,7 @@ from model.world import Action, Setup, World
 from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, SUSPENSION_RECOVERABLE
 from properties.ways_back import is_recovery_action
 
+
 def firmware_good_device(
     cpl_listed: bool, status: str, smi: str | None, firmware: str | None, cpl: frozenset[str]
 ) -> bool:
@@ -83,6 +84,8 @@ GOOD: dict[str, Callable[[Setup, World], bool]] = {
 DEVICE_GOOD.update(
     {FIRMWARE_RECOVERABLE: firmware_good_device, SUSPENSION_RECOVERABLE: suspension_good_device}
 )
+
+
 def recoverable(
     setup: Setup,
     world: World,

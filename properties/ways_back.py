@@ -11,9 +11,9 @@ what the defect is. MP178 (draft report): a join the SMI and the device disagree
 cured by "a manual SMI correction" at £2,000 a time, which is the cost the property counts, so
 no recoverability property may use it.
 
-Neither firmware property may use the DCC re-listing a version on the CPL. In the closed system every
-version starts on the CPL, and a device's SMI firmware was on the CPL when it was set, so a
-CPL addition that changes a device is always the DCC undoing its own removal of the version
+Neither firmware property may use the DCC re-listing a version on the CPL. In the closed
+system every version starts on the CPL, and a device's SMI firmware was on the CPL when it
+was set, so a CPL addition that changes a device is always the DCC undoing its own removal of the version
 the device was suspended on. DP105's devices run a newer approved version while the SMI
 names the withdrawn one: re-listing the withdrawn one would leave the SMI saying F1 while the
 device runs F2 (issue 19), which is not the recovery the seeds ask for. join-recoverable
@@ -50,7 +50,13 @@ class WayBack:
         allowed = ["Service User requests the DSP accepts, re-sent ones included"]
         if self.new_image:
             allowed.append("a new firmware image")
-        refused = ["a lost message", "a request that ends the device's life", "a DCC event"]
+        if self.cpl_relisting:
+            allowed.append("a CPL addition")
+        refused = [
+            "a lost message",
+            "a request that ends the device's life",
+            "a DCC event or CPL removal",
+        ]
         if not self.new_image:
             refused.append("a new firmware image")
         if not self.cpl_relisting:
