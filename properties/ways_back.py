@@ -13,12 +13,12 @@ no recoverability property may use it.
 
 Neither firmware property may use the DCC re-listing a version on the CPL. In the closed
 system every version starts on the CPL, and a device's SMI firmware was on the CPL when it
-was set, so a CPL addition that changes a device is always the DCC undoing its own removal of the version
-the device was suspended on. DP105's devices run a newer approved version while the SMI
-names the withdrawn one: re-listing the withdrawn one would leave the SMI saying F1 while the
-device runs F2 (issue 19), which is not the recovery the seeds ask for. join-recoverable
-judges the join, not the firmware: there a CPL addition may be part of a way back (tagged
-``assumption`` in its row).
+was set, so a CPL addition that changes a device is always the DCC undoing its own removal
+of the version the device was suspended on. DP105's devices run a newer approved version
+while the SMI names the withdrawn one: re-listing the withdrawn one would leave the SMI
+saying F1 while the device runs F2 (issue 19), which is not the recovery the seeds ask for.
+join-recoverable judges the join, not the firmware: there a CPL addition may be part of a
+way back (tagged ``assumption`` in its row).
 """
 
 from __future__ import annotations
