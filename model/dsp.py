@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Final
 
-from model import alerts
+from model import alerts, type_2
 from model import device as dev
 from model.access import Decision, authorise, check_applicable, check_e5, join_tags
 from model.catalogue import lookup
@@ -636,9 +636,15 @@ def step(
         return serve_many(setup, world, action, variant, machines)
     spec, state = setup.devices[action.target], world.devices[action.target]
     what = does(variant.messages, action.srv)
+    refused = type_2.refuse_for_target(variant, spec, action, SRV_STATUS_EVENTS.get(action.srv))
+    if refused is not None:
+        return world, _type_2_refusal(refused, type_2.NO_SMI_RECORD)
     if what in ("join", "unjoin"):
         if action.other is None:
             raise StepNotAllowed(f'SR{action.srv} needs the Other Device ("other")')
+        refused = type_2.refuse_for_other(variant, setup.devices[action.other], action)
+        if refused is not None:
+            return world, _type_2_refusal(refused, type_2.NOT_FOR_OTHER_DEVICE)
         index = setup.pair_index(action.target, action.other)
         pair, outcome = serve_join_request(
             spec, state, world.joins[index], action, variant, machines
@@ -659,6 +665,12 @@ def step(
         return after, outcome
     event = SRV_STATUS_EVENTS.get(action.srv, "")
     return cascade(setup, after, action.target, event, variant, machines, outcome)
+
+
+def _type_2_refusal(rule: Rule, code: str) -> Outcome:
+    """The DSP refuses a request the device-type and message declarations rule out for a
+    Type 2 Device (``model/type_2.py``): nothing is forwarded, nothing changes."""
+    return Outcome(False, code, rule, effects=(f"rejected {code}",))
 
 
 def serve_many(

@@ -230,6 +230,13 @@ def explain_command(
     if device_type is not None and device_type not in rules.device_types:
         known = ", ".join(rules.device_types)
         raise InputError(f"unknown device type {device_type!r}; expected one of {known}")
+    if device_type is not None and rules.device_types[device_type].type_2:
+        # A Type 2 Device has no SMI status for check E5 to read (device-type declarations).
+        raise InputError(
+            f"{device_type} is a Type 2 Device: it has no SMI status, so check E5 has nothing "
+            "to decide (--status); the DSP refuses a request that would give it a status or "
+            "firmware (model/type_2.py)"
+        )
     srv = _srv_argument(srv)
     check_role_code(role)
     listed = image_on_cpl if rules.checks_images else None
