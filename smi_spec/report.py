@@ -364,6 +364,19 @@ def coverage_data(v: Variant) -> dict[str, Any]:
 # Pages
 
 
+def sensitivity_data(v: Variant) -> dict[str, Any]:
+    """Which verdicts hinge on which assumption (``smi-spec check --sensitivity``)."""
+    from properties.explorer import Bounds
+    from smi_spec.sensitivity_out import variant_sensitivity
+
+    data = variant_sensitivity(v, Bounds())
+    for row in data["assumptions"]:
+        row["changes_text"] = "; ".join(
+            f"{c['property']} for {c['subject']}: {c['was']} → {c['now']}" for c in row["changes"]
+        )
+    return data
+
+
 def verdict_rows(explored: Sequence[Exploration]) -> list[dict[str, str]]:
     """One row per property and device type (or pair type), in property order."""
     rows = [
@@ -446,6 +459,7 @@ def variant_page(v: Variant, diagrams: Sequence[dg.Diagram], svgs: dict[str, byt
         "e5": e5_table(v),
         "stories": [s for s in stories if s is not None],
         "coverage": coverage_data(v),
+        "sensitivity": sensitivity_data(v),
         "pack": pack_data(v, _step),
     }
 
