@@ -93,6 +93,14 @@ def check_e5(
                 Rule(f"{table}.non_device[{number}]", f"{text}: {ungated.why}", ungated.source),
             )
     if row.admits == "all":
+        # A seed's own fact about this status ("this will pass through the DSP", seed:MP178
+        # for SR8.7.2 to a Commissioned device) is cited by its exception row, not by the
+        # admit-all assumption it agrees with.
+        for number, entry in enumerate(row.exceptions):
+            if entry.matches(srv, command_variant, smets):
+                text = f"{entry.describe()} is on the exception list: accepted while {status}"
+                source = entry.source or row.source
+                return Decision(True, None, Rule(f"{table}.exceptions[{number}]", text, source))
         text = f"check E5 admits every request for a {status} device"
         admitted = Rule(f"{table}.admits", text + (f": {row.why}" if row.why else ""), row.source)
         return Decision(True, None, admitted)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Final
 
-from model import alerts
+from model import alerts, type_2
 from model import device as dev
 from model.access import Decision, authorise, check_applicable, check_e5, join_tags
 from model.catalogue import lookup
@@ -562,6 +562,20 @@ def _reason_rule(variant: Variant, change: CplChange) -> Rule | None:
     return Rule(f"cpl.reasons.{row.reason}", text, row.source)
 
 
+#: The statuses from which the seeds themselves show a CPL removal suspending a device: DP105's
+#: devices are meters in service, Commissioned, that "remain in the Suspended state".
+SEED_SUSPENDED_FROM = frozenset({"commissioned"})
+
+
+def _removal_source(changed_from: frozenset[str], source: str) -> str:
+    """The removal rule's source for this step: the seeds' own (seed:MP105) where it suspended
+    only Commissioned devices, else the seed joined with the ``[cpl]`` table's tag (which
+    other statuses a removal suspends is that table's reading)."""
+    if changed_from and changed_from <= SEED_SUSPENDED_FROM:
+        return SEED_MP105
+    return join_tags(SEED_MP105, source)
+
+
 def cpl_step(
     setup: Setup, world: World, action: CplChange, variant: Variant, machines: Machines
 ) -> tuple[World, Outcome]:
@@ -576,6 +590,11 @@ def cpl_step(
         for spec, old, new in zip(setup.devices, world.devices, devices, strict=True)
         if old.status != new.status
     ]
+    changed_from = frozenset(
+        old.status
+        for old, new in zip(world.devices, devices, strict=True)
+        if old.status != new.status
+    )
     effects = tuple(f"{spec.id} {new.status}" for spec, new in changed)
     sent = tuple(
         f"{alerts.DEVICE_SUSPENDED} {spec.id}"
@@ -599,7 +618,7 @@ def cpl_step(
             "cpl.removal_suspends",
             "a CPL removal suspends the devices whose SMI firmware it names, from "
             + ", ".join(sorted(variant.cpl.removal_suspends)),
-            join_tags(SEED_MP105, source),
+            _removal_source(changed_from, source),
         )
     )
     rule = _reason_rule(variant, action) or rule
@@ -670,9 +689,15 @@ def step(
         return serve_many(setup, world, action, variant, machines)
     spec, state = setup.devices[action.target], world.devices[action.target]
     what = does(variant.messages, action.srv)
+    refused = type_2.refuse_for_target(variant, spec, action, SRV_STATUS_EVENTS.get(action.srv))
+    if refused is not None:
+        return world, _type_2_refusal(refused, type_2.NO_SMI_RECORD)
     if what in ("join", "unjoin"):
         if action.other is None:
             raise StepNotAllowed(f'SR{action.srv} needs the Other Device ("other")')
+        refused = type_2.refuse_for_other(variant, setup.devices[action.other], action)
+        if refused is not None:
+            return world, _type_2_refusal(refused, type_2.NOT_FOR_OTHER_DEVICE)
         index = setup.pair_index(action.target, action.other)
         pair, outcome = serve_join_request(
             spec, state, world.joins[index], action, variant, machines
@@ -693,6 +718,12 @@ def step(
         return after, outcome
     event = SRV_STATUS_EVENTS.get(action.srv, "")
     return cascade(setup, after, action.target, event, variant, machines, outcome)
+
+
+def _type_2_refusal(rule: Rule, code: str) -> Outcome:
+    """The DSP refuses a request the device-type and message declarations rule out for a
+    Type 2 Device (``model/type_2.py``): nothing is forwarded, nothing changes."""
+    return Outcome(False, code, rule, effects=(f"rejected {code}",))
 
 
 def serve_many(

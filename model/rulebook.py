@@ -80,36 +80,42 @@ def other_rows(v: Variant) -> list[dict[str, Any]]:
             "cpl.removal_suspends",
             "a removal suspends " + ", ".join(sorted(cpl.removal_suspends)),
             v.source_of("cpl.removal_suspends"),
+            v.why_of("cpl.removal_suspends"),
         ),
         _row(
             "cpl",
             "cpl.relisting_restores",
             f"re-listing restores: {str(cpl.relisting_restores).lower()}",
             v.source_of("cpl.relisting_restores"),
+            v.why_of("cpl.relisting_restores"),
         ),
         _row(
             "cpl",
             "cpl.off_cpl_update_suspends",
             f"an SMI update off the CPL suspends: {str(cpl.off_cpl_update_suspends).lower()}",
             v.source_of("cpl.off_cpl_update_suspends"),
+            v.why_of("cpl.off_cpl_update_suspends"),
         ),
         _row(
             "suspended",
             "suspended.critical_life_cycle",
             v.critical_life_cycle,
             v.source_of("suspended.critical_life_cycle"),
+            v.why_of("suspended.critical_life_cycle"),
         ),
         _row(
             "joins",
             "joins.unjoin_requires_smi_join",
             f"{str(v.unjoin_requires_smi_join).lower()} ({v.unjoin_reject_code})",
             v.source_of("joins.unjoin_requires_smi_join"),
+            v.why_of("joins.unjoin_requires_smi_join"),
         ),
         _row(
             "joins",
             "joins.reconcile_smi_from_8_9",
             str(v.reconcile_smi_from_8_9).lower(),
             v.source_of("joins.reconcile_smi_from_8_9"),
+            v.why_of("joins.reconcile_smi_from_8_9"),
         ),
     ]
     rows += [

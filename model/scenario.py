@@ -258,11 +258,51 @@ def _device(path: str, number: int, raw: Any) -> tuple[DeviceSpec, DeviceState]:
         if value is not None and not isinstance(value, str):
             raise _fail(path, where, f"{key} must be a version string")
     spec = DeviceSpec(raw["id"], kind, smets, compliant)
+    given = _smi_record_keys(raw)
+    if spec.facts.type_2 and given:
+        raise _fail(path, where, type_2_error(spec.id, kind, given))
     try:
         supplier = service_user(raw["supplier"], "supplier") if "supplier" in raw else None
     except ScenarioError as exc:
         raise _fail(path, where, str(exc)) from None
     return spec, DeviceState(status, prior, smi_firmware, firmware, image, supplier)
+
+
+#: The keys that give a device an SMI status or firmware ("status" only when it is not the
+#: model's stand-in for a Type 2 Device in service, "commissioned").
+_SMI_RECORD_KEYS = ("prior_status", "firmware", "smi_firmware", "image")
+
+
+def _smi_record_keys(raw: dict[str, Any]) -> list[str]:
+    keys = [k for k in _SMI_RECORD_KEYS if raw.get(k) is not None]
+    if raw.get("status", "commissioned") != "commissioned":
+        keys.insert(0, "status")
+    return keys
+
+
+def type_2_error(device: str, kind: str, keys: list[str]) -> str:
+    """One line: a Type 2 Device given an SMI status or firmware (device_types.json)."""
+    return (
+        f"{device} is a {kind}, a Type 2 Device: it has no SMI status and no firmware "
+        f"(model/data/device_types.json); remove {', '.join(keys)}"
+    )
+
+
+def check_type_2(scenario: Scenario, variant: Variant) -> None:
+    """A scenario's start gives no Type 2 Device (by the variant's device-type declarations,
+    ``variant.device_types``) an SMI status or firmware; raises ScenarioError if it does."""
+    for spec, state in zip(scenario.setup.devices, scenario.start.devices, strict=True):
+        declared = variant.device_types.get(spec.type, spec.facts)
+        raw = {
+            "status": state.status,
+            "prior_status": state.prior,
+            "firmware": state.firmware,
+            "smi_firmware": state.smi_firmware,
+            "image": state.image,
+        }
+        keys = _smi_record_keys(raw)
+        if declared.type_2 and keys:
+            raise ScenarioError(f"{scenario.path}: {type_2_error(spec.id, spec.type, keys)}")
 
 
 def _initial_joins(path: str, setup: Setup, raw: Any) -> dict[PairSpec, str]:
@@ -477,6 +517,7 @@ def run_streamed(
     """The report of design.md in three parts: what comes before the steps, the steps (one
     at a time, as they run) and what comes after them."""
     check_output_size(scenario)
+    check_type_2(scenario, variant)
     fixes = manual_fixes(scenario)
     head: dict[str, Any] = {
         "variant": variant.id,

@@ -84,6 +84,8 @@ class Variant:
     expect: Mapping[str, str | Mapping[str, str]]
     #: For each rule key ("suspended.exceptions", ...), the provenance of the file defining it.
     key_sources: Mapping[str, str] = field(default_factory=dict)
+    #: The why of each key written with its own source (``{ value, source, why }``).
+    key_whys: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     #: The DSP's checks in order (``[pipeline]``), each row with its source.
     pipeline: tuple[PipelineCheck, ...] = tuple(PipelineCheck(c, "assumption", "") for c in CHECKS)
@@ -145,7 +147,14 @@ class Variant:
         return None if said is None or isinstance(said, str) else said
 
     def source_of(self, key: str) -> str:
-        return self.key_sources.get(key, ",".join(self.sources) or "assumption")
+        """The provenance of a rule key. A key no file sets takes the model's default value,
+        which is the model's choice: ``assumption``, never the variant's own sources (issue
+        19: provenance is never inherited silently)."""
+        return self.key_sources.get(key, "assumption")
+
+    def why_of(self, key: str) -> str:
+        """The why written with a key's own source, if any."""
+        return self.key_whys.get(key, "")
 
     def applies(self, srv: str, device_type: str) -> tuple[bool, Applicability | ApplicabilityRow]:
         """Does ``srv`` apply to ``device_type``, and which row says so (the variant's own
@@ -724,6 +733,15 @@ def _load(path: Path) -> Variant:
     defaults = None if is_baseline else _baseline_tables()
     m = merged(path, (), resolve, PROPERTY_IDS, defaults)
     variant_id = _check_id(m.top, m.where, path)
+    if path == _builtin_path(variant_id).resolve() and m.unsourced:
+        key = sorted(m.unsourced)[0]
+        table, _, name = key.partition(".")
+        raise m.where.error(
+            table,
+            name,
+            "a key of a built-in variant needs its own source (a `source` in its table, or "
+            '{ value = ..., source = "...", why = "..." }), not the file\'s `sources`',
+        )
     for name in ("suspended", "firmware", "joins"):
         if not m.tables.get(name):
             raise m.where.error(None, name, "missing table (and not inherited through extends)")
@@ -770,6 +788,7 @@ def _load(path: Path) -> Variant:
         reconcile_smi_from_8_9=bool(joins.get("reconcile_smi_from_8_9", False)),
         expect=_expect(m),
         key_sources=m.key_sources,
+        key_whys=m.key_whys,
         warnings=tuple(dict.fromkeys(rows.warnings)),
         pipeline=pipeline,
         roles=roles,

@@ -226,11 +226,27 @@ def check_shape(data: dict[str, Any], where: Locator, property_ids: tuple[str, .
             raise where.error(None, "sources", f"unknown provenance tag {tag!r}")
 
 
+#: The keys of a key written with its own source: ``key = { value = ..., source = "...",
+#: why = "..." }`` (docs/formats.md, "A key with its own source").
+SOURCED: Final = frozenset({"value", "source", "why"})
+
+
+def sourced(value: Any) -> bool:
+    """Is ``value`` a key written with its own source (a table of ``value``, ``source`` and
+    an optional ``why``)?"""
+    return (
+        isinstance(value, dict) and "value" in value and "source" in value and set(value) <= SOURCED
+    )
+
+
 def _check_table(name: str, value: Any, where: Locator) -> None:
     if not isinstance(value, dict):
         raise where.error(None, name, "must be a table")
     schema = SCHEMA[name]
     for sub, sub_value in value.items():
+        if sourced(sub_value) and sub in schema and schema[sub] is not dict:
+            check_tags(str(sub_value["source"]), where, name, sub)
+            sub_value = sub_value["value"]
         expected = schema.get(sub, schema.get("*") if isinstance(sub_value, dict) else None)
         if expected is None:
             known = ", ".join(k for k in schema if k != "*")
@@ -253,6 +269,11 @@ class Merged:
     #: For each row ("e5.suspended", "firmware.routes.PPMID"), the locator of the file
     #: that defined it, so that a warning about a row names its own file and line.
     row_files: dict[str, Locator] = field(default_factory=dict)
+    #: The why of each key written with its own source (``table.key``).
+    key_whys: dict[str, str] = field(default_factory=dict)
+    #: Keys whose source came only from the file's ``sources`` list: neither a ``source``
+    #: in their table nor their own (an error in built-in variants, issue 19).
+    unsourced: set[str] = field(default_factory=set)
 
 
 #: Keys a file without ``extends`` takes from the built-in baseline when it leaves them out:
@@ -313,6 +334,11 @@ def merged(
         for key, value in table.items():
             if key in ("source", "why"):
                 continue
+            own_source = None
+            if sourced(value) and SCHEMA.get(name, {}).get(key) not in (None, dict):
+                own_source, why = str(value["source"]), str(value.get("why", ""))
+                value = value["value"]
+                result.key_whys[f"{name}.{key}"] = why
             if name in ROW_TABLES and rows_key is None and isinstance(value, dict):
                 target[key] = value
                 result.row_files[f"{name}.{key}"] = where
@@ -326,7 +352,20 @@ def merged(
                 result.row_files[f"{name}.{key}"] = where
                 if name == "pipeline":
                     result.row_files[name] = where
-            result.key_sources[f"{name}.{key}"] = table_source
+            result.key_sources[f"{name}.{key}"] = own_source or table_source
+            rows_sourced = isinstance(value, dict) or (
+                isinstance(value, list)
+                and all(isinstance(row, dict) and "source" in row for row in value)
+            )
+            if (
+                own_source is None
+                and "source" not in table
+                and name != "expect"
+                and not rows_sourced
+            ):
+                result.unsourced.add(f"{name}.{key}")
+            else:
+                result.unsourced.discard(f"{name}.{key}")
     return result
 
 
@@ -341,6 +380,8 @@ def _take_defaults(result: Merged, defaults: Merged) -> None:
                 name = f"{table}.{key}"
                 if name in defaults.key_sources:
                     result.key_sources[name] = defaults.key_sources[name]
+                if name in defaults.key_whys:
+                    result.key_whys[name] = defaults.key_whys[name]
         for row, locator in defaults.row_files.items():
             if row.startswith(table):
                 result.row_files[row] = locator

@@ -18,7 +18,9 @@ a status other than Suspended (``e5.commissioned.admits``, ``e5.pending.admits``
 one assumption, so forbidding it sends the next story through the seeds' Suspended row
 rather than through each other status in turn.
 
-Stories are reported shortest first, at most ``limit``. A cause whose rules are all tagged
+Stories are reported by provenance, then shortest first, at most ``limit``: a cause needing
+no assumption-tagged rule is told before any that needs one, whatever its length (issue 19:
+the seeds' story decides the seeds' property). A cause whose rules are all tagged
 by a seed (no pure assumption, ``seed:MP105`` say) is labelled by those seeds; one that needs
 a rule tagged only ``assumption`` is labelled ``assumption``.
 """
@@ -72,6 +74,17 @@ class Cause:
     @property
     def assumptions(self) -> list[Ingredient]:
         return sorted(i for i in self.ingredients if i.kind == "rule")
+
+    @property
+    def needs_assumptions(self) -> list[str]:
+        """The ids of the assumption-tagged rules this story needs (empty: seeds and DUIS
+        alone tell it)."""
+        return [i.id for i in self.assumptions]
+
+    def rank(self) -> tuple[bool, int, str]:
+        """Provenance first (issue 19): a story needing no assumption is told before one
+        that needs any, whatever their lengths; then shortest first."""
+        return (bool(self.assumptions), len(self.actions), self.describe())
 
     def describe(self) -> str:
         parts = self.faults + [f"{i.id} ({i.source})" for i in self.assumptions]
@@ -256,7 +269,8 @@ def _label(edges: tuple[_Edge, ...]) -> tuple[frozenset[Ingredient], str, tuple[
 def causes(
     exploration: Exploration, property_id: str, limit: int = 4, graph: _Graph | None = None
 ) -> list[Cause]:
-    """Up to ``limit`` distinct causes of a violated property, shortest story first."""
+    """Up to ``limit`` distinct causes of a violated property: those needing no assumption
+    first, then shortest story first."""
     result = exploration.result(property_id)
     if result.verdict != "violated" or limit < 1:
         return []
@@ -286,7 +300,7 @@ def causes(
             if wider not in tried:
                 tried.add(wider)
                 pending.append(wider)
-    return sorted(found.values(), key=lambda c: (len(c.actions), c.describe()))
+    return sorted(found.values(), key=Cause.rank)
 
 
 def all_causes(exploration: Exploration, limit: int = 4) -> dict[str, list[Cause]]:

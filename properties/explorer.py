@@ -51,8 +51,9 @@ from properties.ids import (
     UNJOIN_VALIDATED,
 )
 from properties.progress import reporter_for
-from properties.recoverability import DEVICE_GOOD, is_recovery_action, join_good_pair
+from properties.recoverability import DEVICE_GOOD, join_good_pair
 from properties.tables import compiled
+from properties.ways_back import WAY_BACK, is_recovery_action
 
 RECOVERABILITY = (FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, SUSPENSION_RECOVERABLE)
 #: Properties of a join pair; the others are properties of one device.
@@ -824,22 +825,20 @@ def _explore(
     return exploration
 
 
+#: What a good state is, per recoverability property, for the reader.
+_GOOD_STATE = {
+    SUSPENSION_RECOVERABLE: "no device is Suspended while the firmware it runs is on the CPL",
+    FIRMWARE_RECOVERABLE: "every device's SMI firmware equals what it runs and it is Suspended "
+    "exactly when that version is off the CPL",
+    JOIN_RECOVERABLE: "the SMI and the device agree on every join",
+}
+
+
 def why_stuck(property_id: str) -> str:
-    if property_id == SUSPENSION_RECOVERABLE:
-        return (
-            "no way back: from here, with no lost message, no manual SMI correction and no new "
-            "firmware image, no state is reachable in which no device is Suspended while the "
-            "firmware it runs is on the CPL"
-        )
-    if property_id == FIRMWARE_RECOVERABLE:
-        return (
-            "no way back: from here, with no lost message, no manual SMI correction and no new "
-            "firmware image, no state is reachable in which every device's SMI firmware equals "
-            "what it runs and it is Suspended exactly when that version is off the CPL"
-        )
+    """Why a state has no way back, read from ``properties.ways_back.WAY_BACK``."""
     return (
-        "no way back: from here, with no lost message and no manual SMI correction, no state "
-        "is reachable in which the SMI and the device agree on every join"
+        f"no way back: from here no state is reachable in which {_GOOD_STATE[property_id]}, "
+        f"where a way back {WAY_BACK[property_id].describe()}"
     )
 
 

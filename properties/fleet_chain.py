@@ -24,9 +24,10 @@ from model.variant import Variant
 from model.world import Action, CplChange, ManualFix, Request, Setup, World
 from properties.alphabet import alphabet
 from properties.explorer import Bounds, System, universe
-from properties.recoverability import GOOD, is_recovery_action
+from properties.recoverability import GOOD
 from properties.replay import RECOVERABILITY
 from properties.tables import compiled
+from properties.ways_back import is_recovery_action
 
 
 @dataclass(frozen=True, slots=True)

@@ -202,7 +202,8 @@ def story(exploration: Exploration, property_id: str) -> dict[str, Any] | None:
 def cause_stories(
     exploration: Exploration, property_id: str, limit: int, found: list[Cause] | None = None
 ) -> list[dict[str, Any]]:
-    """Each distinct cause of a violation with its shortest story, shortest first."""
+    """Each distinct cause of a violation with its shortest story: those needing no
+    assumption first, then shortest first (``properties.causes.Cause.rank``)."""
     result = exploration.result(property_id)
     told = []
     for cause in found if found is not None else causes(exploration, property_id, limit):
@@ -216,6 +217,7 @@ def cause_stories(
                 "provenance": list(cause.provenance),
                 "faults": cause.faults,
                 "assumptions": [i.as_json() for i in cause.assumptions],
+                "needs_assumptions": cause.needs_assumptions,
                 "length": len(cause.actions),
                 "start": describe_start(setup, world),
                 "initial": views(setup, world),

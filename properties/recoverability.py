@@ -1,5 +1,5 @@
 """The recoverability properties (AG EF): from every reachable state a good state stays
-reachable with no further faults and no manual SMI correction.
+reachable over the property's way back (``properties.ways_back.WAY_BACK``).
 
 "Stuck" is not a state property (domain.md): Suspended with an approved version on the
 device is reachable under MP105 too. What MP105 and MP178 change is whether a way back
@@ -11,17 +11,14 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from model.dsp import SRV_STATUS_EVENTS, StepNotAllowed, step
+from model.dsp import StepNotAllowed, step
 from model.join_machine import IN_SYNC
 from model.machines import LIVE, Machines
 from model.status_chart import OPERATIONAL, SUSPENDED, TERMINAL
 from model.variant import Variant
-from model.world import Action, CplChange, Request, Setup, World
+from model.world import Action, Setup, World
 from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, SUSPENSION_RECOVERABLE
-
-#: Requests that end a device's life are no way back: a decommissioned device is trivially
-#: "in agreement" (assumption: recovery keeps the device in service).
-_ENDS_LIFE = frozenset(srv for srv, e in SRV_STATUS_EVENTS.items() if e == "decommission")
+from properties.ways_back import is_recovery_action
 
 
 def firmware_good_device(
@@ -87,25 +84,6 @@ GOOD: dict[str, Callable[[Setup, World], bool]] = {
 DEVICE_GOOD.update(
     {FIRMWARE_RECOVERABLE: firmware_good_device, SUSPENSION_RECOVERABLE: suspension_good_device}
 )
-#: Recoverability properties whose way back may not deliver a new firmware image.
-NO_NEW_IMAGE = frozenset({FIRMWARE_RECOVERABLE, SUSPENSION_RECOVERABLE})
-
-
-def is_recovery_action(property_id: str, action: Action) -> bool:
-    """May ``action`` be part of a way back, for ``property_id``?
-
-    A way back uses Service Requests whose responses and alerts arrive (no further faults),
-    no manual SMI correction, no request that ends the device's life, no CPL removal or
-    other DCC event; and for firmware- and suspension-recoverable, no new firmware image (a
-    request that delivers one on the type's route, SR11.1 for a meter). The DCC adding a
-    version to the CPL is allowed (assumption: a newly approved version is the normal course
-    of events, not a fault).
-    """
-    if isinstance(action, CplChange):
-        return action.listed
-    if not isinstance(action, Request) or action.faulty or action.srv in _ENDS_LIFE:
-        return False
-    return not (property_id in NO_NEW_IMAGE and action.image is not None)
 
 
 def recoverable(

@@ -385,9 +385,10 @@ def _show_causes(console: Console, c: VariantCheck, e: Exploration, p: PropertyR
         console.print()
         said = plain(
             f"[{cause['tag']}] {cause['cause']} ({cause['length']} step(s); its rules from "
-            f"{', '.join(cause['provenance'])})"
+            f"{', '.join(cause['provenance'])}; needs "
+            f"{', '.join(cause['needs_assumptions']) or 'no assumption'})"
         )
-        console.print(hanging(f"cause {n} of {len(told)}, shortest first:", said, 1))
+        console.print(hanging(f"cause {n} of {len(told)}, seeds first:", said, 1))
         say(console, f"  start: {cause['start']}")
         show_states(console, cause["initial"], cause["steps"])
         _show_ending(console, cause)

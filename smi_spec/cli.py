@@ -240,6 +240,13 @@ def explain_command(
     if device_type is not None and device_type not in rules.device_types:
         known = ", ".join(rules.device_types)
         raise InputError(f"unknown device type {device_type!r}; expected one of {known}")
+    if device_type is not None and rules.device_types[device_type].type_2:
+        # A Type 2 Device has no SMI status for check E5 to read (device-type declarations).
+        raise InputError(
+            f"{device_type} is a Type 2 Device: it has no SMI status, so check E5 has nothing "
+            "to decide (--status); the DSP refuses a request that would give it a status or "
+            "firmware (model/type_2.py)"
+        )
     srv = _srv_argument(srv)
     check_role_code(role)
     listed = image_on_cpl if rules.checks_images else None
@@ -392,10 +399,19 @@ def check_command(
         str | None,
         typer.Option("--properties", help="also check the properties of this TOML file"),
     ] = None,
+    sensitivity: Annotated[
+        bool,
+        typer.Option(
+            "--sensitivity",
+            help="flip each assumption-tagged rule with an alternative, one at a time, and "
+            "list the verdicts that change",
+        ),
+    ] = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Exhaustive check: every property of every variant, with the shortest counterexample
-    of each distinct cause of a violation.
+    of each distinct cause of a violation. With --sensitivity: which verdicts hold whatever
+    the model assumed, and which hinge on an assumption (exit code 0).
 
     By default every device type in its own closed system; with --devices, the mix given,
     checked compositionally (each device type and join pair type once). Exit code 0 when
@@ -425,6 +441,11 @@ def check_command(
             f"--max-states {max_states:,}"
         )
     ref = variant[0] if variant else "all"
+    if sensitivity:
+        from smi_spec.sensitivity_out import run_sensitivity
+
+        run_sensitivity(console, ref, bounds, format is Format.json)
+        raise typer.Exit(0)
     with shown_progress("check", enabled=format is Format.text):
         ok = run_check(
             console,

@@ -321,7 +321,7 @@ def story_html(exploration_: Exploration, property_id: str) -> str:
 
 
 def causes_data(exploration_: Exploration, property_id: str) -> list[dict[str, Any]]:
-    """Every distinct cause of the violation (``properties.causes``), shortest first, each
+    """Every distinct cause of the violation (``properties.causes``), seeds first, each
     with its label, its steps and the rule that decided each."""
     from properties.causes import causes
     from properties.narrate import cause_stories
@@ -334,6 +334,7 @@ def causes_data(exploration_: Exploration, property_id: str) -> list[dict[str, A
         {
             "tag": cause["tag"],
             "cause": cause["cause"],
+            "needs_assumptions": cause["needs_assumptions"],
             "length": cause["length"],
             "steps": [{"text": step["text"], "rule": step.get("rule")} for step in cause["steps"]],
         }
@@ -361,6 +362,19 @@ def coverage_data(v: Variant) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------
 # Pages
+
+
+def sensitivity_data(v: Variant) -> dict[str, Any]:
+    """Which verdicts hinge on which assumption (``smi-spec check --sensitivity``)."""
+    from properties.explorer import Bounds
+    from smi_spec.sensitivity_out import variant_sensitivity
+
+    data = variant_sensitivity(v, Bounds())
+    for row in data["assumptions"]:
+        row["changes_text"] = "; ".join(
+            f"{c['property']} for {c['subject']}: {c['was']} → {c['now']}" for c in row["changes"]
+        )
+    return data
 
 
 def verdict_rows(explored: Sequence[Exploration]) -> list[dict[str, str]]:
@@ -445,6 +459,7 @@ def variant_page(v: Variant, diagrams: Sequence[dg.Diagram], svgs: dict[str, byt
         "e5": e5_table(v),
         "stories": [s for s in stories if s is not None],
         "coverage": coverage_data(v),
+        "sensitivity": sensitivity_data(v),
         "pack": pack_data(v, _step),
     }
 

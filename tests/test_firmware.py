@@ -164,6 +164,10 @@ def test_a_cpl_change_names_its_own_rule() -> None:
     _, removal = step(ESME, world(), CplChange("F1", False), rules, LIVE)
     _, addition = step(ESME, world(cpl=("F2",)), CplChange("F1", True), rules, LIVE)
     assert removal.rule.id == "cpl.removal_suspends"
-    assert removal.rule.source == "seed:MP105,assumption"
+    # DP105's own devices are Commissioned: suspending one is the seeds' fact ...
+    assert removal.rule.source == "seed:MP105"
+    # ... suspending a Pending one is the [cpl] table's reading (assumption)
+    _, pending = step(ESME, world("pending"), CplChange("F1", False), rules, LIVE)
+    assert pending.rule.source == "seed:MP105,assumption"
     assert (addition.rule.id, addition.rule.source) == ("cpl.relisting_restores", "assumption")
     assert removal.alerts == ("DeviceSuspended esme1",)

@@ -9,12 +9,16 @@ from model import join_machine as jm
 from model.dsp import step
 from model.machines import LIVE
 from model.provenance import TAGS
+from model.type_2 import NOT_FOR_OTHER_DEVICE
 from model.variant import load_variant
 from model.world import DeviceSpec, DeviceState, ManualFix, PairSpec, Request, Setup, World
+from properties.alphabet import join_srvs
 from tests.conftest import SCENARIOS, cli_json
 
 STABLE = ("unjoined", "joined", "device_only", "smi_only")
-JOIN, UNJOIN = ("8.7.1", "8.7.2"), ("8.8.1", "8.8.2")
+#: The join SRVs a pair of an ESME and a CAD may use, by the message declarations (a CAD is a
+#: Type 2 Device: Method B only, SR8.7.2 / SR8.8.2; issue 19, model/type_2.py).
+JOIN, UNJOIN = join_srvs("CAD")
 
 
 def setup(compliant: bool = True) -> Setup:
@@ -114,9 +118,24 @@ def test_an_unjoin_for_a_pair_the_device_does_not_hold_is_refused() -> None:
 
 def test_check_e5_applies_to_a_suspended_target() -> None:
     _, non_critical = serve("mp178", "unjoined", "8.7.2", status="suspended")
-    _, critical = serve("mp178", "unjoined", "8.7.1", status="suspended")
     assert (non_critical.accepted, non_critical.response_code) == (False, "E51")
+    # the Critical SR8.7.1 passes check E5, for a pair whose Other Device may use it (a Type 1
+    # Device: a PPMID) ...
+    ppmid = Setup((DeviceSpec("esme1", "ESME"), DeviceSpec("ppmid1", "PPMID")), (PairSpec(0, 1),))
+    suspended = World(
+        frozenset({"F1"}),
+        (
+            DeviceState("suspended", "commissioned", "F1", "F1"),
+            DeviceState("commissioned", None, "F1", "F1"),
+        ),
+        ("unjoined",),
+    )
+    _, critical = step(ppmid, suspended, Request("8.7.1", 0, 1), load_variant("mp178"), LIVE)
     assert critical.accepted
+    # ... and never for a CAD, which joins by Method B only (the message declarations): the
+    # issue's Critical way round an E51 for a CAD pair is closed
+    _, cad = serve("mp178", "unjoined", "8.7.1", status="suspended")
+    assert (cad.accepted, cad.response_code) == (False, NOT_FOR_OTHER_DEVICE)
 
 
 def test_manual_fix_sets_the_smi_to_the_device_view() -> None:

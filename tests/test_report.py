@@ -280,3 +280,12 @@ def test_the_overview_shows_the_fleet_impact_and_the_cost_plot(built: Path) -> N
     assert 'role="img"' in plot and "url(" not in plot
     for variant in ("baseline", "mp105", "mp178"):
         assert f">{variant}</text>" in plot  # the legend, as text
+
+
+def test_each_variant_page_shows_which_verdicts_hinge_on_an_assumption(built: Path) -> None:
+    """issue 19: the report carries check --sensitivity (each assumption flipped alone)."""
+    text = (built / "variant-baseline.html").read_text(encoding="utf-8")
+    assert 'id="sensitivity"' in text
+    section = text.split('id="sensitivity"', 1)[1]
+    assert "joins.reconcile_smi_from_8_9" in section and "cpl.relisting_restores" in section
+    assert "join-recoverable" in section
