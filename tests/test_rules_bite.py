@@ -299,7 +299,7 @@ def test_an_unknown_removal_reason_lists_the_known_ones() -> None:
     setup, world = one()
     with pytest.raises(StepNotAllowed) as refused:
         step(setup, world, CplChange("F1", listed=False, reason="no-such-reason"), variant, LIVE)
-    assert ", ".join(known) in str(refused.value)
+    assert all(reason in str(refused.value) for reason in known)
 
 
 def test_a_cascade_ends_the_joins_of_its_own_device_only() -> None:
@@ -331,7 +331,11 @@ def test_a_join_sent_again_is_accepted_by_a_compliant_device_only(compliant: boo
     after a lost Join response, the Join sent again brings the SMI in step only on a
     compliant meter."""
     variant = fresh("baseline")
-    join = next(s for s, row in variant.messages.items() if row.does == "join")
+    join = min(
+        s
+        for s, row in variant.messages.items()
+        if row.does == "join" and row.other_devices == "any"
+    )
     setup = Setup(
         (DeviceSpec("esme1", "ESME", compliant=compliant), DeviceSpec("cad1", "CAD")),
         (PairSpec(0, 1),),
@@ -346,7 +350,7 @@ def test_a_join_sent_again_is_accepted_by_a_compliant_device_only(compliant: boo
     assert (again.joins[0] == "joined") is compliant
 
 
-@pytest.mark.parametrize("device_type", ["CAD", "IHD"])
+@pytest.mark.parametrize("device_type", ["CHF", "GPF"])
 def test_a_device_with_no_firmware_route_is_served(device_type: str) -> None:
     """Kills the ``_device_side`` mutant that drops ``route is not None``: a life-cycle
     request to a device type the variant gives no firmware route is served like any other
