@@ -280,9 +280,9 @@ def test_fuzz_counterexamples_as_pytest_pass_on_the_defect_and_fail_on_the_fix(t
         "--variant",
         "baseline",
         "--max-examples",
-        "100",
+        "150",  # the join story needs a lost Join to a non-compliant meter, then 2 more steps
         "--steps",
-        "10",
+        "15",
         "--seed",
         "0",
         "--database",
@@ -335,6 +335,7 @@ def _system_cases() -> list[tuple[str, object, str]]:
         for s in default_systems(load_variant(v))
         for p in PROPERTY_IDS
         if s.other is None
+        and subject_of(s, p) is not None  # a system with no pair has no join to judge
         and load_variant(v).expected(p, subject_of(s, p)) == "violated"
         and load_variant(v).expected(p, "ESME") != "violated"
     ]

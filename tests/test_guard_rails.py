@@ -74,14 +74,14 @@ def test_a_parents_row_that_can_never_fire_names_the_parents_file_and_line(
 ) -> None:
     """SR11.2 made applicable to IHDs only: mp105's SR11.2 exception and its SR11.2 update
     rule can never fire. The warnings name mp105.toml and the lines of those rows, not the
-    child's first line; the exception's warning names the entry's own line."""
+    child's first line; each names its entry's own line in the multi-line array."""
     path = tmp_path / "v.toml"
     path.write_text(HEAD + '[applicability."11.2"]\ndevice_types = ["IHD"]\n')
     code, stderr = _explain(path)
     assert code == 0, stderr
     parent = _builtin_path("mp105").resolve()
     lines = parent.read_text(encoding="utf-8").splitlines()
-    rule = next(n for n, t in enumerate(lines, 1) if t.startswith("update_smi_on"))
+    rule = next(n for n, t in enumerate(lines, 1) if '{ message = "11.2:with-version"' in t)
     entry = next(n for n, t in enumerate(lines, 1) if '{ srv = "11.2"' in t)
     assert f"{parent}:{rule}: firmware.update_smi_on: 11.2:with-version can never fire" in stderr
     assert f"{parent}:{entry}: suspended.exceptions: SR11.2 applies to no" in stderr
