@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from model.errors import InputError
 from model.variant import load_variant
 from properties.custom import DEVICE_NAMES, check_custom, load_properties
-from properties.explorer import DEFAULT_BOUNDS, System, explore
+from properties.explorer import DEFAULT_BOUNDS, System, default_systems, explore
 from properties.expressions import ExpressionError, evaluate, parse
 from tests.conftest import ROOT, assert_one_line_error, cli, cli_json
 
@@ -178,4 +178,5 @@ def test_the_fuzz_command_takes_a_properties_file() -> None:
     )
     runs = {tuple(r["properties"]): r for r in report["runs"]}
     assert runs[("suspended-off-cpl",)]["found"] == "suspended-off-cpl"
-    assert report["systems"] == ["PPMID alone"]
+    ppmid = [s.describe() for s in default_systems(load_variant("baseline")) if s.target == "PPMID"]
+    assert report["systems"] == ppmid
