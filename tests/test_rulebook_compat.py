@@ -44,15 +44,10 @@ def verdicts(name: str) -> dict[str, Any]:
 
 def expected(name: str) -> dict[str, Any]:
     """The fixture's verdicts, with each change since (``changed_since``, each with its why,
-    explained in docs/properties.md) applied: a change must be listed to be accepted. A
-    change names a ``property`` and ``subject`` (a verdict) or a ``field`` (``states`` or
-    ``transitions``, when a variant's rules add requests to explore)."""
+    explained in docs/properties.md) applied: a change must be listed to be accepted."""
     want = json.loads(json.dumps(FIXTURE["variants"][name]))
     for change in FIXTURE.get("changed_since", []):
-        if change["variant"] == name and "field" in change:
-            assert want[change["field"]] == change["before"], change
-            want[change["field"]] = change["after"]
-        elif change["variant"] == name:
+        if change["variant"] == name:
             row = want["verdicts"][change["property"]]
             assert row[change["subject"]] == change["before"], change
             row[change["subject"]] = change["after"]
@@ -68,10 +63,7 @@ def test_every_changed_verdict_is_explained_in_the_properties_doc() -> None:
     doc = (ROOT / "docs" / "properties.md").read_text(encoding="utf-8")
     for change in FIXTURE.get("changed_since", []):
         assert change["why"]
-        if "field" in change:
-            assert f"`{change['variant']}` {change['field']}" in doc
-        else:
-            assert f"`{change['variant']}` `{change['property']}` {change['subject']}" in doc
+        assert f"`{change['variant']}` `{change['property']}` {change['subject']}" in doc
 
 
 def test_the_fixture_covers_every_built_in_and_names_a_violation() -> None:
