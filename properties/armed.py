@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from model.dsp import UNJOIN_SRVS, Outcome
+from model.join_machine import STATES as JOIN_STATES
 from model.status_chart import SUSPENDED
 from model.world import Action, Request, Setup, World
 from properties.ids import (
@@ -26,7 +27,7 @@ PRECONDITIONS = {
     SUSPENDED_GATE: "the DSP accepted a request for a Suspended device",
     PRIOR_STATUS_RESTORED: "a device left Suspended (not by decommissioning or withdrawal)",
     NO_FALSE_RESTORE: "a device left Suspended (not by decommissioning or withdrawal)",
-    UNJOIN_VALIDATED: "the DSP forwarded an Unjoin to a device",
+    UNJOIN_VALIDATED: "a device removed a join on an Unjoin the DSP forwarded",
 }
 RECOVERABILITY_PRECONDITION = "a reachable state that is not good (something to recover from)"
 
@@ -39,11 +40,23 @@ def armed_by(
         target = before.devices[action.target]
         if outcome.accepted and target.status == SUSPENDED:
             yield SUSPENDED_GATE
-        if action.srv in UNJOIN_SRVS and outcome.forwarded:
+        if (
+            action.srv in UNJOIN_SRVS
+            and outcome.forwarded
+            and _join_removed(action, before, after, setup)
+        ):
             yield UNJOIN_VALIDATED
     if any(leaves_suspended(b, a) for b, a in zip(before.devices, after.devices, strict=True)):
         yield PRIOR_STATUS_RESTORED
         yield NO_FALSE_RESTORE
+
+
+def _join_removed(action: Request, before: World, after: World, setup: Setup) -> bool:
+    """The Unjoin's pair was held by the device before and is not after."""
+    if action.other is None:
+        return False
+    pair = setup.pair_index(action.target, action.other)
+    return JOIN_STATES[before.joins[pair]].device and not JOIN_STATES[after.joins[pair]].device
 
 
 def precondition(property_id: str) -> str:

@@ -91,13 +91,28 @@ def no_false_restore(
     return None
 
 
-def unjoin_validated(request: Request, pair_before: str, outcome: Outcome) -> Violation | None:
-    """unjoin-validated: every Unjoin the DSP forwards to a device is for a pair the SMI
-    records as joined (the security concern SECAS raised about MP178)."""
-    if request.srv in UNJOIN_SRVS and outcome.forwarded and not JOIN_STATES[pair_before].smi:
+def unjoin_validated(
+    request: Request, pair_before: str, pair_after: str, outcome: Outcome
+) -> Violation | None:
+    """unjoin-validated: a device removes a join on a Service User's Unjoin only if the SMI
+    records that join. Before MP178 the DSP's validation against the SMI join status
+    (E080801, seed:MP178) kept every join a device drops inside the DCC's record; without
+    it, any Service User eligible for the Unjoin (IS, GS; OU for SR8.8.2, the DUIS matrix)
+    can remove from a device a join the DCC's inventory has no record of, and the DSP checks
+    nothing about it (SECAS: removing validation "may cause potential security risks").
+    An Unjoin the device refuses changes nothing and is no witness."""
+    before, after = JOIN_STATES[pair_before], JOIN_STATES[pair_after]
+    if (
+        request.srv in UNJOIN_SRVS
+        and outcome.forwarded
+        and not before.smi
+        and before.device
+        and not after.device
+    ):
         return Violation(
             UNJOIN_VALIDATED,
-            f"the DSP forwarded SR{request.srv} Unjoin although the SMI records no such join",
+            f"SR{request.srv} Unjoin removed from the device a join the SMI has no record of: "
+            "the DSP forwarded it without validating it against the SMI join status",
         )
     return None
 
@@ -151,7 +166,7 @@ def violations(
         )
     if isinstance(action, Request) and action.other is not None and action.srv in UNJOIN_SRVS:
         pair = setup.pair_index(action.target, action.other)
-        violation = unjoin_validated(action, before.joins[pair], outcome)
+        violation = unjoin_validated(action, before.joins[pair], after.joins[pair], outcome)
         if violation:
             found.append(violation)
     return found

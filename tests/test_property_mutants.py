@@ -238,6 +238,11 @@ MUTANTS = {
         lambda: lambda *args: None,
         "restoration always returns to Commissioned",
     ),
+    "unjoin-validated always passes": (
+        "unjoin_validated",
+        lambda: lambda *args: None,
+        "the DSP forwards an Unjoin without validating it against the SMI",
+    ),
     "no-false-restore always passes": (
         "no_false_restore",
         lambda: lambda *args: None,
