@@ -45,7 +45,7 @@ SHORTEST = {
     ("baseline", "firmware-recoverable"): 2,
     ("baseline", "join-recoverable"): 1,
     ("mp105", "join-recoverable"): 1,
-    ("mp178", "unjoin-validated"): 1,
+    ("mp178", "unjoin-validated"): 2,
 }
 
 
