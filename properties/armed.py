@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from model.dsp import UNJOIN_SRVS, Outcome
-from model.join_machine import STATES as JOIN_STATES
 from model.status_chart import SUSPENDED
 from model.world import Action, Request, Setup, World
 from properties.ids import (
@@ -20,7 +19,7 @@ from properties.ids import (
     SUSPENDED_GATE,
     UNJOIN_VALIDATED,
 )
-from properties.safety import leaves_suspended
+from properties.safety import device_dropped_join, leaves_suspended
 
 #: What arms each safety property, for reports.
 PRECONDITIONS = {
@@ -56,7 +55,7 @@ def _join_removed(action: Request, before: World, after: World, setup: Setup) ->
     if action.other is None:
         return False
     pair = setup.pair_index(action.target, action.other)
-    return JOIN_STATES[before.joins[pair]].device and not JOIN_STATES[after.joins[pair]].device
+    return device_dropped_join(before.joins[pair], after.joins[pair])
 
 
 def precondition(property_id: str) -> str:

@@ -91,6 +91,11 @@ def no_false_restore(
     return None
 
 
+def device_dropped_join(pair_before: str, pair_after: str) -> bool:
+    """Did the device hold the join before a step and not after it?"""
+    return JOIN_STATES[pair_before].device and not JOIN_STATES[pair_after].device
+
+
 def unjoin_validated(
     request: Request, pair_before: str, pair_after: str, outcome: Outcome
 ) -> Violation | None:
@@ -101,13 +106,11 @@ def unjoin_validated(
     can remove from a device a join the DCC's inventory has no record of, and the DSP checks
     nothing about it (SECAS: removing validation "may cause potential security risks").
     An Unjoin the device refuses changes nothing and is no witness."""
-    before, after = JOIN_STATES[pair_before], JOIN_STATES[pair_after]
     if (
         request.srv in UNJOIN_SRVS
         and outcome.forwarded
-        and not before.smi
-        and before.device
-        and not after.device
+        and not JOIN_STATES[pair_before].smi
+        and device_dropped_join(pair_before, pair_after)
     ):
         return Violation(
             UNJOIN_VALIDATED,
