@@ -8,7 +8,8 @@ Two kinds, as the built-in ones:
 - a **recoverability goal**: an expression that, from every reachable state, a state in which
   it holds for every device (pair) stays reachable over the ways back of
   :func:`properties.recoverability.is_recovery_action` (no lost message, no manual SMI
-  correction; with ``new_image = false``, no new firmware image either).
+  correction; with ``new_image = false``, no new firmware image to a device whose SMI has lost
+  track of the version it runs, as the firmware properties' way back).
 
 Each is checked on the explorer's own closed systems and bounds: a breadth-first search over
 the same universe and the same DSP (``model.dsp.step`` on the compiled tables), whose states
@@ -27,7 +28,7 @@ from typing import Any
 from model.dsp import StepNotAllowed, step
 from model.errors import InputError
 from model.join_machine import STATES as JOIN_STATES
-from model.world import Request, Setup, World
+from model.world import Action, Request, Setup, World
 from properties.explorer import Exploration, PropertyResult, System
 from properties.expressions import ExpressionError, Node, evaluate, parse
 from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, PROPERTY_IDS
@@ -223,11 +224,12 @@ class _Graph:
 def _search(e: Exploration) -> _Graph:
     world_of, variant = e.universe, e.variant
     actions, machines, max_lost = world_of.actions, compiled(), e.bounds.max_lost
-    flags = [
-        int(is_recovery_action(FIRMWARE_RECOVERABLE, a))
-        | (int(is_recovery_action(JOIN_RECOVERABLE, a)) << 1)
-        for a in actions
-    ]
+
+    def flags(action: Action, world: World) -> int:
+        return int(is_recovery_action(FIRMWARE_RECOVERABLE, action, world)) | (
+            int(is_recovery_action(JOIN_RECOVERABLE, action, world)) << 1
+        )
+
     graph = _Graph([], [], [], [])
     index: dict[tuple[int, World, int], int] = {}
 
@@ -263,8 +265,9 @@ def _search(e: Exploration) -> _Graph:
             m = visit(key, n, a)
             if m == known:
                 queue.append(m)
-            if flags[a]:
-                graph.reverse[m].append((n, flags[a]))
+            usable = flags(action, world)
+            if usable:
+                graph.reverse[m].append((n, usable))
     return graph
 
 
@@ -286,7 +289,7 @@ def _path(e: Exploration, graph: _Graph, n: int) -> tuple[tuple[int, ...], tuple
 def _why(p: CustomProperty, who: str | None) -> str:
     if p.kind == "invariant":
         return f"{p.id}: '{p.text}' is false for {who} ({p.source})"
-    image = "" if p.new_image else " and no new firmware image"
+    image = "" if p.new_image else " and no new image to a device whose SMI lost track of it"
     return (
         f"no way back: from here, with no lost message, no manual SMI correction{image}, no "
         f"state is reachable in which '{p.text}' holds for every "
@@ -367,7 +370,7 @@ def goal_reachable(
         if p.holds_for(setup, current) is None:
             return True
         for action in actions:
-            if not is_recovery_action(rule, action):
+            if not is_recovery_action(rule, action, current):
                 continue
             try:
                 after, _ = step(setup, current, action, e_variant, machines)

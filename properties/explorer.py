@@ -561,7 +561,9 @@ def _explore(
             plain, lossy = plain + (1 - lose), lossy + lose
             delta = pack(setup_index, after, 0) - packed_before
             flags = sum(
-                1 << n for n, p in enumerate(recovery_properties) if is_recovery_action(p, action)
+                1 << n
+                for n, p in enumerate(recovery_properties)
+                if is_recovery_action(p, action, before)
             )
             found = tuple(
                 (v.property, v.why)

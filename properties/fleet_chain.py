@@ -165,7 +165,7 @@ def _can_recover(
     back: list[list[int]] = [[] for _ in worlds]
     for source, out in enumerate(moves):
         for target, number in out:
-            if is_recovery_action(property_id, actions[number]):
+            if is_recovery_action(property_id, actions[number], worlds[source]):
                 back[target].append(source)
     able = [good(setup, w) for w in worlds]
     queue = deque(n for n, ok in enumerate(able) if ok)

@@ -105,7 +105,7 @@ def recoverable(
         if good(setup, current):
             return True
         for action in actions(setup, current):
-            if not is_recovery_action(property_id, action):
+            if not is_recovery_action(property_id, action, current):
                 continue
             try:
                 successor, _ = step(setup, current, action, variant, machines)

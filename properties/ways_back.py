@@ -7,9 +7,13 @@ firmware update takes place"; "currently the only way to resolve this is for a S
 to carry out another firmware update, which is a waste of time and effort". So for the two
 firmware properties a way back may use Service User requests the DSP accepts (re-sent ones
 included, as MP105 re-sends SR11.3) but not a new firmware image: that costly way round is
-what the defect is. MP178 (draft report): a join the SMI and the device disagree on is
-cured by "a manual SMI correction" at £2,000 a time, which is the cost the property counts, so
-no recoverability property may use it.
+what the defect is. It is the costly way round only where the SMI has lost track of the
+version the device runs: to a device whose SMI firmware is the version it runs, a new image
+is the designed way out of a CPL suspension (the device leaves Suspended when its SMI
+firmware is updated to a listed version, seed:MP105), so there it may be part of a way back
+(the line between the two is ours: ``assumption``, in the row). MP178 (draft report): a join
+the SMI and the device disagree on is cured by "a manual SMI correction" at £2,000 a time,
+which is the cost the property counts, so no recoverability property may use it.
 
 Neither firmware property may use the DCC re-listing a version on the CPL. In the closed
 system every version starts on the CPL, and a device's SMI firmware was on the CPL when it
@@ -27,7 +31,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from model.dsp import SRV_STATUS_EVENTS
-from model.world import Action, CplChange, ManualFix, Request
+from model.world import Action, CplChange, ManualFix, Request, World
 from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, SUSPENSION_RECOVERABLE
 
 
@@ -37,7 +41,7 @@ class WayBack:
 
     #: Service User requests whose response and alerts arrive, re-sent ones included.
     requests: bool
-    #: A request that delivers a new firmware image (SR11.1 for a meter).
+    #: A request that delivers a new firmware image (SR11.1 for a meter), to any device.
     new_image: bool
     #: The DCC re-listing a version it removed from the CPL.
     cpl_relisting: bool
@@ -45,11 +49,16 @@ class WayBack:
     manual_fix: bool
     source: str
     why: str
+    #: A new firmware image, but only to a device whose SMI firmware is the version it runs
+    #: (the SMI has not lost track of it).
+    image_in_step: bool = False
 
     def describe(self) -> str:
         allowed = ["Service User requests the DSP accepts, re-sent ones included"]
         if self.new_image:
             allowed.append("a new firmware image")
+        elif self.image_in_step:
+            allowed.append("a new firmware image to a device whose SMI firmware is the one it runs")
         if self.cpl_relisting:
             allowed.append("a CPL addition")
         refused = [
@@ -57,7 +66,9 @@ class WayBack:
             "a request that ends the device's life",
             "a DCC event or CPL removal",
         ]
-        if not self.new_image:
+        if self.image_in_step and not self.new_image:
+            refused.append("a new firmware image to a device whose SMI has lost track of it")
+        elif not self.new_image:
             refused.append("a new firmware image")
         if not self.cpl_relisting:
             refused.append("the DCC re-listing a version it withdrew")
@@ -68,13 +79,21 @@ class WayBack:
 
 _FIRMWARE_WHY = (
     "DP105: 'There is no other recoverable method unless another new firmware update takes "
-    "place': the defect is that only a new image or the DCC undoing its CPL removal helps"
+    "place': the defect is that, once the SMI has lost track of the version a device runs, "
+    "only a new image or the DCC undoing its CPL removal helps. To a device whose SMI is in "
+    "step, a new image to a listed version is the designed way out of a CPL suspension "
+    "(seed:MP105); where the line falls is ours (assumption: the seeds speak only of the "
+    "lost-track case)"
 )
 
 #: The way back of each recoverability property (docs/properties.md, "What a way back may use").
 WAY_BACK: Final[dict[str, WayBack]] = {
-    FIRMWARE_RECOVERABLE: WayBack(True, False, False, False, "seed:MP105", _FIRMWARE_WHY),
-    SUSPENSION_RECOVERABLE: WayBack(True, False, False, False, "seed:MP105", _FIRMWARE_WHY),
+    FIRMWARE_RECOVERABLE: WayBack(
+        True, False, False, False, "seed:MP105,assumption", _FIRMWARE_WHY, image_in_step=True
+    ),
+    SUSPENSION_RECOVERABLE: WayBack(
+        True, False, False, False, "seed:MP105,assumption", _FIRMWARE_WHY, image_in_step=True
+    ),
     JOIN_RECOVERABLE: WayBack(
         True,
         True,
@@ -95,10 +114,11 @@ WAY_BACK: Final[dict[str, WayBack]] = {
 ENDS_LIFE: Final = frozenset(srv for srv, e in SRV_STATUS_EVENTS.items() if e == "decommission")
 
 
-def is_recovery_action(property_id: str, action: Action) -> bool:
-    """May ``action`` be part of a way back, for ``property_id``? Read from :data:`WAY_BACK`;
-    a DCC event and a CPL removal never are, nor a faulty request or one ending a device's
-    life."""
+def is_recovery_action(property_id: str, action: Action, world: World | None = None) -> bool:
+    """May ``action``, taken in ``world``, be part of a way back, for ``property_id``? Read
+    from :data:`WAY_BACK`; a DCC event and a CPL removal never are, nor a faulty request or
+    one ending a device's life. Without ``world``, a new image counts only where the table
+    allows it to any device."""
     way = WAY_BACK[property_id]
     if isinstance(action, CplChange):
         return way.cpl_relisting and action.listed
@@ -108,4 +128,12 @@ def is_recovery_action(property_id: str, action: Action) -> bool:
         return False
     if action.faulty or action.srv in ENDS_LIFE or not way.requests:
         return False
-    return way.new_image or action.image is None
+    if action.image is None or way.new_image:
+        return True
+    return way.image_in_step and world is not None and in_step(world, action.target)
+
+
+def in_step(world: World, device: int) -> bool:
+    """Does the SMI name the firmware version the device runs?"""
+    state = world.devices[device]
+    return state.smi_firmware is not None and state.smi_firmware == state.firmware

@@ -21,10 +21,16 @@ def _ending(variant: str, property_id: str, system: System) -> dict:
 
 
 def test_a_stranded_meter_tries_sr11_2_and_the_sr11_3_re_attempt_then_a_manual_fix() -> None:
+    # The firmware story: the lost SR11.3 response, so the meter is not Suspended (F1 is
+    # still listed): SR11.2 is answered, but under baseline no rule updates the SMI from it.
     told = _ending("baseline", "firmware-recoverable", System("ESME", "CAD"))
     tried = {a["srv"]: a for a in told["aftermath"]["attempts"]}
-    assert tried["11.2"]["response_code"] == "E51" and tried["11.2"]["accepted"] is False
+    assert tried["11.2"]["response_code"] == "I0" and not tried["11.2"]["fixed"]
     assert tried["11.3"]["accepted"] is True and not tried["11.3"]["fixed"]
+    # The suspension story: the meter is Suspended, and check E5 refuses SR11.2 (E51).
+    suspended = _ending("baseline", "suspension-recoverable", System("ESME", "CAD"))
+    tried = {a["srv"]: a for a in suspended["aftermath"]["attempts"]}
+    assert tried["11.2"]["response_code"] == "E51" and tried["11.2"]["accepted"] is False
     assert all(a["source"] == "seed:MP105" for a in tried.values())
     manual = told["aftermath"]["manual"]
     assert manual["stranded"] == ["esme1"] and manual["cost_gbp"] == COST == 2000

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from model.variant import load_variant
-from model.world import CplChange, DccEvent, ManualFix, Request
+from model.world import CplChange, DccEvent, DeviceState, ManualFix, Request, World
 from properties.causes import causes
 from properties.explorer import explore_all
 from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, SUSPENSION_RECOVERABLE
@@ -35,10 +35,18 @@ def test_a_re_sent_request_is_a_way_back_and_a_lost_one_is_not(prop: str, srv: s
     assert not is_recovery_action(prop, Request(srv, 0, lose_response=True))
 
 
-def test_a_new_image_is_a_way_back_only_for_joins() -> None:
+@given(st.sampled_from(["F1", "F2"]), st.sampled_from(["F1", "F2"]))
+def test_a_new_image_is_a_firmware_way_back_only_where_the_smi_is_in_step(
+    smi: str, runs: str
+) -> None:
+    """DP105: once the SMI has lost track of the version a device runs, only "another new
+    firmware update" helps, and that is the defect; to a device whose SMI is in step, an
+    update to a listed version is the designed way out of a CPL suspension."""
+    world = World(frozenset({"F1", "F2"}), (DeviceState("suspended", "commissioned", smi, runs),))
     image = Request("11.1", 0, image="F2")
+    assert [is_recovery_action(p, image, world) for p in FIRMWARE] == [smi == runs] * 2
     assert [is_recovery_action(p, image) for p in FIRMWARE] == [False, False]
-    assert is_recovery_action(JOIN_RECOVERABLE, image)
+    assert is_recovery_action(JOIN_RECOVERABLE, image, world)
 
 
 def test_done_when_relisting_the_withdrawn_version_is_no_way_back() -> None:
