@@ -71,7 +71,7 @@ class Variant:
     effective: str | None
     sources: tuple[str, ...]
     e5: Mapping[str, E5Row]
-    applicability: Mapping[str, ApplicabilityRow]
+    applicability: Mapping[str, ApplicabilityRow | Applicability]
     applicability_reject_code: str
     update_smi_on: tuple[UpdateRule, ...]
     routes: Mapping[str, FirmwareRoute]
@@ -289,7 +289,8 @@ class _Rows:
         row = self.m.tables.get("applicability", {}).get(srv)
         types = row.get("device_types") if isinstance(row, dict) else None
         if types is None:
-            types = applicability()[srv].device_types
+            added = row.get("add_device_types") if isinstance(row, dict) else None
+            types = [*applicability()[srv].device_types, *(added or ())]
         return device_type in types
 
     def entry(
@@ -412,31 +413,58 @@ def _e5_rows(rows: _Rows) -> dict[str, E5Row]:
     return result
 
 
-def _applicability_rows(rows: _Rows) -> tuple[dict[str, ApplicabilityRow], str]:
+def _applicability_rows(
+    rows: _Rows,
+) -> tuple[dict[str, ApplicabilityRow | Applicability], str]:
     table = rows.m.tables.get("applicability", {})
-    result = {}
+    result: dict[str, ApplicabilityRow | Applicability] = {}
     for srv, raw in table.items():
         if not isinstance(raw, dict):
             continue
         where = rows.file_of(f"applicability.{srv}")
         name = f"applicability.{srv}"
         rows.srv(srv, where, "applicability", srv, None)
+        known = ("device_types", "add_device_types", "source", "why")
         for key in raw:
-            if key not in ("device_types", "source", "why"):
-                raise where.error(name, key, "unknown key (known: device_types, source, why)")
-        types = raw.get("device_types")
+            if key not in known:
+                raise where.error(name, key, f"unknown key (known: {', '.join(known)})")
+        if ("device_types" in raw) == ("add_device_types" in raw):
+            raise where.error(
+                name, "device_types", "give device_types or add_device_types, one of them"
+            )
+        key = "device_types" if "device_types" in raw else "add_device_types"
+        types = raw[key]
         if not isinstance(types, list) or not all(_is_device_type(t, rows.types) for t in types):
             raise where.error(
-                name,
-                "device_types",
-                f"must be a list of device types ({', '.join(rows.types)})",
+                name, key, f"must be a list of device types ({', '.join(rows.types)})"
             )
         source = rows.source(
             raw, rows.m.key_sources.get(f"applicability.{srv}", "assumption"), where, name
         )
-        result[srv] = ApplicabilityRow(srv, frozenset(types), source, str(raw.get("why", "")))
+        why = str(raw.get("why", ""))
+        if key == "device_types":
+            result[srv] = ApplicabilityRow(srv, frozenset(types), source, why)
+        else:
+            result[srv] = _added_types(normalise_srv(srv), frozenset(types), source, why)
     code = table.get("reject_code", "DSP:NOT_FOR_DEVICE_TYPE")
     return result, rows.code(code, rows.where, "applicability", "reject_code")
+
+
+def _added_types(srv: str, added: frozenset[str], source: str, why: str) -> Applicability:
+    """The DUIS reference data's row for ``srv`` with ``added`` types (``add_device_types``):
+    each type already there keeps its own evidence and tag, each added one cites this row's
+    (docs/formats.md, ``[applicability]``)."""
+    base = applicability().get(srv) or Applicability(srv, frozenset(), "assumption", "")
+    kept = tuple((t, base.source_for(t), base.why_for(t)) for t in sorted(base.device_types))
+    new = tuple((t, source, why) for t in sorted(added - base.device_types))
+    tags = ",".join(dict.fromkeys(t for _, s, _ in kept + new for t in s.split(",")))
+    return Applicability(
+        srv,
+        base.device_types | added,
+        tags or source,
+        "; ".join(f"{t}: {w}" for t, _, w in kept + new if w),
+        kept + new,
+    )
 
 
 def _routes(rows: _Rows) -> dict[str, FirmwareRoute]:

@@ -22,13 +22,15 @@ FIXTURES = ROOT / "tests" / "fixtures" / "duis"
 BAD = FIXTURES / "bad"
 TEMPLATES = SHARED / "reference" / "duis-templates"
 
-#: MP105's exception list, written here from seed:MP105 (not read from the variant file):
-#: SRV -> (Command Variant, SMETS) conditions, None for none.
+#: MP105's exception list, written here from seed:MP105 (not read from the variant file),
+#: and SR11.4, which mp105 (the November 2021 release) adds for SECMP0007 (assumption,
+#: docs/assumptions.md): SRV -> (Command Variant, SMETS) conditions, None for none.
 MP105_EXCEPTIONS: dict[str, tuple[int | None, int | None]] = {
     "11.1": (None, None),
     "6.23": (None, None),
     "2.2": (2, 1),
     "11.2": (None, None),
+    "11.4": (None, None),
 }
 
 

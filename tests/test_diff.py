@@ -33,12 +33,35 @@ def test_baseline_to_mp105() -> None:
     one(d["rules"], key="suspended.exceptions", change="added", to="SR11.2", source="seed:MP105")
     for rule in ("11.3:with-version", "11.2:with-version"):
         one(d["rules"], key="firmware.update_smi_on", change="added", to=rule, source="seed:MP105")
-    assert len(d["rules"]) == 3
+    # The rest is SECMP0007's DSP part, in the same November 2021 release: each row an
+    # assumption (the release is not in the seeds), none passed off as the seeds'.
+    seeds = [r for r in d["rules"] if r["source"] == "seed:MP105"]
+    assert len(seeds) == 3
+    secmp0007 = {r["key"] for r in d["rules"] if r not in seeds}
+    assert secmp0007 == {
+        "suspended.exceptions",
+        "firmware.update_smi_on",
+        "applicability[11.1]",
+        "applicability[11.3]",
+        "applicability[11.4]",
+        "firmware.routes.PPMID",
+        "firmware.routes.HCALCS",
+    }
+    # (SR11.1's and SR11.3's rows keep the reference data's evidence for the meters, and
+    # cite the assumption for the HCALCS they add: add_device_types)
+    assert all("assumption" in r["source"].split(",") for r in d["rules"] if r not in seeds)
+    assert {r["source"] for r in d["rules"] if r["key"] == "applicability[11.4]"} == {"assumption"}
     sr112 = one(d["check_e5"], status="suspended", srv="11.2")
     assert (sr112["from"], sr112["to"]) == ("rejected E51", "accepted")
     assert sr112["conditions"]["all"] and sr112["source"] == "seed:MP105"
-    assert len(d["check_e5"]) == 1
-    for meter in ("ESME", "GSME"):
+    sr114 = one(d["check_e5"], status="suspended", srv="11.4")
+    assert (sr114["from"], sr114["to"], sr114["source"]) == (
+        "rejected E51",
+        "accepted",
+        "assumption",
+    )
+    assert len(d["check_e5"]) == 2
+    for meter in ("ESME", "GSME", "HCALCS"):
         verdict = one(d["verdicts"], property="firmware-recoverable", subject=meter)
         assert (verdict["from"], verdict["to"], verdict["as_expected"]) == (
             "violated",
@@ -47,7 +70,10 @@ def test_baseline_to_mp105() -> None:
         )
         verdict = one(d["verdicts"], property="suspension-recoverable", subject=meter)
         assert (verdict["from"], verdict["to"]) == ("violated", "holds")
-    assert len(d["verdicts"]) == 4  # PPMIDs and HCALCSs stay stranded (DP105)
+    # HCALCSs gain MP105's SR11.3 re-attempt with SECMP0007's route; PPMIDs stay stranded
+    # by a lost CS09 alert (no SR11.2 for PPMIDs, DP105).
+    assert len(d["verdicts"]) == 6
+    assert not [v for v in d["verdicts"] if v["subject"] == "PPMID"]
     restore = [t for t in d["transitions"]["added"] if t["event"] == "restore_prior_status"]
     assert {t["cause"] for t in restore} == {
         "SR11.2 response (11.2:with-version)",
@@ -64,7 +90,8 @@ def test_mp105_to_mp178() -> None:
     assert "E080801" in validation["text"] and validation["source"] == "seed:MP178"
     assert d["check_e5"] == []
     assert {(v["property"], v["subject"], v["from"], v["to"]) for v in d["verdicts"]} == {
-        ("join-recoverable", pair, "violated", "holds") for pair in ("ESME-CAD", "GSME-IHD")
+        ("join-recoverable", pair, "violated", "holds")
+        for pair in ("ESME-CAD", "GSME-IHD", "PPMID-CAD")
     } | {
         ("unjoin-validated", pair, "holds", "violated")
         for pair in ("ESME-CAD", "GSME-IHD", "PPMID-CAD")
@@ -92,14 +119,15 @@ def write(tmp_path: Path, name: str, body: str) -> str:
 
 #: What mp105 expects besides: PPMIDs and HCALCSs stay stranded (DP105).
 PPMID_HCALCS = (
-    '[expect.firmware-recoverable]\nPPMID = "violated"\nHCALCS = "violated"\n'
-    '[expect.suspension-recoverable]\nPPMID = "violated"\nHCALCS = "violated"\n'
+    '[expect.firmware-recoverable]\nPPMID = "violated"\n'
+    '[expect.suspension-recoverable]\nPPMID = "violated"\n'
 )
 
 EXCEPTIONS_WITHOUT_SR11_2 = (
     """[suspended]
 exceptions = [
   { srv = "11.1" }, { srv = "6.23" }, { srv = "2.2", command_variant = 2, smets = 1 },
+  { srv = "11.4" },
 ]
 [expect]
 join-recoverable = "violated"
@@ -149,7 +177,8 @@ def test_spec_author_example_success_only_breaks_it_until_expected(tmp_path: Pat
             "verdict": "violated",
             "expected": "holds",
         }
-        for meter in ("ESME", "GSME")
+        # an HCALCS too: from the November 2021 release it has the meters' route (SECMP0007)
+        for meter in ("ESME", "GSME", "HCALCS")
         for property_id in ("firmware-recoverable", "suspension-recoverable")
     ]
     # The same file, edited: explored afresh, not answered from what the first run found.

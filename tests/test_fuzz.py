@@ -320,16 +320,12 @@ def test_check_counterexamples_as_pytest(tmp_path) -> None:
     unjoin = {
         f"test_mp178_unjoin_validated_{pair}" for pair in ("esme_cad", "gsme_ihd", "ppmid_cad")
     }
-    firmware = {
-        f"test_mp178_{p}_recoverable_{t}"
-        for p in ("firmware", "suspension")
-        for t in ("ppmid", "hcalcs")
-    }
-    # A PPMID joins as SR8.7.2's Business Target (reference templates); a Suspended PPMID has
-    # no way back under MP105, nor has its join (mp178 expects it).
-    firmware |= {"test_mp178_join_recoverable_ppmid_cad"}
+    # A PPMID whose CS09 alert is lost has no way back (no SR11.2 for PPMIDs); an HCALCS has
+    # the SR11.3 re-attempt, and a PPMID's join a way back (SR11.4 takes the PPMID out of
+    # Suspended): the November 2021 release, SECMP0007's routes.
+    firmware = {f"test_mp178_{p}_recoverable_ppmid" for p in ("firmware", "suspension")}
     assert run_pytest(path) == dict.fromkeys(unjoin | firmware, "passed")
-    # mp105 validates the Unjoin; it strands PPMIDs and HCALCSs as mp178 does.
+    # mp105 validates the Unjoin; it strands PPMIDs as mp178 does.
     assert run_pytest(path, "mp105") == {
         **dict.fromkeys(unjoin, "failed"),
         **dict.fromkeys(firmware, "passed"),

@@ -18,6 +18,9 @@ from model.variant import BUILTIN, _builtin_path
 from tests.conftest import assert_one_line_error, cli
 
 HEAD = 'id = "v"\nextends = "mp105"\n'
+#: Before the November 2021 release (SECMP0007's SR11.4 for PPMIDs, in mp105): a variant on
+#: baseline, where SR11.4 applies to no device type and no rule reads the CS09 alert.
+BEFORE_SR11_4 = 'id = "v"\nextends = "baseline"\n'
 
 
 def _marked(text: str) -> int:
@@ -37,13 +40,14 @@ WARNINGS = {
         "device_types.SAPC: no closed system of check contains SAPC",
     ),
     "a deny entry for a request no explored type receives": (
-        HEAD + '[e5.installed_not_commissioned]\nadmits = "all"\nreject_code = "E51"\n'
+        BEFORE_SR11_4 + '[e5.installed_not_commissioned]\nadmits = "all"\nreject_code = "E51"\n'
         'deny = [\n  { srv = "8.11" },\n  { srv = "11.4" },  #!\n]\n',
         "e5.installed_not_commissioned.deny: SR11.4 applies to no device type the closed "
         "systems hold: this deny entry can never fire",
     ),
     "a route whose alert no rule reads": (
-        HEAD + '[applicability."11.4"]\ndevice_types = ["PPMID"]\n[firmware.routes.PPMID]\n'
+        BEFORE_SR11_4
+        + '[applicability."11.4"]\ndevice_types = ["PPMID"]\n[firmware.routes.PPMID]\n'
         'deliver = "11.4"\nactivate = "11.4"\nreport = "alert:CS09"  #!\n',
         "firmware.routes.PPMID.report: no update_smi_on rule reads CS09",
     ),
@@ -53,7 +57,7 @@ WARNINGS = {
         "requests.11.8: SR11.8 applies to no device type the closed systems hold",
     ),
     "a message row nobody sends": (
-        HEAD + '[messages."11.4"]  #!\nmulti_device = true\n',
+        BEFORE_SR11_4 + '[messages."11.4"]  #!\nmulti_device = true\n',
         "messages.11.4: SR11.4 applies to no device type the closed systems hold",
     ),
 }

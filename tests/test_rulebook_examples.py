@@ -328,7 +328,7 @@ def test_the_explorer_memo_follows_a_cascade_into_the_joins() -> None:
 def test_a_route_alert_no_rule_reads_is_a_warning_naming_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "v.toml"
     path.write_text(
-        'id = "v"\nextends = "mp105"\n[applicability."11.4"]\ndevice_types = ["PPMID"]\n'
+        'id = "v"\nextends = "baseline"\n[applicability."11.4"]\ndevice_types = ["PPMID"]\n'
         '[firmware.routes.PPMID]\ndeliver = "11.4"\nactivate = "11.4"\nreport = "alert:CS09"\n'
     )
     result = cli("explain", "11.2", "--variant", str(path))
@@ -340,7 +340,7 @@ def test_a_route_alert_no_rule_reads_is_a_warning_naming_file_and_line(tmp_path:
 
 def test_a_message_row_nobody_sends_is_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "v.toml"
-    path.write_text('id = "v"\nextends = "mp105"\n\n[messages."11.4"]\nmulti_device = true\n')
+    path.write_text('id = "v"\nextends = "baseline"\n\n[messages."11.4"]\nmulti_device = true\n')
     result = cli("explain", "11.2", "--variant", str(path))
     assert f"{path}:4: messages.11.4: SR11.4 applies to no device type" in result.stderr
 

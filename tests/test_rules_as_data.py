@@ -165,20 +165,28 @@ def test_done_when_check_all_reports_ppmid_and_hcalcs_apart_under_mp105() -> Non
                 if meter in p["by_subject"]:
                     want = verdicts.get(prop, "holds")
                     assert p["by_subject"][meter]["verdict"] == want, (name, prop, meter)
+    # From the November 2021 release (mp105), with SECMP0007's routes: an HCALCS has MP105's
+    # way back (the SR11.3 re-attempt); a PPMID whose CS09 alert is lost has none (no SR11.2).
     for name in ("mp105", "mp178"):
         firmware = {p["id"]: p for p in variants[name]["properties"]}["firmware-recoverable"]
-        for kind in ("PPMID", "HCALCS"):
-            assert firmware["by_subject"][kind]["verdict"] == "violated"
-            assert firmware["by_subject"][kind]["expected"] == "violated"
+        for kind, verdict in (("PPMID", "violated"), ("HCALCS", "holds")):
+            assert firmware["by_subject"][kind]["verdict"] == verdict, (name, kind)
+            assert firmware["by_subject"][kind]["expected"] == verdict, (name, kind)
 
 
 def test_a_ppmid_gets_no_firmware_request_without_a_route() -> None:
+    """Before SECMP0007 (baseline) a PPMID has no firmware route, so the explorer sends it
+    no firmware request; from the November 2021 release (mp105) it gets SR11.4 only."""
     from properties.alphabet import alphabet
 
     setup = Setup((DeviceSpec("ppmid1", "PPMID"),))
-    actions = alphabet(setup, ("F1", "F2"), load_variant("mp105"))
-    srvs = {a.srv for a in actions if isinstance(a, Request)}
-    assert not srvs & {"11.1", "11.2", "11.3", "11.4"}
+
+    def firmware_srvs(variant: str) -> set[str]:
+        actions = alphabet(setup, ("F1", "F2"), load_variant(variant))
+        return {a.srv for a in actions if isinstance(a, Request)} & {"11.1", "11.2", "11.3", "11.4"}
+
+    assert firmware_srvs("baseline") == set()
+    assert firmware_srvs("mp105") == {"11.4"}
 
 
 # --- the spec author's four variants ----------------------------------------------------
@@ -388,7 +396,10 @@ def test_each_decision_the_seeds_and_domain_state(case: tuple[str, ...], accepte
     assert authorise(load_variant(variant), srv, status, device_type).accepted is accepted
 
 
-def test_the_meters_firmware_route_is_the_gbcs_one_and_the_others_have_none() -> None:
+def test_the_meters_firmware_route_is_the_gbcs_one_and_the_others_follow_secmp0007() -> None:
+    """ESME and GSME: SR11.1 then SR11.3 in every release. PPMID and HCALCS: no route before
+    the November 2021 release; from it, SECMP0007's (SR11.4 reported by the CS09 alert; the
+    meters' SR11.1/SR11.3 for HCALCSs), each row tagged as the assumption it is."""
     for v in ("baseline", "mp105", "mp178"):
         routes = load_variant(v).routes
         for meter in ("ESME", "GSME"):
@@ -397,7 +408,14 @@ def test_the_meters_firmware_route_is_the_gbcs_one_and_the_others_have_none() ->
                 "11.3",
                 None,
             )
-        assert not routes["PPMID"].exists and not routes["HCALCS"].exists
+    before = load_variant("baseline").routes
+    assert not before["PPMID"].exists and not before["HCALCS"].exists
+    for v in ("mp105", "mp178"):
+        variant = load_variant(v)
+        ppmid, hcalcs = variant.routes["PPMID"], variant.routes["HCALCS"]
+        assert (ppmid.deliver, ppmid.activate, ppmid.alert) == ("11.4", "11.4", "CS09")
+        assert (hcalcs.deliver, hcalcs.activate, hcalcs.alert) == ("11.1", "11.3", None)
+        assert ppmid.source == hcalcs.source == "assumption"
 
 
 def test_the_built_in_cpl_rules_are_the_seeds_and_tagged_assumptions() -> None:
