@@ -44,24 +44,24 @@ PROPERTY_SCOPES: dict[str, tuple[str, ...]] = {
         "firmware_good_device",
         "suspension_good_device",
         "join_good_pair",
-        "is_recovery_action",
     ),
+    "properties/ways_back.py": ("is_recovery_action", "in_step"),
     "properties/armed.py": ("armed_by",),
 }
 
 #: Issue 26's survivor classes, each a named mutant: (name, file, scope, old, new, what).
 NAMED: tuple[tuple[str, str, str, str, str, str], ...] = (
     ("access-memo-forgets-smets", "model/access.py", "authorise",
-     "(srv, status, device_type, command_variant, smets, role, image_listed)",
-     "(srv, status, device_type, command_variant, role, image_listed)",
+     "(srv, status, device_type, command_variant, smets, role, image_listed, sender_responsible)",
+     "(srv, status, device_type, command_variant, role, image_listed, sender_responsible)",
      "check E5's memo key forgets the SMETS version"),
     ("e5-rejects-with-suspended-code", "model/checks.py", "check_e5",
      "Decision(False, row.reject_code, rejected)",
      "Decision(False, variant.e5[SUSPENDED].reject_code, rejected)",
      "every E5 row rejects with the Suspended row's code"),
-    ("gate-assumes-smets2", "model/dsp.py", "gate", "spec.smets", "2",
+    ("gate-assumes-smets2", "model/dsp.py", "asked_of", "spec.smets", "2",
      "the gate passes SMETS2 whatever the device's SMETS version"),
-    ("gate-drops-command-variant", "model/dsp.py", "gate", "request.command_variant", "None",
+    ("gate-drops-command-variant", "model/dsp.py", "asked_of", "request.command_variant", "None",
      "the gate drops the request's Command Variant"),
     ("settle-ignores-off-cpl-update-suspends", "model/dsp.py", "settle_status",
      "state.status in OPERATIONAL and not on_cpl and variant.cpl.off_cpl_update_suspends",
@@ -96,9 +96,9 @@ NAMED: tuple[tuple[str, str, str, str, str, str], ...] = (
     ("safety-first-device-only", "properties/safety.py", "violations",
      "enumerate(setup.devices)", "enumerate(setup.devices[:1])",
      "the safety properties judged on the first device of a setup only"),
-    ("recovery-allows-faults", "properties/recoverability.py", "is_recovery_action",
-     "not isinstance(action, Request) or action.faulty or action.srv in _ENDS_LIFE",
-     "not isinstance(action, Request) or action.srv in _ENDS_LIFE",
+    ("recovery-allows-faults", "properties/ways_back.py", "is_recovery_action",
+     "action.faulty or action.srv in ENDS_LIFE or not way.requests",
+     "action.srv in ENDS_LIFE or not way.requests",
      "a way back may itself lose messages"),
     ("join-good-counts-smi-only", "properties/recoverability.py", "join_good_pair",
      "pair_state in IN_SYNC", "pair_state in IN_SYNC or pair_state == 'smi_only'",
@@ -142,7 +142,7 @@ def data_mutants() -> list[Mutant]:
         ("cpl", "relisting_restores", "false", "true"),
         ("cpl", "off_cpl_update_suspends", "true", "false"),
         ("joins", "unjoin_requires_smi_join", "true", "false"),
-        ("suspended", "critical_life_cycle", '"to-history"', '"refuse"'),
+        ("suspended", "critical_life_cycle", '{ value = "to-history",', '{ value = "refuse",'),
         ("joins", "unjoin_reject_code", '"E080801"', '"E51"'),
         ('applicability."11.2"', "device_types", '["ESME", "GSME"]', '["ESME"]'),
         ("firmware", "update_smi_on", '["11.3:success"]', '["11.3:success", "11.2:with-version"]'),
@@ -151,12 +151,10 @@ def data_mutants() -> list[Mutant]:
         op = "flip-bool" if old in ("true", "false") else "set-value"
         edit = toml_value(section, key, old, new)
         out.append(Mutant(name, "rule", base, op, f"[{section}] {key} = {new}", edit))
-    mp105_update = '["11.3:success", "11.3:with-version", "11.2:with-version"]'
     out.append(
         Mutant(f"{mp105}:[firmware] update_smi_on drops 11.2:with-version", "rule", mp105,
                "drop-row", "MP105's SR11.2 no longer updates the SMI",
-               toml_value("firmware", "update_smi_on", mp105_update,
-                          '["11.3:success", "11.3:with-version"]'))
+               toml_row("firmware", "update_smi_on", 'message = "11.2:with-version"', _drop_line))
     )  # fmt: skip
     cat = "model/data/catalogue.json"
     for srv, field in (("8.1.1", "critical"), ("8.3", "non_device"), ("11.2", "critical")):
