@@ -49,7 +49,7 @@ from model.rule_tables import (
     report_alert,
 )
 from model.status_chart import OPERATIONAL, STATUSES
-from model.variant_file import Locator, Merged, check_tags, is_a, merged, type_name
+from model.variant_file import PARENT_ROW, Locator, Merged, check_tags, is_a, merged, type_name
 from properties.ids import PROPERTY_IDS, VERDICTS
 
 __all__ = ["BUILTIN", "Exemption", "UpdateRule", "Variant", "load_variant", "load_variants"]
@@ -286,12 +286,7 @@ class _Rows:
         return tuple(t for t, facts in self.types.items() if facts.cpl_listed)
 
     def applies(self, srv: str, device_type: str) -> bool:
-        row = self.m.tables.get("applicability", {}).get(srv)
-        types = row.get("device_types") if isinstance(row, dict) else None
-        if types is None:
-            added = row.get("add_device_types") if isinstance(row, dict) else None
-            types = [*applicability()[srv].device_types, *(added or ())]
-        return device_type in types
+        return device_type in _raw_types(srv, self.m.tables.get("applicability", {}).get(srv))
 
     def entry(
         self,
@@ -413,6 +408,21 @@ def _e5_rows(rows: _Rows) -> dict[str, E5Row]:
     return result
 
 
+def _raw_types(srv: str, row: Any) -> set[str]:
+    """The device types a merged, not yet checked ``[applicability]`` row names, the
+    parent's row's (else the DUIS reference data's) and its own additions included."""
+    if isinstance(row, dict) and isinstance(row.get("device_types"), list):
+        return set(row["device_types"])
+    added = row.get("add_device_types") if isinstance(row, dict) else None
+    parent = row.get(PARENT_ROW) if isinstance(row, dict) else None
+    if isinstance(parent, dict):
+        base = _raw_types(srv, parent)
+    else:
+        data = applicability().get(normalise_srv(srv))
+        base = set(data.device_types) if data is not None else set()
+    return base | set(added if isinstance(added, list) else ())
+
+
 def _applicability_rows(
     rows: _Rows,
 ) -> tuple[dict[str, ApplicabilityRow | Applicability], str]:
@@ -422,40 +432,64 @@ def _applicability_rows(
         if not isinstance(raw, dict):
             continue
         where = rows.file_of(f"applicability.{srv}")
-        name = f"applicability.{srv}"
         rows.srv(srv, where, "applicability", srv, None)
-        known = ("device_types", "add_device_types", "source", "why")
-        for key in raw:
-            if key not in known:
-                raise where.error(name, key, f"unknown key (known: {', '.join(known)})")
-        if ("device_types" in raw) == ("add_device_types" in raw):
-            raise where.error(
-                name, "device_types", "give device_types or add_device_types, one of them"
-            )
-        key = "device_types" if "device_types" in raw else "add_device_types"
-        types = raw[key]
-        if not isinstance(types, list) or not all(_is_device_type(t, rows.types) for t in types):
-            raise where.error(
-                name, key, f"must be a list of device types ({', '.join(rows.types)})"
-            )
-        source = rows.source(
-            raw, rows.m.key_sources.get(f"applicability.{srv}", "assumption"), where, name
-        )
-        why = str(raw.get("why", ""))
-        if key == "device_types":
-            result[srv] = ApplicabilityRow(srv, frozenset(types), source, why)
-        else:
-            result[srv] = _added_types(normalise_srv(srv), frozenset(types), source, why)
+        result[srv] = _applicability_row(rows, normalise_srv(srv), raw, where)
     code = table.get("reject_code", "DSP:NOT_FOR_DEVICE_TYPE")
     return result, rows.code(code, rows.where, "applicability", "reject_code")
 
 
-def _added_types(srv: str, added: frozenset[str], source: str, why: str) -> Applicability:
-    """The DUIS reference data's row for ``srv`` with ``added`` types (``add_device_types``):
-    each type already there keeps its own evidence and tag, each added one cites this row's
-    (docs/formats.md, ``[applicability]``)."""
-    base = applicability().get(srv) or Applicability(srv, frozenset(), "assumption", "")
-    kept = tuple((t, base.source_for(t), base.why_for(t)) for t in sorted(base.device_types))
+def _applicability_row(
+    rows: _Rows, srv: str, raw: dict[str, Any], where: Locator
+) -> ApplicabilityRow | Applicability:
+    """One ``[applicability."SRV"]`` row: the whole row (``device_types``), or the parent's
+    row (else the DUIS reference data's) with ``add_device_types`` added."""
+    name = f"applicability.{srv}"
+    known = ("device_types", "add_device_types", "source", "why")
+    for key in raw:
+        if key not in (*known, PARENT_ROW):
+            raise where.error(name, key, f"unknown key (known: {', '.join(known)})")
+    if ("device_types" in raw) == ("add_device_types" in raw):
+        raise where.error(
+            name, "device_types", "give device_types or add_device_types, one of them"
+        )
+    key = "device_types" if "device_types" in raw else "add_device_types"
+    types = raw[key]
+    if not isinstance(types, list) or not all(_is_device_type(t, rows.types) for t in types):
+        raise where.error(name, key, f"must be a list of device types ({', '.join(rows.types)})")
+    source = rows.source(
+        raw, rows.m.key_sources.get(f"applicability.{srv}", "assumption"), where, name
+    )
+    why = str(raw.get("why", ""))
+    if key == "device_types":
+        return ApplicabilityRow(srv, frozenset(types), source, why)
+    parent = raw.get(PARENT_ROW)
+    base = (
+        _applicability_row(rows, srv, parent, where)
+        if isinstance(parent, dict)
+        else applicability().get(srv)
+    )
+    return _added_types(srv, base, frozenset(types), source, why)
+
+
+def _added_types(
+    srv: str,
+    base: ApplicabilityRow | Applicability | None,
+    added: frozenset[str],
+    source: str,
+    why: str,
+) -> Applicability:
+    """``base`` with ``added`` types (``add_device_types``): each type already there keeps
+    its own evidence and tag, each added one cites this row's (docs/formats.md,
+    ``[applicability]``)."""
+    if base is None:
+        base = Applicability(srv, frozenset(), "assumption", "")
+
+    def shown(t: str) -> tuple[str, str, str]:
+        if isinstance(base, Applicability):
+            return (t, base.source_for(t), base.why_for(t))
+        return (t, base.source, base.why)
+
+    kept = tuple(shown(t) for t in sorted(base.device_types))
     new = tuple((t, source, why) for t in sorted(added - base.device_types))
     tags = ",".join(dict.fromkeys(t for _, s, _ in kept + new for t in s.split(",")))
     return Applicability(

@@ -295,6 +295,10 @@ DEFAULTED: Final = {
 }
 
 
+#: In a merged ``[applicability."SRV"]`` row that adds device types, the parent's row.
+PARENT_ROW: Final = "_parent_row"
+
+
 def merged(
     path: Path,
     chain: tuple[Path, ...],
@@ -340,6 +344,9 @@ def merged(
                 value = value["value"]
                 result.key_whys[f"{name}.{key}"] = why
             if name in ROW_TABLES and rows_key is None and isinstance(value, dict):
+                if name == "applicability" and "add_device_types" in value and key in target:
+                    # a row that adds types adds them to the parent's row, kept beside it
+                    value = {**value, PARENT_ROW: target[key]}
                 target[key] = value
                 result.row_files[f"{name}.{key}"] = where
             elif name in ROW_TABLES and key == rows_key:

@@ -360,13 +360,15 @@ def test_fuzzing_drives_each_system_check_explores(case) -> None:
 
 
 @pytest.mark.slow
-def test_the_fuzz_command_lists_the_systems_it_drove_and_finds_ppmid_and_hcalcs() -> None:
+def test_the_fuzz_command_lists_the_systems_it_drove_and_finds_the_ppmid_violation() -> None:
+    """mp105 strands a PPMID whose CS09 alert is lost (no SR11.2 for PPMIDs); an HCALCS has
+    the meters' route and MP105's SR11.3 re-attempt, so fuzzing finds nothing there."""
     result = cli_json(
         "fuzz", "--variant", "mp105", "--max-examples", "40", "--steps", "10", "--seed", "0"
     )
     systems = {s.target: s.describe() for s in default_systems(load_variant("mp105"))}
     found = {(r["system"], r["found"]) for r in result["runs"] if r["found"]}
     assert (systems["PPMID"], "firmware-recoverable") in found
-    assert (systems["HCALCS"], "firmware-recoverable") in found
+    assert not [f for f in found if f[0] == systems["HCALCS"]]
     assert result["systems"] == list(systems.values())
     assert set(systems) >= {"ESME", "GSME", "PPMID", "HCALCS"}
