@@ -219,11 +219,6 @@ EQUIVALENT: dict[str, str] = {
         "(model/status_chart.py), so from any other status the event leaves the state as it "
         "is and settle_status returns it unchanged: the DSP's own guard repeats the chart's"
     ),
-    "model.dsp.gate:drop-condition:cpl is not None and request.image is not None and variant.ch "
-    "-> (request.image is not None) and (variant": (
-        "the flag is read once, in `(request.image in cpl) if checks_image and cpl is not None "
-        "else None`, which tests `cpl is not None` again"
-    ),
     "model.dsp._life_cycle:drop-condition:state.status != SUSPENDED or state.prior is None -> "
     "(state.prior is None)": (
         "the status to return to is set only while Suspended (the chart's (status, prior) "
