@@ -265,3 +265,29 @@ def test_a_shared_diagrams_legend_names_every_variant_it_stands_for() -> None:
         assert legend == [f"never taken under {names}"], (d.name, legend)
         named = re.findall(r"never taken under ([\w.-]+(?: and [\w.-]+)*)", d.dot)
         assert named and set(named) == {names}, (d.name, set(named))
+
+
+def test_no_class_of_smi_spec_extends_a_state_machine_librarys_class() -> None:
+    """The diagrams are drawn from public data with ``graphviz.Digraph``: no class in
+    ``smi_spec`` subclasses (and so overrides private methods of) a class of
+    python-statemachine or transitions, whose next minor release could break it."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import smi_spec
+
+    libraries = ("statemachine", "transitions")
+    found = []
+    for info in pkgutil.walk_packages(smi_spec.__path__, "smi_spec."):
+        if info.name.endswith(".__main__"):
+            continue  # runs the command line when imported
+        module = importlib.import_module(info.name)
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ != module.__name__:
+                continue  # imported, not defined here
+            bases = [b for b in cls.__mro__[1:] if b.__module__.split(".")[0] in libraries]
+            if bases:
+                base = bases[0]
+                found.append(f"{info.name}.{name} extends {base.__module__}.{base.__name__}")
+    assert not found, found
