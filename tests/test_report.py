@@ -203,6 +203,9 @@ def test_only_safe_svg_is_inlined() -> None:
     assert inlined.startswith("<svg") and 'id="d-edge1"' in inlined and "a&lt;b" in inlined
     # Smallest text 8 units: scaled so that it is at least 11 px.
     assert 'width="138" height="69"' in inlined
+    # Ids are rewritten on the parsed tree: an id is an attribute value, escaped as one.
+    quoted = good.replace(b'id="edge1"', b'id="e&quot; onload=&quot;x"')
+    assert 'id="d-e&quot; onload=&quot;x"' in str(report.inline_svg("d", quoted))
     hostile = {
         "script": b"<script>alert(1)</script>",
         "onload": b'<g onload="alert(1)"/>',
