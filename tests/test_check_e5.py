@@ -65,10 +65,14 @@ def test_baseline_rejects_every_other_non_critical_srv_with_e51(
 
 
 @given(SRVS, CVS, SMETS)
-def test_mp105_differs_from_baseline_only_for_11_2(srv: str, cv: int, smets: int) -> None:
+def test_mp105_differs_from_baseline_only_for_11_2_and_11_4(srv: str, cv: int, smets: int) -> None:
+    """SR11.2 (seed:MP105) and SR11.4, SECMP0007's PPMID firmware in the same November 2021
+    release (assumption, docs/assumptions.md)."""
     base = check_e5(load_variant("baseline"), srv, "suspended", cv, smets)
     mp105 = check_e5(load_variant("mp105"), srv, "suspended", cv, smets)
-    assert (base.accepted != mp105.accepted) == (srv == "11.2")
+    assert (base.accepted != mp105.accepted) == (srv in ("11.2", "11.4"))
+    if srv == "11.4":
+        assert mp105.rule.source == "assumption"
 
 
 @given(st.sampled_from(sorted(BASELINE_EXCEPTIONS | {"2.2", "11.2"})), CVS, SMETS)
