@@ -23,9 +23,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from checker.explorer import Bounds, explore
+from checker.fuzz import fuzz
 from model.variant import load_variant
-from properties.explorer import Bounds, explore
-from properties.fuzz import fuzz
 
 ROOT = Path(__file__).resolve().parent.parent
 BOUNDS = {

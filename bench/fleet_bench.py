@@ -34,7 +34,7 @@ def fleet_single(log: Path) -> tuple[int, float]:
     code = (
         "import resource, sys\n"
         "from model.message_log import read_lines\n"
-        "from properties.fleet_replay import merge, replay_lines\n"
+        "from checker.fleet_replay import merge, replay_lines\n"
         "lines = list(read_lines(sys.argv[1]))\n"
         "r = merge([replay_lines(sys.argv[1], None, lines[0][1], lines[1:])])\n"
         "u = resource.getrusage(resource.RUSAGE_SELF)\n"

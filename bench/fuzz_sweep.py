@@ -8,7 +8,7 @@ For every built-in variant and every property its ``[expect]`` table says is vio
 fuzzes that property alone at the default budget (``smi-spec fuzz``'s) for each seed, and
 reports: found N/seeds, shrunk to the shortest length N/seeds, and the median and worst
 examples to the first failure and seconds per run. ``--guide`` compares the generation
-strategies (properties.fuzz.Guide). Record the figures in docs/performance.md.
+strategies (checker.fuzz.Guide). Record the figures in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from checker.explorer import explore
+from checker.fuzz import MAX_EXAMPLES, STEP_COUNT, Guide, fuzz
+from model.property_ids import PROPERTY_IDS
 from model.variant import BUILTIN, load_variant
-from properties.explorer import explore
-from properties.fuzz import MAX_EXAMPLES, STEP_COUNT, Guide, fuzz
-from properties.ids import PROPERTY_IDS
-from smi_spec.fuzzing import expected
+from smi_spec.fuzz_command import expected
 
 GUIDES = {
     "default": Guide(),

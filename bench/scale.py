@@ -11,7 +11,7 @@ accounting of the child, as ``/usr/bin/time -v`` reports it):
 - 8 meters with 2 CADs each and 2 lost messages, every variant, checked compositionally;
 - the growth curve: 1..N devices of every CPL-listed type, each meter with 2 CADs and 2
   IHDs, checked compositionally, beside the product of N meters where its estimated state
-  space fits (``properties.budget``);
+  space fits (``checker.estimate``);
 - the explorer's states per second on the largest product measured.
 
 Prints a Markdown table to paste into docs/performance.md with the machine it ran on.
@@ -30,9 +30,9 @@ import sys
 import time
 from pathlib import Path
 
+from checker.estimate import estimated_states, require_fits
+from checker.explorer import Bounds
 from model.errors import InputError
-from properties.budget import estimated_states, require_fits
-from properties.explorer import Bounds
 
 ROOT = Path(__file__).resolve().parent.parent
 EXE = str(Path(sys.executable).with_name("smi-spec"))

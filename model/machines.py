@@ -2,7 +2,7 @@
 
 The DSP's rules are written once, against :class:`Machines`. :data:`LIVE` sends each event
 to a live python-statemachine chart or transitions machine; the explorer passes compiled
-tables built from those same live machines (``properties/tables.py``).
+tables built from those same live machines (``checker/machine_tables.py``).
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from model.device_types import DeviceType, device_types
 from model.errors import VariantError
 from model.inputs import check_name
 from model.messages import Message, messages, srvs_doing
+from model.property_ids import PROPERTY_IDS, VERDICTS
 from model.rule_tables import (
     ADMITS,
     CHECKS,
@@ -50,7 +51,6 @@ from model.rule_tables import (
 )
 from model.status_chart import OPERATIONAL, STATUSES
 from model.variant_file import PARENT_ROW, Locator, Merged, check_tags, is_a, merged, type_name
-from properties.ids import PROPERTY_IDS, VERDICTS
 
 __all__ = ["BUILTIN", "Exemption", "UpdateRule", "Variant", "load_variant", "load_variants"]
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from model.dsp import UNJOIN_SRVS, Outcome
-from model.status_chart import SUSPENDED
-from model.world import Action, Request, Setup, World
-from properties.ids import (
+from model.property_ids import (
     NO_FALSE_RESTORE,
     PRIOR_STATUS_RESTORED,
     SUSPENDED_GATE,
     UNJOIN_VALIDATED,
 )
+from model.status_chart import SUSPENDED
+from model.world import Action, Request, Setup, World
 from properties.safety import device_dropped_join, leaves_suspended
 
 #: What arms each safety property, for reports.

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable
 from model.dsp import StepNotAllowed, step
 from model.join_machine import IN_SYNC
 from model.machines import LIVE, Machines
+from model.property_ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, SUSPENSION_RECOVERABLE
 from model.status_chart import OPERATIONAL, SUSPENDED, TERMINAL
 from model.variant import Variant
 from model.world import Action, Setup, World
-from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, SUSPENSION_RECOVERABLE
 from properties.ways_back import is_recovery_action
 
 

@@ -13,10 +13,15 @@ from dataclasses import dataclass
 from model.catalogue import lookup
 from model.dsp import UNJOIN_SRVS, Outcome
 from model.join_machine import STATES as JOIN_STATES
+from model.property_ids import (
+    NO_FALSE_RESTORE,
+    PRIOR_STATUS_RESTORED,
+    SUSPENDED_GATE,
+    UNJOIN_VALIDATED,
+)
 from model.status_chart import SUSPENDED, TERMINAL
 from model.variant import Variant
 from model.world import Action, DeviceSpec, DeviceState, Request, Setup, World
-from properties.ids import NO_FALSE_RESTORE, PRIOR_STATUS_RESTORED, SUSPENDED_GATE, UNJOIN_VALIDATED
 
 
 @dataclass(frozen=True, slots=True)

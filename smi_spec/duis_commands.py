@@ -1,6 +1,6 @@
 """``smi-spec classify`` and ``smi-spec replay``: real DUIS messages and message logs in.
 
-Registered on the ``smi-spec`` app by one import at the end of ``smi_spec/cli.py``. Bad
+Registered on the ``smi-spec`` app by one import in ``smi_spec/cli.py``. Bad
 input follows the CLI's conventions: one line on stderr (``smi-spec: error: FILE: problem``)
 and exit code 2; ``classify`` reports every bad file on its own line and still classifies
 the others.
@@ -25,13 +25,13 @@ from model.errors import InputError
 from model.status_chart import STATUSES
 from model.variant import Variant, load_variant
 from model.world import DEVICE_TYPES
-from smi_spec.cli import Format, FormatOption, app, console, emit_json
-from smi_spec.jsonstream import write_streamed
+from smi_spec.app import Format, FormatOption, app, console, emit_json
 from smi_spec.plain import error_line, plain
 from smi_spec.show import fits, indented
+from smi_spec.streamed_json import write_streamed
 
 if TYPE_CHECKING:
-    from properties.replay import Replay
+    from checker.replay import Replay
 
 
 # ---------------------------------------------------------------------------------------
@@ -355,8 +355,8 @@ def replay_command(
     Exit code 0 when every verdict is as the variant's \\[expect] table says (the model
     agrees with every logged outcome and only expected properties are violated), 1
     otherwise, 2 for bad input."""
+    from checker.replay import Replay
     from model.message_log import load_log
-    from properties.replay import Replay
 
     if workers is not None or scheduler is not None:
         from smi_spec.fleet_commands import replay_fleet_command

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checker.explorer import RECOVERABILITY, Exploration
+from checker.narrate import counterexample_start
 from model import world as world_module
 from model.variant import BUILTIN, Variant, load_variant
 from model.world import Action, Setup, World
-from properties.explorer import RECOVERABILITY, Exploration
-from properties.narrate import counterexample_start
 from smi_spec.outputs import check_out_file, replace_file
 from smi_spec.plain import visible
 
@@ -87,7 +87,7 @@ from model.machines import LIVE
 from model.variant import load_variant
 from model.world import {names}
 from properties import safety
-from properties.alphabet import alphabet
+from checker.alphabet import alphabet
 from properties.recoverability import recoverable
 
 

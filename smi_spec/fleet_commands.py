@@ -13,7 +13,7 @@ from rich.table import Table
 from model.errors import InputError
 from model.rates import Rates, load_rates
 from model.variant import load_variant
-from smi_spec.cli import Format, FormatOption, app, console
+from smi_spec.app import Format, FormatOption, app, console
 from smi_spec.plain import plain
 
 
@@ -32,7 +32,7 @@ def _fleet(fleet: int | None, rates: Rates) -> int:
 
 def impact_report(variant_ref: str, rates: Rates, fleet: int) -> dict[str, Any]:
     """One variant's figures per device type, with the rates and their sources."""
-    from properties.impact import impact
+    from checker.impact import impact
 
     variant = load_variant(variant_ref)
     types = [t.as_dict() for t in impact(variant, rates, fleet)]
@@ -114,7 +114,7 @@ def impact_command(
     chosen = _rates(rates, loss)
     size = _fleet(fleet, chosen)
     if calibrate:
-        from properties.calibrate import calibrate as infer
+        from checker.calibrate import calibrate as infer
 
         if not installation_rate > 0:
             raise InputError("--installation-rate must be more than 0")
@@ -166,8 +166,8 @@ def simulate_command(
 ) -> None:
     """Write a synthetic fleet's DUIS message log from the rates (docs/fleet.md); replay it
     with ``smi-spec replay LOG --workers N`` to count stranded installations."""
-    from properties.explorer import default_systems
-    from properties.fleet_sim import write_simulation
+    from checker.explorer import default_systems
+    from checker.fleet_sim import write_simulation
 
     chosen = _rates(rates, loss)
     if fleet < 1 or not days > 0:

@@ -4,9 +4,9 @@
 The driver reads each log once and deals its lines into partitions by installation
 (installation k to partition (k - 1) mod P, found by a pattern on the line; a line the
 pattern does not place, such as a fleet-wide CPL change, goes to every partition, in log
-order). Each partition is replayed by :func:`properties.fleet_replay.replay_lines` on a Dask
+order). Each partition is replayed by :func:`checker.fleet_replay.replay_lines` on a Dask
 worker, which checks each line again, and the partial results are merged
-(:func:`properties.fleet_replay.merge`): the same report whatever the number of partitions.
+(:func:`checker.fleet_replay.merge`): the same report whatever the number of partitions.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import logging
 import re
 from typing import Any
 
+from checker.fleet_replay import merge, parse_header, replay_lines
 from model.message_log import read_lines
-from properties.fleet_replay import merge, parse_header, replay_lines
 
 #: The installation a line belongs to: its target's number, or a scoped CPL change's.
 _OWNER = re.compile(r'"target": "[^"]*-(\d+)"|"installation": (\d+)')
@@ -53,7 +53,7 @@ def replay_log(log: str, variant: str | None, client: Any, parts: int) -> dict[s
     """One fleet log replayed in ``parts`` partitions on the Dask ``client``."""
     lines = list(read_lines(log))
     if not lines:
-        from properties.fleet_replay import FleetLogError
+        from checker.fleet_replay import FleetLogError
 
         raise FleetLogError(f"{log}: empty log")
     header, events = lines[0][1], lines[1:]

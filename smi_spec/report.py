@@ -8,8 +8,8 @@ the only markup it hands over is the SVG of the project's own diagram renderer, 
 before it is inlined. The report is built in a temporary directory beside ``--out`` and
 moved into place only when complete, so a failure never leaves a half-written report.
 
-Sources: verdicts and counterexamples from ``properties.explorer`` and
-``properties.narrate``; diagrams from ``smi_spec.diagrams``; check E5 from ``model.dsp``;
+Sources: verdicts and counterexamples from ``checker.explorer`` and
+``checker.narrate``; diagrams from ``smi_spec.diagrams``; check E5 from ``model.dsp``;
 diffs from ``smi_spec.diff``.
 """
 
@@ -29,15 +29,15 @@ from defusedxml import ElementTree
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from checker.explorer import Exploration, why_stuck
+from checker.narrate import action_label, story
 from model.catalogue import catalogue
 from model.dsp import check_e5
 from model.errors import InputError
+from model.property_ids import PROPERTY_IDS
 from model.status_chart import STATUSES
 from model.variant import Variant
 from properties import safety
-from properties.explorer import Exploration, why_stuck
-from properties.ids import PROPERTY_IDS
-from properties.narrate import action_label, story
 from properties.recoverability import GOOD
 from smi_spec import diagrams as dg
 from smi_spec.diff import ALL_CONDITIONS, conditions, explorations, unexpected, variant_diff
@@ -342,10 +342,10 @@ def story_html(exploration_: Exploration, property_id: str) -> str:
 
 
 def causes_data(exploration_: Exploration, property_id: str) -> list[dict[str, Any]]:
-    """Every distinct cause of the violation (``properties.causes``), seeds first, each
+    """Every distinct cause of the violation (``checker.causes``), seeds first, each
     with its label, its steps and the rule that decided each."""
-    from properties.causes import causes
-    from properties.narrate import cause_stories
+    from checker.causes import causes
+    from checker.narrate import cause_stories
 
     # A system told again from another's graph shares its lookup, and so its causes.
     key = (id(exploration_.lookup), property_id)
@@ -366,8 +366,8 @@ def causes_data(exploration_: Exploration, property_id: str) -> list[dict[str, A
 def coverage_data(v: Variant) -> dict[str, Any]:
     """Rule coverage at the default bounds (``smi-spec check --coverage``): by provenance
     tag, every row and transition exercised with its hits, and those never exercised."""
-    from properties.coverage import Coverage
-    from properties.coverage import report as coverage_report
+    from checker.coverage import Coverage
+    from checker.coverage import report as coverage_report
 
     total = Coverage()
     for x in explorations(v):
@@ -387,7 +387,7 @@ def coverage_data(v: Variant) -> dict[str, Any]:
 
 def sensitivity_data(v: Variant) -> dict[str, Any]:
     """Which verdicts hinge on which assumption (``smi-spec check --sensitivity``)."""
-    from properties.explorer import Bounds
+    from checker.explorer import Bounds
     from smi_spec.sensitivity_out import variant_sensitivity
 
     data = variant_sensitivity(v, Bounds())

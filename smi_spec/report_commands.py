@@ -16,9 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from model.variant import BUILTIN, Variant, load_variant
-from smi_spec.cli import Format, FormatOption, app, console, emit_json
+from smi_spec.app import Format, FormatOption, app, console, emit_json
 from smi_spec.plain import plain, styled
-from smi_spec.progress import shown_progress
+from smi_spec.progress_bars import shown_progress
 
 VariantsOption = Annotated[
     list[str] | None,

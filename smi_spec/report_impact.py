@@ -11,9 +11,9 @@ from typing import Any, Final
 
 from markupsafe import Markup
 
+from checker.impact import TypeImpact, impacts
 from model.rates import Rates, default_rates
 from model.variant import Variant
-from properties.impact import TypeImpact, impacts
 
 #: The loss probabilities the plot is drawn at (a response and an alert alike).
 LOSSES: Final = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2)

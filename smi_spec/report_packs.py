@@ -1,8 +1,8 @@
 """The report's test-pack section: per variant, the coverage table of the pack
 ``smi-spec testpack`` would write, and each case told as a story.
 
-The cases are ``properties.testpack``'s (the same search, the same greedy cover); their
-steps are told by ``properties.narrate.tell`` and drawn by the report's own story lanes
+The cases are ``checker.testpack``'s (the same search, the same greedy cover); their
+steps are told by ``checker.narrate.tell`` and drawn by the report's own story lanes
 (passed in as ``step_view``, so this module does not import the report).
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from checker import testpack
+from checker.narrate import action_label, describe_start, tell
 from model.variant import Variant
-from properties import testpack
-from properties.narrate import action_label, describe_start, tell
 
 StepView = Callable[[dict[str, Any], str | None], dict[str, Any]]
 

@@ -1,5 +1,5 @@
 """``smi-spec check --sensitivity``: which verdicts hinge on which assumption
-(``properties.sensitivity``), as text for people and JSON for tools."""
+(``checker.sensitivity``), as text for people and JSON for tools."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Any
 
 from rich.console import Console
 
+from checker.explorer import Bounds
+from checker.sensitivity import Change, hinging, sensitivity
 from model.variant import Variant, load_variants
-from properties.explorer import Bounds
-from properties.sensitivity import Change, hinging, sensitivity
-from smi_spec.jsonout import dumps
 from smi_spec.show import say
+from smi_spec.strict_json import dumps
 
 
 def _change(c: Change) -> dict[str, str]:

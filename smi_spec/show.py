@@ -148,7 +148,7 @@ def state_lines(view: dict[str, Any], changed: set[str]) -> list[str]:
 
 
 def _changed(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
-    from properties.narrate import changes
+    from checker.narrate import changes
 
     return set(changes(before, after))
 
@@ -251,7 +251,7 @@ def show_run(console: Console, report: dict[str, Any]) -> None:
 
 def show_run_verdicts(console: Console, judged: dict[str, Any]) -> None:
     """The verdicts on the scenario's path, the points of no return and the manual SMI
-    corrections still needed (properties.run_verdicts)."""
+    corrections still needed (checker.run_verdicts)."""
     _say(console, "Verdicts on this path:")
     for row in judged["verdicts"]:
         if row["verdict"] == "holds":

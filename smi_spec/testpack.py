@@ -1,7 +1,7 @@
 """A test pack on disk: an index a harness runs, the DUIS files, a README and a manifest.
 
-The cases are ``properties.testpack``'s; each is told step by step by the narration the
-counterexamples use (``properties.narrate.tell``, on the live machines). Every Service
+The cases are ``checker.testpack``'s; each is told step by step by the narration the
+counterexamples use (``checker.narrate.tell``, on the live machines). Every Service
 Request step gets a request file in the shape of the DCC's reference template for its SRV
 (``model.duis_write``) and, unless its response is lost, the response the DSP must give.
 Nothing in a pack depends on the clock, the host or the order of a hash: the same variant,
@@ -16,6 +16,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from checker import testpack
+from checker.explorer import DEFAULT_BOUNDS, Bounds
+from checker.narrate import describe_start, tell
 from model.catalogue import lookup
 from model.device_types import device_types
 from model.dsp import step
@@ -33,9 +36,6 @@ from model.machines import LIVE
 from model.rulebook import table_rules
 from model.variant import Variant
 from model.world import Request, Setup, World
-from properties import testpack
-from properties.explorer import DEFAULT_BOUNDS, Bounds
-from properties.narrate import describe_start, tell
 
 #: Version of the pack's layout (index records, manifest keys): docs/formats.md.
 PACK_FORMAT = 1

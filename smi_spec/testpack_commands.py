@@ -15,12 +15,12 @@ from typing import Annotated, Any
 import typer
 
 from model.errors import InputError
+from model.property_ids import PROPERTY_IDS
 from model.variant import load_variant
-from properties.ids import PROPERTY_IDS
-from smi_spec.cli import Format, FormatOption, app, console, emit_json
+from smi_spec.app import Format, FormatOption, app, console, emit_json
 from smi_spec.outputs import replace_directory
 from smi_spec.plain import plain
-from smi_spec.progress import shown_progress
+from smi_spec.progress_bars import shown_progress
 
 
 def _check_out(out: Path) -> None:

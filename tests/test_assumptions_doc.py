@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from model.errors import VariantError
+from model.property_ids import PROPERTY_IDS
 from model.variant import _builtin_path, load_variant
 from model.variant_file import merged
-from properties.ids import PROPERTY_IDS
 from tests.conftest import ROOT, cli_json
 
 DOC = (ROOT / "docs" / "assumptions.md").read_text(encoding="utf-8")

@@ -6,14 +6,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from checker.causes import causes, faults_of, rule_ingredient
+from checker.decisive import applied_rules
+from checker.explorer import DEFAULT_SYSTEM, Bounds, System, explore
+from checker.narrate import story
 from model import dsp
 from model.machines import LIVE
+from model.property_ids import SUSPENSION_RECOVERABLE, UNJOIN_VALIDATED
 from model.variant import load_variant
-from properties.causes import causes, faults_of, rule_ingredient
-from properties.decisive import applied_rules
-from properties.explorer import DEFAULT_SYSTEM, Bounds, System, explore
-from properties.ids import SUSPENSION_RECOVERABLE, UNJOIN_VALIDATED
-from properties.narrate import story
 from properties.safety import violations
 from tests.conftest import SCENARIOS, cli, cli_json
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from checker.compose import DeviceMix
+from checker.explorer import Bounds, System, explore
 from model.errors import InputError
+from model.property_ids import PROPERTY_IDS
 from model.variant import BUILTIN, load_variant
-from properties.compose import DeviceMix
-from properties.explorer import Bounds, System, explore
-from properties.ids import PROPERTY_IDS
 from tests.conftest import ROOT
 
 #: (system, product bounds): the product holds several devices of the component's types.
@@ -84,9 +84,9 @@ VARIANT_FILES = [*BUILTIN, *(str(p) for p in sorted(ROOT.glob("docs/variants/*.t
 
 @pytest.mark.parametrize("variant_ref", VARIANT_FILES)
 def test_systems_the_rules_cannot_tell_apart_are_told_as_if_explored(variant_ref: str) -> None:
-    from properties.compose import explore_systems
-    from properties.explorer import default_systems
-    from properties.narrate import story
+    from checker.compose import explore_systems
+    from checker.explorer import default_systems
+    from checker.narrate import story
 
     variant = load_variant(variant_ref)
     shared = explore_systems(variant, Bounds(), PROPERTY_IDS, default_systems())

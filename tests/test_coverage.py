@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from checker.coverage import machine_rows, report
+from checker.explorer import Bounds, explore
 from model.rulebook import table_rules
 from model.variant import load_variant
-from properties.coverage import machine_rows, report
-from properties.explorer import Bounds, explore
 from smi_spec.checking import check
 from tests.conftest import cli_json
 

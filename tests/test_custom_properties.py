@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from checker.custom import DEVICE_NAMES, check_custom, load_properties
+from checker.explorer import DEFAULT_BOUNDS, System, default_systems, explore
 from model.errors import InputError
 from model.variant import load_variant
-from properties.custom import DEVICE_NAMES, check_custom, load_properties
-from properties.explorer import DEFAULT_BOUNDS, System, default_systems, explore
 from properties.expressions import ExpressionError, evaluate, parse
 from tests.conftest import ROOT, assert_one_line_error, cli, cli_json
 
@@ -126,7 +126,7 @@ def test_a_goal_matches_the_built_in_property_it_restates() -> None:
         variant = load_variant(variant_id)
         if True:
             e = explore(variant, DEFAULT_BOUNDS, ["firmware-recoverable"], system=system)
-            from properties.custom import CustomProperty
+            from checker.custom import CustomProperty
 
             goal = CustomProperty(
                 "restated",
@@ -144,7 +144,7 @@ def test_a_goal_matches_the_built_in_property_it_restates() -> None:
 
 
 def test_fuzz_finds_a_file_invariant_and_keeps_to_one_that_holds() -> None:
-    from properties.fuzz import fuzz
+    from checker.fuzz import fuzz
 
     custom = tuple(load_properties(str(EXAMPLE)))
     variant = load_variant("baseline")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from checker.explorer import Bounds, explore
+from checker.narrate import as_scenario, story
+from model.property_ids import PROPERTY_IDS
 from model.variant import load_variant
-from properties.explorer import Bounds, explore
-from properties.ids import PROPERTY_IDS
-from properties.narrate import as_scenario, story
 from tests.conftest import cli, cli_json
 
 EXPECTED_VIOLATIONS = {

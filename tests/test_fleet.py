@@ -11,13 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from checker.explorer import System
+from checker.fleet_replay import merge, replay_lines
+from checker.fleet_sim import simulate, write_simulation
+from checker.impact import type_impact
 from model.message_log import read_lines
 from model.rates import Figure, default_rates
 from model.variant import load_variant
-from properties.explorer import System
-from properties.fleet_replay import merge, replay_lines
-from properties.fleet_sim import simulate, write_simulation
-from properties.impact import type_impact
 from tests.conftest import assert_one_line_error, cli, cli_process
 
 ESME = System("ESME", "CAD")
@@ -214,8 +214,8 @@ def test_the_fleet_replay_agrees_with_todays_replay(seed, variant, installations
     simulated SR11.1 of a version another installation's CPL change delisted)."""
     import io
 
+    from checker.replay import replay
     from model.message_log import open_log
-    from properties.replay import replay
 
     out = io.StringIO()
     rates = default_rates().with_loss(response=0.2, alert=0.2)  # faults enough to strand

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from checker.causes import causes
+from checker.explorer import DEFAULT_BOUNDS, default_systems, explore, universe
+from checker.fuzz import FuzzResult, Guide, fuzz, kind, rule_groups, system_for
+from model.property_ids import PROPERTY_IDS
 from model.variant import BUILTIN, load_variant
-from properties.causes import causes
-from properties.explorer import DEFAULT_BOUNDS, default_systems, explore, universe
-from properties.fuzz import FuzzResult, Guide, fuzz, kind, rule_groups, system_for
-from properties.ids import PROPERTY_IDS
-from smi_spec.fuzzing import expected
+from smi_spec.fuzz_command import expected
 from tests.conftest import cli, cli_json, cli_process
 
 BUDGET = {"max_examples": 200, "step_count": 20, "seed": 0}
@@ -333,7 +333,7 @@ def test_check_counterexamples_as_pytest(tmp_path) -> None:
 
 
 def _system_cases() -> list[tuple[str, object, str]]:
-    from properties.explorer import default_systems, subject_of
+    from checker.explorer import default_systems, subject_of
 
     return [
         (v, s, p)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from checker.explorer import System
+from checker.impact import binomial_interval, type_impact
 from model.data_files import read_data
 from model.rates import parse_rates
 from model.variant import load_variant
-from properties.explorer import System
-from properties.impact import binomial_interval, type_impact
 from tests.conftest import assert_one_line_error, cli, cli_json
 
 
@@ -123,8 +123,8 @@ def test_the_chain_strands_exactly_where_the_replay_finds_no_way_back(variant, c
     """The chain's strands come from a backward search over the whole graph; the replay's
     verdicts from a forward search per state. They agree on every state, and the ones that
     fail are absorbing."""
-    from properties.fleet_chain import _graph, build_chain
-    from properties.replay import recoverability
+    from checker.fleet_chain import _graph, build_chain
+    from checker.replay import recoverability
 
     loaded = load_variant(variant)
     graph = _graph(loaded, System("ESME", "CAD"), compliant)

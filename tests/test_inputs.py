@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
+from checker.estimate import estimated_states, require_fits
+from checker.explorer import Bounds
+from checker.replay import Replay
 from model import inputs
 from model.errors import InputError
 from model.message_log import MAX_IN_FLIGHT, open_log
 from model.scenario import MAX_PAIRS, load_scenario
 from model.variant import load_variant
 from model.variant_file import MAX_EXTENDS
-from properties.budget import estimated_states, require_fits
-from properties.explorer import Bounds
-from properties.replay import Replay
 from tests.conftest import assert_one_line_error, cli
 
 DEVICES = [{"id": "esme1", "type": "ESME", "firmware": "F1"}, {"id": "cad1", "type": "CAD"}]
@@ -269,9 +269,9 @@ def test_replay_jsonl_is_one_record_a_line_between_a_start_and_a_summary() -> No
 
 
 def test_run_json_is_streamed_and_is_the_same_document_as_the_whole_report() -> None:
+    from checker.run_verdicts import verdicts
     from model.scenario import run
     from model.variant import load_variant
-    from properties.run_verdicts import verdicts
     from tests.conftest import SCENARIOS, cli_json
 
     for path in sorted(SCENARIOS.glob("*.json"))[:3]:

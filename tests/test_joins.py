@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from checker.alphabet import join_srvs
 from model import join_machine as jm
 from model.dsp import step
 from model.machines import LIVE
@@ -12,7 +13,6 @@ from model.provenance import TAGS
 from model.type_2 import NOT_FOR_OTHER_DEVICE
 from model.variant import load_variant
 from model.world import DeviceSpec, DeviceState, ManualFix, PairSpec, Request, Setup, World
-from properties.alphabet import join_srvs
 from tests.conftest import SCENARIOS, cli_json
 
 STABLE = ("unjoined", "joined", "device_only", "smi_only")

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from checker.explorer import Bounds, System, explore
 from model.dsp import step
 from model.machines import LIVE
 from model.scenario import load_scenario, run
 from model.variant import load_variant
 from model.world import DeviceSpec, DeviceState, Request, Setup, World
-from properties.explorer import Bounds, System, explore
 from tests.conftest import ROOT, assert_one_line_error, cli, cli_json
 
 VARIANT = ROOT / "docs" / "variants" / "new-srv-read-ppmid-firmware.toml"

@@ -17,18 +17,18 @@ from typing import Any
 
 import pytest
 
-import properties.explorer as explorer
+import checker.explorer as explorer
+from checker.explorer import Bounds, System, explore
+from checker.machine_tables import compiled
+from checker.testpack import property_cases, search_all
 from model.catalogue import lookup
 from model.dsp import JOIN_SRVS, SRV_STATUS_EVENTS, UNJOIN_SRVS, step
 from model.messages import messages
+from model.property_ids import JOIN_RECOVERABLE, PRIOR_STATUS_RESTORED, SUSPENDED_GATE
 from model.status_chart import SUSPENDED, TERMINAL
 from model.variant import Variant, load_variant
 from model.world import Action, DeviceSpec, DeviceState, PairSpec, Request, Setup, World
-from properties.explorer import Bounds, System, explore
-from properties.ids import JOIN_RECOVERABLE, PRIOR_STATUS_RESTORED, SUSPENDED_GATE
 from properties.recoverability import recoverable
-from properties.tables import compiled
-from properties.testpack import property_cases, search_all
 
 
 def _with_type_2(srvs: frozenset[str]) -> str:

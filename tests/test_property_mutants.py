@@ -18,12 +18,9 @@ from typing import Any
 
 import pytest
 
-import properties.explorer as explorer
-from model.rule_tables import Exemption, UpdateRule
-from model.status_chart import SUSPENDED
-from model.variant import Variant, load_variant
-from properties import safety
-from properties.ids import (
+import checker.explorer as explorer
+from checker.machine_tables import compiled
+from model.property_ids import (
     FIRMWARE_RECOVERABLE,
     JOIN_RECOVERABLE,
     NO_FALSE_RESTORE,
@@ -33,7 +30,10 @@ from properties.ids import (
     SUSPENSION_RECOVERABLE,
     UNJOIN_VALIDATED,
 )
-from properties.tables import compiled
+from model.rule_tables import Exemption, UpdateRule
+from model.status_chart import SUSPENDED
+from model.variant import Variant, load_variant
+from properties import safety
 
 
 class BrokenMachines:

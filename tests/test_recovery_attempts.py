@@ -4,10 +4,10 @@ answer, then the manual SMI correction and its cost (model/data/rates.json)."""
 
 from __future__ import annotations
 
+from checker.explorer import System, explore
+from checker.narrate import story
 from model.rates import default_rates
 from model.variant import load_variant
-from properties.explorer import System, explore
-from properties.narrate import story
 from tests.conftest import SCENARIOS, cli, cli_json
 
 COST = int(default_rates().figure("cost_per_manual_correction_gbp"))

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from checker.replay import replay
 from model.errors import InputError
 from model.message_log import load_log, open_log
-from properties.replay import replay
 from tests.conftest import ROOT, assert_one_line_error, cli
 
 REPLAY = ROOT / "docs" / "replay"
@@ -407,9 +407,9 @@ def test_a_replay_naming_many_versions_searches_a_bounded_few_with_the_same_verd
     """Versions are symbols: past EXACT_VERSIONS, each event's recoverability search runs
     over the versions the devices hold and a few spare ones, and says what the search over
     every version said."""
-    from properties import replay as replay_module
-    from properties import replay_versions
-    from properties.replay import Replay
+    from checker import replay as replay_module
+    from checker import replay_versions
+    from checker.replay import Replay
 
     searched: list[tuple[int, int]] = []
     real = replay_module.recoverability

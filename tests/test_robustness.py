@@ -18,12 +18,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from checker.replay import Replay
 from model.duis import parse_message
 from model.errors import InputError
 from model.message_log import open_log
 from model.scenario import load_scenario, run
 from model.variant import load_variant
-from properties.replay import Replay
 from smi_spec.cli import app
 from tests.conftest import ROOT, assert_one_line_error, cli
 
@@ -432,8 +432,8 @@ def test_a_list_or_table_where_a_log_id_belongs_is_one_line(
 
 
 def test_huge_bounds_are_refused_before_anything_is_allocated() -> None:
-    from properties.budget import MAX_ESTIMATE, estimated_states
-    from properties.explorer import Bounds
+    from checker.estimate import MAX_ESTIMATE, estimated_states
+    from checker.explorer import Bounds
 
     assert estimated_states(Bounds(10**6)) == MAX_ESTIMATE
     assert estimated_states(Bounds(10**29, 10**29)) == MAX_ESTIMATE
@@ -634,7 +634,7 @@ def test_every_output_option_writes_only_what_was_named_or_refuses_in_one_line(
     """Each output option's boundary, over every kind of thing at its path: a result or one
     line, and nothing there but a file or directory the user named is changed."""
     from smi_spec import emit_pytest, outputs, report
-    from smi_spec.fuzzing import open_database
+    from smi_spec.fuzz_command import open_database
 
     root = tmp_path_factory.mktemp("targets")
     before = _targets(root)

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from checker.compose import explore_systems
+from checker.explorer import Bounds, default_systems
+from model.property_ids import PROPERTY_IDS
 from model.variant import load_variant
-from properties.compose import explore_systems
-from properties.explorer import Bounds, default_systems
-from properties.ids import PROPERTY_IDS
 from tests.conftest import ROOT
 
 FIXTURE = json.loads(

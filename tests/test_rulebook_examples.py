@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from checker.explorer import Bounds, System, cascades, default_systems, explore
+from checker.machine_tables import compiled
 from model.access import authorise, check_applicable, check_e5
 from model.dsp import StepNotAllowed, step
 from model.machines import LIVE
@@ -29,8 +31,6 @@ from model.world import (
     Setup,
     World,
 )
-from properties.explorer import Bounds, System, cascades, default_systems, explore
-from properties.tables import compiled
 from tests.conftest import ROOT, assert_one_line_error, cli, cli_json
 
 VARIANTS = ROOT / "docs" / "variants"

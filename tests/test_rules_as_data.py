@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from checker.explorer import default_systems, explore_all
 from model.access import authorise, check_applicable, check_e5
 from model.catalogue import applicability, catalogue
 from model.device_types import cpl_listed_types, type_2_types
@@ -20,7 +21,6 @@ from model.scenario import load_scenario, run
 from model.status_chart import STATUSES
 from model.variant import load_variant
 from model.world import CplChange, DeviceSpec, DeviceState, Request, Setup, World
-from properties.explorer import default_systems, explore_all
 from tests.conftest import ROOT, SCENARIOS, cli, cli_json
 
 VARIANTS = ROOT / "docs" / "variants"
@@ -177,7 +177,7 @@ def test_done_when_check_all_reports_ppmid_and_hcalcs_apart_under_mp105() -> Non
 def test_a_ppmid_gets_no_firmware_request_without_a_route() -> None:
     """Before SECMP0007 (baseline) a PPMID has no firmware route, so the explorer sends it
     no firmware request; from the November 2021 release (mp105) it gets SR11.4 only."""
-    from properties.alphabet import alphabet
+    from checker.alphabet import alphabet
 
     setup = Setup((DeviceSpec("ppmid1", "PPMID"),))
 
@@ -234,7 +234,7 @@ def test_relisting_removes_the_two_step_story_but_not_the_lost_response() -> Non
         for e in explore_all(variant, properties=["firmware-recoverable"])
         if e.system.target == "ESME"
     ]
-    from properties.narrate import story
+    from checker.narrate import story
 
     told = story(esme, "firmware-recoverable")
     assert told is not None

@@ -29,8 +29,8 @@ from model.variant import load_variant
 from smi_spec import diagrams as dg
 from smi_spec import outputs, report
 from smi_spec.cli import main
-from smi_spec.jsonout import dumps
 from smi_spec.plain import plain, styled, visible
+from smi_spec.strict_json import dumps
 from tests.conftest import ROOT, fail_on_call
 
 BASELINE = ROOT / "model" / "variants" / "baseline.toml"
@@ -229,7 +229,7 @@ def test_ids_outside_the_documented_set_or_builtin_are_refused_at_load(
 def test_check_itf_writes_slug_names_atomically_and_cleans_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from properties.explorer import Bounds, explore
+    from checker.explorer import Bounds, explore
     from smi_spec.checking import write_traces
 
     exploration = explore(load_variant("baseline"), Bounds(max_lost=1))

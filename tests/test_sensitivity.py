@@ -1,13 +1,13 @@
-"""Assumption sensitivity (issue 19, properties/sensitivity.py): each assumption-tagged rule
+"""Assumption sensitivity (issue 19, checker/sensitivity.py): each assumption-tagged rule
 with an alternative, flipped alone, and the verdicts that change."""
 
 from __future__ import annotations
 
 import re
 
+from checker.explorer import Bounds
+from checker.sensitivity import flips, hinging, sensitivity, verdicts
 from model.variant import load_variant
-from properties.explorer import Bounds
-from properties.sensitivity import flips, hinging, sensitivity, verdicts
 from tests.conftest import ROOT, cli, cli_json
 
 

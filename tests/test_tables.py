@@ -5,12 +5,12 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from checker.explorer import Bounds, universe
+from checker.machine_tables import compiled, status_states
 from model import join_machine, status_chart
 from model.dsp import StepNotAllowed, step
 from model.machines import LIVE
 from model.variant import load_variant
-from properties.explorer import Bounds, universe
-from properties.tables import compiled, status_states
 
 STATUS_EVENTS = st.tuples(st.sampled_from(status_chart.status_events()), st.booleans())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from properties.ids import PROPERTY_IDS
+from model.property_ids import PROPERTY_IDS
 from tests.conftest import cli
 
 

@@ -20,10 +20,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from checker.coverage import Coverage
+from checker.explorer import DEFAULT_BOUNDS, System, explore_all
+from checker.testpack import Case, search, select
 from model.variant import load_variant
-from properties.coverage import Coverage
-from properties.explorer import DEFAULT_BOUNDS, System, explore_all
-from properties.testpack import Case, search, select
 from tests.conftest import ROOT, SHARED, cli, needs_shared
 
 REFERENCE = SHARED / "reference"

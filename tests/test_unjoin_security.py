@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from checker.explorer import Bounds, explore
 from model.dsp import UNJOIN_SRVS, Outcome
+from model.property_ids import UNJOIN_VALIDATED
 from model.variant import load_variant
 from model.world import Request
 from properties import safety
-from properties.explorer import Bounds, explore
-from properties.ids import UNJOIN_VALIDATED
 
 FORWARDED = Outcome(accepted=True, response_code=None, rule=None, forwarded=True)
 

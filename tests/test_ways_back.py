@@ -6,11 +6,11 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from checker.causes import causes
+from checker.explorer import explore_all
+from model.property_ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, SUSPENSION_RECOVERABLE
 from model.variant import load_variant
 from model.world import CplChange, DccEvent, DeviceState, ManualFix, Request, World
-from properties.causes import causes
-from properties.explorer import explore_all
-from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, SUSPENSION_RECOVERABLE
 from properties.ways_back import WAY_BACK, is_recovery_action
 from tests.conftest import ROOT
 

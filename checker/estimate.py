@@ -14,8 +14,8 @@ import math
 import os
 from typing import Final
 
+from checker.explorer import Bounds
 from model.errors import InputError
-from properties.explorer import Bounds
 
 #: Measured: about 470 bytes of resident memory per explored state at 2 meters (705,024
 #: states in 393 MB); rounded up.

@@ -2,7 +2,7 @@
 
 A ``RuleBasedStateMachine`` drives the closed system through the one DSP over the *live*
 python-statemachine and transitions machines. Its setup, starts and actions are the
-explorer's (``properties.explorer.universe``, ``properties.alphabet``), so the fuzzer follows
+explorer's (``checker.explorer.universe``, ``checker.alphabet``), so the fuzzer follows
 the model wherever it grows. Safety properties are checked on every step; recoverability at
 every step by a bounded search from the current state (over the compiled tables, which
 ``tests/test_tables.py`` keeps equal to the live machines). Hypothesis shrinks a failure to
@@ -35,15 +35,9 @@ from hypothesis.stateful import (
 )
 from hypothesis.statistics import collector
 
-from model.dsp import Outcome, StepNotAllowed, step
-from model.machines import LIVE
-from model.status_chart import SUSPENDED
-from model.variant import Variant
-from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, World
-from properties import safety
-from properties.budgets import MAX_EXAMPLES, STEP_COUNT
-from properties.custom import CustomProperty, violated_in
-from properties.explorer import (
+from checker.custom import CustomProperty, violated_in
+from checker.default_budgets import MAX_EXAMPLES, STEP_COUNT
+from checker.explorer import (
     DEFAULT_BOUNDS,
     DEFAULT_SYSTEM,
     RECOVERABILITY,
@@ -53,10 +47,16 @@ from properties.explorer import (
     universe,
     why_stuck,
 )
-from properties.ids import PROPERTY_IDS
-from properties.narrate import action_label, describe_start
+from checker.machine_tables import compiled
+from checker.narrate import action_label, describe_start
+from model.dsp import Outcome, StepNotAllowed, step
+from model.machines import LIVE
+from model.property_ids import PROPERTY_IDS
+from model.status_chart import SUSPENDED
+from model.variant import Variant
+from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, World
+from properties import safety
 from properties.recoverability import GOOD, recoverable
-from properties.tables import compiled
 
 #: The coverage a run counts, each a counter of names.
 COVERAGE_KINDS = ("statuses", "restorations", "faults", "rules", "transitions", "e5_rows")
@@ -257,7 +257,7 @@ def _file_checker(
     actions: tuple[Action, ...],
     counts: Tally,
 ) -> Callable[[Setup, World], None]:
-    """Judge a properties file's invariants and goals (``properties.custom``) on a state,
+    """Judge a properties file's invariants and goals (``checker.custom``) on a state,
     each once per distinct state; a violation fails the run."""
     from_file = [p for p in custom if p.id in properties and (p.over == "device" or system.other)]
     judged: dict[tuple[Setup, World, str], str | None] = {}

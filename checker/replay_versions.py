@@ -38,7 +38,7 @@ assert tuple(f.name for f in fields(DeviceState)) == (
     "firmware",
     "image",
     "supplier",
-), "properties/replay_versions.py renames the versions of every DeviceState field"
+), "checker/replay_versions.py renames the versions of every DeviceState field"
 
 
 def held(world: World) -> set[str]:
@@ -50,7 +50,7 @@ def held(world: World) -> set[str]:
 
 
 class ReplayVersions:
-    """Every version named so far, the full CPL, and the cut worlds of :mod:`properties.replay`."""
+    """Every version named so far, the full CPL, and the cut worlds of :mod:`checker.replay`."""
 
     def __init__(self, world: World) -> None:
         self.cpl: set[str] = set(world.cpl)

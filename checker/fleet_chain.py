@@ -2,9 +2,9 @@
 
 The states are the worlds the one DSP (:func:`model.dsp.step`) reaches from a Commissioned
 device on F1 (joined to nothing) within the explorer's closed system for its type
-(:func:`properties.explorer.universe`, default bounds: one device, one Other Device where its
+(:func:`checker.explorer.universe`, default bounds: one device, one Other Device where its
 type joins one, two firmware versions). Every action of the explorer's alphabet
-(:mod:`properties.alphabet`) fires at the rate the rates file gives it, per device per year;
+(:mod:`checker.alphabet`) fires at the rate the rates file gives it, per device per year;
 an SR11.1 image is one of the versions, each equally likely (assumption); each message from
 the device is lost with the rates' loss probability (a response, an alert), so an action and
 its faulty copy share the action's rate. Manual corrections never happen: a state from which a
@@ -18,15 +18,15 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from checker.alphabet import alphabet
+from checker.explorer import Bounds, System, universe
+from checker.machine_tables import compiled
+from checker.replay import RECOVERABILITY
 from model.dsp import StepNotAllowed, step
 from model.rates import CPL_ADD, CPL_REMOVE, Rates
 from model.variant import Variant
 from model.world import Action, CplChange, ManualFix, Request, Setup, World
-from properties.alphabet import alphabet
-from properties.explorer import Bounds, System, universe
 from properties.recoverability import GOOD
-from properties.replay import RECOVERABILITY
-from properties.tables import compiled
 from properties.ways_back import is_recovery_action
 
 

@@ -25,15 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checker.explorer import Exploration, PropertyResult, System
+from checker.machine_tables import compiled
 from model.dsp import StepNotAllowed, step
 from model.errors import InputError
 from model.join_machine import STATES as JOIN_STATES
+from model.property_ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, PROPERTY_IDS
 from model.world import Action, Request, Setup, World
-from properties.explorer import Exploration, PropertyResult, System
 from properties.expressions import ExpressionError, Node, evaluate, parse
-from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, PROPERTY_IDS
 from properties.recoverability import is_recovery_action
-from properties.tables import compiled
 
 #: The names an expression may use, by what it ranges over (docs/formats.md).
 DEVICE_NAMES = frozenset(

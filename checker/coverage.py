@@ -1,6 +1,6 @@
 """Rule coverage: which table rows and machine transitions a check exercised, how often.
 
-A row is exercised by a transition when it acted in it (``properties.decisive``), when it
+A row is exercised by a transition when it acted in it (``checker.decisive``), when it
 decided a request's applicability, or, for a firmware route and a device type, when a
 request on that route or to that type was served. A machine transition is exercised when the
 DSP fired it. Hit counts are numbers of distinct local transitions of the explored system
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from checker.decisive import applied_rules
 from model import join_machine, status_chart
 from model.dsp import Outcome, asked_of
 from model.machines import Machines
@@ -28,7 +29,6 @@ from model.rulebook import table_rules
 from model.status_chart import OPERATIONAL, StatusState
 from model.variant import Variant
 from model.world import Action, Request, Setup, World
-from properties.decisive import applied_rules
 
 STATUS, JOIN = "device status", "join"
 #: Decision ids that name a row of check E5 by one of its columns.

@@ -83,7 +83,7 @@ def _requests(setup: Setup, who: list[str], srv: str) -> list[Request]:
 
 
 #: How a story tells one attempt: the request and the DSP's answer, in words (the caller's
-#: narration, ``properties.narrate``; kept out of here so that the two modules do not
+#: narration, ``checker.narrate``; kept out of here so that the two modules do not
 #: import each other).
 Describe = Callable[[Setup, Request, Outcome], str]
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from checker.explorer import System
+from checker.impact import type_impact
 from model.messages import srvs_doing
 from model.rates import Figure, Rates
 from model.variant import Variant
-from properties.explorer import System
-from properties.impact import type_impact
 
 #: The MP178 story's closed system: a meter joined to a CAD (seed:MP178).
 JOIN_SYSTEM = System("ESME", "CAD")

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from checker.alphabet import alphabet
+from checker.explorer import RECOVERABILITY
+from checker.machine_tables import compiled
+from checker.recovery_attempts import correction_cost, manual_correction
 from model.dsp import step
+from model.property_ids import PROPERTY_IDS
 from model.scenario import Scenario
 from model.variant import Variant
 from model.world import World
-from properties.alphabet import alphabet
-from properties.explorer import RECOVERABILITY
-from properties.ids import PROPERTY_IDS
 from properties.recoverability import recoverable
-from properties.recovery_attempts import correction_cost, manual_correction
 from properties.safety import violations
-from properties.tables import compiled
 
 
 def _versions(scenario: Scenario) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """Replay of a fleet's message log, one installation at a time (docs/replay.md, "Fleet logs").
 
 A fleet log starts with a ``fleet`` header instead of an inventory: installations of the
-explorer's closed systems (:func:`properties.explorer.universe`), each a device on F1, its
+explorer's closed systems (:func:`checker.explorer.universe`), each a device on F1, its
 Other Device and their pair, numbered 1..N; device ``esme1`` of installation 17 is
 ``esme1-17``. Installations never share a device, so each is replayed as its own small
 world; a CPL change without ``installation`` is fleet-wide and reaches every installation
@@ -11,7 +11,7 @@ Speed: a world is interned as a number per installation type, and a transition i
 once by the one DSP (:func:`model.dsp.step`) and the one set of safety checks, then looked
 up by (state number, action key): the per-event path is a JSON parse and two dictionary
 lookups, with no new objects for a known transition. Recoverability is the replay's own
-(:func:`properties.replay.recoverability`), once per state.
+(:func:`checker.replay.recoverability`), once per state.
 """
 
 from __future__ import annotations
@@ -21,16 +21,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from checker.explorer import Bounds, System, universe
+from checker.machine_tables import compiled
+from checker.replay import RECOVERABILITY, compare, recoverability
 from model.catalogue import normalise_srv
 from model.dsp import StepNotAllowed, step
 from model.errors import InputError
 from model.message_log import Logged
 from model.variant import Variant, load_variant
 from model.world import CplChange, Request, Setup, World
-from properties.explorer import Bounds, System, universe
-from properties.replay import RECOVERABILITY, compare, recoverability
 from properties.safety import violations
-from properties.tables import compiled
 
 #: How many disagreements a fleet report lists (all are counted).
 LISTED = 100

@@ -1,7 +1,7 @@
 """Fleet impact, computed: the probability that a device ends stranded within the horizon,
 the expected stranded devices of a fleet and their cost (docs/fleet.md).
 
-Each installation's chain (:mod:`properties.fleet_chain`) is written as a PRISM CTMC and
+Each installation's chain (:mod:`checker.fleet_chain`) is written as a PRISM CTMC and
 checked by stormpy (Storm, a probabilistic model checker) for ``P=? [F<=T "stranded"]``,
 once for a GBCS-compliant device and once for a non-compliant one; a fleet mixes them by the
 rates' ``non_compliant_fraction``. Devices are independent (assumption: the fleet spans many
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checker.explorer import System, default_systems
+from checker.fleet_chain import Chain, build_chain
 from model.rates import Rates
 from model.variant import Variant
-from properties.explorer import System, default_systems
-from properties.fleet_chain import Chain, build_chain
 
 STRANDED = "stranded"
 

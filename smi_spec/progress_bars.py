@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from properties.progress import REPORTER
+from checker.progress_events import REPORTER
 
 #: Seconds of work before a bar appears: a quick command prints nothing extra (tests set
 #: SMI_SPEC_PROGRESS_DELAY to see it at once).

@@ -30,11 +30,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from model.errors import InputError
-from model.status_chart import SUSPENDED
-from model.variant import Variant, load_variant
-from properties.custom import CustomProperty, load_properties
-from properties.explorer import (
+from checker.custom import CustomProperty, load_properties
+from checker.explorer import (
     DEFAULT_BOUNDS,
     DEFAULT_SYSTEM,
     PAIR_PROPERTIES,
@@ -43,12 +40,15 @@ from properties.explorer import (
     subject_of,
     universe,
 )
-from properties.fuzz import FuzzResult, fuzz
-from properties.ids import PROPERTY_IDS
+from checker.fuzz import FuzzResult, fuzz
+from model.errors import InputError
+from model.property_ids import PROPERTY_IDS
+from model.status_chart import SUSPENDED
+from model.variant import Variant, load_variant
 from smi_spec import emit_pytest
-from smi_spec.jsonout import dumps
 from smi_spec.outputs import check_out_directory, writable_directory
 from smi_spec.redact import mask_in, masked_url
+from smi_spec.strict_json import dumps
 
 
 def plan(

@@ -22,15 +22,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Final
 
-from model.catalogue import applicability
-from model.device_types import cpl_listed_types, device_types, type_2_types
-from model.dsp import READ_DEVICE_LOG, READ_FIRMWARE
-from model.errors import InputError
-from model.messages import messages, srvs_doing
-from model.rule_tables import FirmwareRoute
-from model.variant import Variant
-from properties.alphabet import LIFE_CYCLE_SRVS, join_srvs
-from properties.explorer import (
+from checker.alphabet import LIFE_CYCLE_SRVS, join_srvs
+from checker.explorer import (
     Bounds,
     Exploration,
     System,
@@ -39,6 +32,13 @@ from properties.explorer import (
     subject_of,
     universe,
 )
+from model.catalogue import applicability
+from model.device_types import cpl_listed_types, device_types, type_2_types
+from model.dsp import READ_DEVICE_LOG, READ_FIRMWARE
+from model.errors import InputError
+from model.messages import messages, srvs_doing
+from model.rule_tables import FirmwareRoute
+from model.variant import Variant
 
 #: How many devices of one type ``--devices`` accepts: compositional checking does not care,
 #: but a scenario of this size is what the counts are for.
@@ -108,7 +108,7 @@ class DeviceMix:
 
 
 def _requests_sent(variant: Variant) -> frozenset[str]:
-    """Every SRV the closed system's alphabet can hold (``properties.alphabet``): only
+    """Every SRV the closed system's alphabet can hold (``checker.alphabet``): only
     their applicability can tell two device types apart in the explorer."""
     routed = {srv for r in variant.routes.values() for srv in (r.deliver, r.activate) if srv}
     joins = {srv for other in type_2_types() for group in join_srvs(other) for srv in group}
@@ -206,7 +206,7 @@ def _retold(
 def _explore_one(
     task: tuple[Variant, Bounds, tuple[str, ...], tuple[System, ...], bool],
 ) -> list[Exploration]:
-    from properties.progress import REPORTER
+    from checker.progress_events import REPORTER
 
     REPORTER.set(None)  # one live display, in the parent
     variant, bounds, wanted, systems, coverage = task

@@ -1,7 +1,7 @@
 """Every distinct cause of a violation, each with its shortest story.
 
 A cause is what a story depends on: the fault events in it (which response or device alert
-was lost) and the assumption-tagged rules that acted in it (``properties.decisive``). The
+was lost) and the assumption-tagged rules that acted in it (``checker.decisive``). The
 explorer's shortest counterexample is one story; the others are found by searching again
 with a cause's ingredients forbidden, one more at a time, breadth-first over the sets of
 forbidden ingredients (as diagnoses are enumerated by hitting sets). Each search is exact:
@@ -33,13 +33,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from checker.decisive import applied_rules
+from checker.explorer import RECOVERABILITY, Exploration, cascades
+from checker.machine_tables import compiled
 from model.dsp import READ_DEVICE_LOG, StepNotAllowed, step
 from model.provenance import ASSUMPTION
 from model.world import Action, CplChange, ManualFix, Request, Setup, World
 from properties import safety
-from properties.decisive import applied_rules
-from properties.explorer import RECOVERABILITY, Exploration, cascades
-from properties.tables import compiled
 
 
 @dataclass(frozen=True, slots=True, order=True)

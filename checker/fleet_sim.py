@@ -1,6 +1,6 @@
 """A synthetic fleet's DUIS message log (``smi-spec simulate``; docs/fleet.md).
 
-Each installation runs the chain of :mod:`properties.fleet_chain` on its own: from its
+Each installation runs the chain of :mod:`checker.fleet_chain` on its own: from its
 state, every action of the alphabet fires after an exponential time at its rate from the
 rates file (a response lost with the loss probability), the one DSP steps it, and the log
 records the request inline with what the DSP did (``logged``) or ``lose_response``. A CPL
@@ -17,15 +17,15 @@ import random
 from pathlib import Path
 from typing import Any, TextIO
 
+from checker.alphabet import alphabet
+from checker.explorer import Bounds, System, universe
+from checker.fleet_chain import action_rates
+from checker.machine_tables import compiled
+from checker.replay import recoverability
 from model.dsp import StepNotAllowed, step
 from model.rates import Rates
 from model.variant import Variant
 from model.world import Action, CplChange, Request, Setup, World
-from properties.alphabet import alphabet
-from properties.explorer import Bounds, System, universe
-from properties.fleet_chain import action_rates
-from properties.replay import recoverability
-from properties.tables import compiled
 
 Move = tuple[list[float], list[tuple[World, str]], float]
 

@@ -9,7 +9,7 @@ counterexample a shortest one.
 Speed without a second copy of the rules: states are tuples of small integers, and each
 action's effect is memoised on the part of the state it reads (one device, or one pair and
 its target, or the CPL and every device). A memo miss runs the one DSP (``model.dsp.step``)
-over the machines compiled from the live ones (``properties.tables``) and the one set of
+over the machines compiled from the live ones (``checker.machine_tables``) and the one set of
 safety checks (``properties.safety``).
 """
 
@@ -22,9 +22,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from checker.alphabet import alphabet
+from checker.coverage import CountingMachines, Coverage
+from checker.machine_tables import compiled
+from checker.progress_events import reporter_for
 from model.device_types import DeviceType
 from model.dsp import READ_DEVICE_LOG, SRV_STATUS_EVENTS, StepNotAllowed, step
 from model.join_machine import STATES as JOIN_STATES
+from model.property_ids import (
+    FIRMWARE_RECOVERABLE,
+    JOIN_RECOVERABLE,
+    PROPERTY_IDS,
+    SUSPENSION_RECOVERABLE,
+    UNJOIN_VALIDATED,
+)
 from model.status_chart import OPERATIONAL
 from model.variant import Variant
 from model.world import (
@@ -40,19 +51,8 @@ from model.world import (
     World,
 )
 from properties import safety
-from properties.alphabet import alphabet
 from properties.armed import armed_by
-from properties.coverage import CountingMachines, Coverage
-from properties.ids import (
-    FIRMWARE_RECOVERABLE,
-    JOIN_RECOVERABLE,
-    PROPERTY_IDS,
-    SUSPENSION_RECOVERABLE,
-    UNJOIN_VALIDATED,
-)
-from properties.progress import reporter_for
 from properties.recoverability import DEVICE_GOOD, join_good_pair
-from properties.tables import compiled
 from properties.ways_back import WAY_BACK, is_recovery_action
 
 RECOVERABILITY = (FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, SUSPENSION_RECOVERABLE)

@@ -1,7 +1,7 @@
 """Replaying a DUIS message log against the model (format: docs/replay.md).
 
 Each event steps the closed system through the one DSP (:func:`model.dsp.step`), over the
-tables compiled from the live machines (:mod:`properties.tables`, as the explorer). For a
+tables compiled from the live machines (:mod:`checker.machine_tables`, as the explorer). For a
 request, what the model says the DSP does (accept or reject, and the response) is compared
 with what the log says happened. After every event the safety properties are checked on the
 transition, and the recoverability properties on the state reached: the first event after
@@ -15,9 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from checker.alphabet import alphabet
+from checker.machine_tables import compiled
+from checker.replay_versions import ReplayVersions
 from model.dsp import ACTIVATE_FIRMWARE, READ_FIRMWARE, Outcome, step
 from model.errors import ScenarioError
 from model.message_log import Event, LogError, Logged, MessageLog, events, scenario_step
+from model.property_ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE
 from model.scenario import (
     device_view,
     join_view,
@@ -29,12 +33,8 @@ from model.scenario import (
 )
 from model.variant import Variant
 from model.world import Action, Setup, World
-from properties.alphabet import alphabet
-from properties.ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE
 from properties.recoverability import recoverable
-from properties.replay_versions import ReplayVersions
 from properties.safety import Violation, violations
-from properties.tables import compiled
 
 RECOVERABILITY = (FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE)
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from checker.causes import Cause, causes
+from checker.decisive import applied_rules, decisive
+from checker.explorer import Exploration, PropertyResult
+from checker.recovery_attempts import aftermath
 from model.catalogue import lookup
 from model.dsp import Outcome, step
 from model.machines import LIVE
 from model.provenance import Rule
 from model.scenario import views
 from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, World
-from properties.causes import Cause, causes
-from properties.decisive import applied_rules, decisive
-from properties.explorer import Exploration, PropertyResult
-from properties.recovery_attempts import aftermath
 
 
 def action_label(setup: Setup, action: Action) -> str:
@@ -203,7 +203,7 @@ def cause_stories(
     exploration: Exploration, property_id: str, limit: int, found: list[Cause] | None = None
 ) -> list[dict[str, Any]]:
     """Each distinct cause of a violation with its shortest story: those needing no
-    assumption first, then shortest first (``properties.causes.Cause.rank``)."""
+    assumption first, then shortest first (``checker.causes.Cause.rank``)."""
     result = exploration.result(property_id)
     told = []
     for cause in found if found is not None else causes(exploration, property_id, limit):

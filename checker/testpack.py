@@ -1,10 +1,10 @@
 """Test cases for assurance testers, derived from the explored graph of every closed system.
 
-Each closed system of ``properties.explorer.default_systems`` (every CPL-listed device type,
+Each closed system of ``checker.explorer.default_systems`` (every CPL-listed device type,
 with its Other Device type where a Join applies) is searched breadth-first from the
-explorer's own starts over the explorer's own actions (``properties.explorer.universe``),
+explorer's own starts over the explorer's own actions (``checker.explorer.universe``),
 stepping the one DSP (``model.dsp.step``) over the compiled machines, as the explorer does.
-What each transition exercised is what ``properties.coverage`` counts for it: the rule-table
+What each transition exercised is what ``checker.coverage`` counts for it: the rule-table
 rows that acted or decided, and the transitions of the status chart and the join machine.
 
 Breadth-first order makes the first transition that exercises a row the end of a shortest
@@ -20,12 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from model.dsp import READ_DEVICE_LOG, StepNotAllowed, step
-from model.variant import Variant
-from model.world import Action, DccEvent, DeviceState, ManualFix, Request, Setup, World
-from properties.armed import armed_by
-from properties.coverage import CountingMachines, Coverage, report
-from properties.explorer import (
+from checker.coverage import CountingMachines, Coverage, report
+from checker.explorer import (
     DEFAULT_BOUNDS,
     Bounds,
     Exploration,
@@ -36,8 +32,12 @@ from properties.explorer import (
     explore_all,
     universe,
 )
+from checker.machine_tables import compiled
+from model.dsp import READ_DEVICE_LOG, StepNotAllowed, step
+from model.variant import Variant
+from model.world import Action, DccEvent, DeviceState, ManualFix, Request, Setup, World
+from properties.armed import armed_by
 from properties.recoverability import GOOD
-from properties.tables import compiled
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +138,7 @@ _Effect = tuple[tuple[DeviceState, tuple[str, ...]], frozenset[str], tuple[str, 
 class _Stepper:
     """One transition through the DSP, with the rows it exercised and the properties it
     arms, memoised as the explorer memoises it: on the part of the state the action reads
-    (``properties.explorer`` action groups), its effect written back there. A CPL change
+    (``checker.explorer`` action groups), its effect written back there. A CPL change
     reads every device and is stepped each time."""
 
     def __init__(self, variant: Variant, memoise: bool = True) -> None:
@@ -246,9 +246,9 @@ def property_cases(
     variant: Variant, searches: list[Search], property_id: str, limit: int = 4
 ) -> list[Case]:
     """The cases about one property in each system: for a violated one, the shortest story
-    of each distinct cause (``properties.causes``); for one that holds, the shortest story
+    of each distinct cause (``checker.causes``); for one that holds, the shortest story
     that meets its precondition (what shows it was put to the test)."""
-    from properties.causes import causes
+    from checker.causes import causes
 
     cases: list[Case] = []
     for s in searches:
@@ -290,7 +290,7 @@ def case_covers(
 
 
 def exploration_of(variant: Variant, s: Search, bounds: Bounds = DEFAULT_BOUNDS) -> Exploration:
-    """An exploration record for narration (``properties.narrate.tell``) of this system."""
+    """An exploration record for narration (``checker.narrate.tell``) of this system."""
     return Exploration(variant, bounds, s.universe, s.system, s.states, s.transitions, 0.0)
 
 
@@ -305,7 +305,7 @@ LARGER: tuple[tuple[str, Bounds], ...] = (
 
 
 def all_rows(variant: Variant) -> list[dict[str, str]]:
-    """Every row of every rule table and every machine transition (``properties.coverage``)."""
+    """Every row of every rule table and every machine transition (``checker.coverage``)."""
     return [
         {k: r[k] for k in ("id", "kind", "table", "provenance")}
         for r in report(Coverage(), variant)["rules"]

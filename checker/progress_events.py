@@ -1,6 +1,6 @@
 """Where a long search reports how far it has come, without knowing who is watching.
 
-The command line sets a reporter for the work it starts (``smi_spec/progress.py``); the
+The command line sets a reporter for the work it starts (``smi_spec/progress_bars.py``); the
 explorer calls it every 10,000 states with the states so far. No reporter, no cost.
 """
 

@@ -24,13 +24,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
+from checker.compose import explore_systems
+from checker.explorer import Bounds, default_systems
+from model.property_ids import PROPERTY_IDS
 from model.provenance import ASSUMPTION
 from model.rule_tables import CRITICAL_LIFE_CYCLE, Admits
 from model.status_chart import SUSPENDED
 from model.variant import Variant
-from properties.compose import explore_systems
-from properties.explorer import Bounds, default_systems
-from properties.ids import PROPERTY_IDS
 
 #: The statuses a CPL removal suspends by the seeds alone (DP105's meters in service).
 SEED_REMOVAL_SUSPENDS = frozenset({"commissioned"})
