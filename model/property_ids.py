@@ -1,4 +1,5 @@
-"""Property ids: a public contract (design.md). Kept free of imports so the model can read it."""
+"""Property ids: a public contract (docs/design.md, "Contracts"). Kept free of imports so the
+model can read it."""
 
 from __future__ import annotations
 

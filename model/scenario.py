@@ -1,4 +1,4 @@
-"""Scenario files (JSON or TOML, format in design.md) and running them step by step.
+"""Scenario files (JSON or TOML, format in docs/design.md) and running them step by step.
 
 A scenario names a variant, the CPL, the devices and their starting state, optionally the
 starting state of join pairs, and a list of steps. Running it drives the live machines
@@ -418,7 +418,7 @@ def resolve_fix(setup: Setup, raw: dict[str, Any], action: Action) -> Action:
 
 
 def device_view(spec: DeviceSpec, state: DeviceState) -> dict[str, Any]:
-    """One device's SMI and device view, as design.md reports it."""
+    """One device's SMI and device view, as docs/design.md reports it."""
     view = {
         "status": state.status,
         "prior_status": state.prior,
@@ -444,7 +444,7 @@ def entry_view(entry: CplEntry) -> dict[str, Any]:
 
 
 def join_view(setup: Setup, pair: PairSpec, state: str) -> dict[str, Any]:
-    """One join's SMI and device view, as design.md reports it."""
+    """One join's SMI and device view, as docs/design.md reports it."""
     return {
         "target": setup.devices[pair.target].id,
         "other": setup.devices[pair.other].id,
@@ -454,7 +454,7 @@ def join_view(setup: Setup, pair: PairSpec, state: str) -> dict[str, Any]:
 
 
 def views(setup: Setup, world: World) -> dict[str, Any]:
-    """The SMI and device views of every device and join, as design.md reports them, and
+    """The SMI and device views of every device and join, as docs/design.md reports them, and
     the CPL."""
     return {
         "cpl": sorted(world.cpl),
@@ -472,7 +472,7 @@ def views(setup: Setup, world: World) -> dict[str, Any]:
 def run_steps(
     scenario: Scenario, variant: Variant, machines: Machines = LIVE
 ) -> Iterator[dict[str, Any]]:
-    """Each step's record of design.md, one at a time: only the world of the current step is
+    """Each step's record of docs/design.md, one at a time: only the world of the current step is
     held, so memory grows with the scenario, not with steps x pairs."""
     world = scenario.start
     for number, (raw, action) in enumerate(scenario.steps, 1):
@@ -514,7 +514,7 @@ def check_output_size(scenario: Scenario) -> None:
 def run_streamed(
     scenario: Scenario, variant: Variant, machines: Machines = LIVE
 ) -> tuple[dict[str, Any], Iterator[dict[str, Any]], dict[str, Any]]:
-    """The report of design.md in three parts: what comes before the steps, the steps (one
+    """The report of docs/design.md in three parts: what comes before the steps, the steps (one
     at a time, as they run) and what comes after them."""
     check_output_size(scenario)
     check_type_2(scenario, variant)
@@ -533,7 +533,8 @@ def run_streamed(
 def run(
     scenario: Scenario, variant: Variant | None = None, machines: Machines = LIVE
 ) -> dict[str, Any]:
-    """Run every step and return the report of design.md (plus each step's rule and effects)."""
+    """Run every step and return the report of docs/design.md (plus each step's rule and
+    effects)."""
     head, steps, tail = run_streamed(
         scenario, variant or load_variant(scenario.variant_ref), machines
     )

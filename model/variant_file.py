@@ -1,6 +1,6 @@
 """Reading a variant file: TOML, its shape, ``extends`` merging, and errors with lines.
 
-The format is that of design.md, grown compatibly (docs/formats.md lists every key). A
+The format is that of docs/design.md, grown compatibly (docs/formats.md lists every key). A
 table's keys replace the parent's; the row tables (``[e5.STATUS]``, ``[applicability."SRV"]``,
 ``[firmware.routes.TYPE]``) replace the parent's rows one by one. ``[expect]`` is never
 inherited. Errors are :class:`VariantError` naming the file, the key and the line.

@@ -1,7 +1,7 @@
 """The recoverability properties (AG EF): from every reachable state a good state stays
 reachable over the property's way back (``properties.ways_back.WAY_BACK``).
 
-"Stuck" is not a state property (domain.md): Suspended with an approved version on the
+"Stuck" is not a state property (docs/domain.md): Suspended with an approved version on the
 device is reachable under MP105 too. What MP105 and MP178 change is whether a way back
 exists, so these are checked by reachability, not as invariants.
 """

@@ -1,4 +1,4 @@
-"""How the command line ends: the exit codes of design.md, whatever went wrong.
+"""How the command line ends: the exit codes of docs/design.md, whatever went wrong.
 
 0, 1 and 2 as the commands decide; bad input is one line on stderr and exit code 2. A
 standard output that cannot be written (``/dev/full``, a full disk, a closed descriptor)

@@ -1,7 +1,7 @@
 """``smi-spec diagrams``, ``smi-spec diff`` and ``smi-spec report``: what reviewers read.
 
 Registered on the ``smi-spec`` app by one import in ``smi_spec/cli.py``. Conventions of the
-CLI (design.md): ``--format json`` for tools; bad input is one line on stderr and exit code
+CLI (docs/design.md): ``--format json`` for tools; bad input is one line on stderr and exit code
 2; exit code 1 when a verdict the command reports is not as its variant's ``[expect]`` says.
 """
 

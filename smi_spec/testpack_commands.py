@@ -1,7 +1,7 @@
 """``smi-spec testpack`` and ``smi-spec conform``: test packs for assurance testers.
 
 Registered on the ``smi-spec`` app by one import in ``smi_spec/cli.py``. Conventions of the
-CLI (design.md): ``--format json`` for tools; bad input is one line on stderr and exit code
+CLI (docs/design.md): ``--format json`` for tools; bad input is one line on stderr and exit code
 2, and never a partial pack (a pack is written beside its place and swapped in whole);
 ``conform`` exits 1 when a step of the system under test differs from the pack.
 """

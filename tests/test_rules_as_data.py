@@ -368,7 +368,7 @@ def test_rules_lists_every_table_row_with_its_source() -> None:
 
 # --- each row means what its source says ------------------------------------------------
 
-#: (variant, SRV, status, device type) -> accepted, from the seeds and domain.md, written
+#: (variant, SRV, status, device type) -> accepted, from the seeds and docs/domain.md, written
 #: apart from the variant files so that a wrong row there fails here.
 FACTS = {
     ("baseline", "11.2", "suspended", "ESME"): False,  # seed:MP105: E51
