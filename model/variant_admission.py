@@ -5,7 +5,7 @@ applies to (``[applicability."SRV"]``, whole or with ``add_device_types``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from model.catalogue import Applicability, applicability, normalise_srv
 from model.rule_tables import (
@@ -16,6 +16,13 @@ from model.rule_tables import (
 from model.status_chart import STATUSES
 from model.variant_file import PARENT_ROW, Locator
 from model.variant_row_checks import Rows, is_device_type
+
+#: The keys of a row of check E5 for a status other than Suspended (``[e5.STATUS]``).
+E5_ROW_KEYS: Final = frozenset(
+    {"admits", "reject_code", "exceptions", "deny", "non_device", "source", "why"}
+)
+#: The keys of an ``[applicability."SRV"]`` row.
+APPLICABILITY_ROW_KEYS: Final = ("device_types", "add_device_types", "source", "why")
 
 
 def suspended_row(rows: Rows) -> E5Row:
@@ -47,7 +54,7 @@ def e5_rows(rows: Rows) -> dict[str, E5Row]:
         if status not in STATUSES or status == "suspended":
             why = "the Suspended row is [suspended]" if status == "suspended" else "unknown status"
             raise where.error("e5", status, f"{why} (statuses: {', '.join(STATUSES)})")
-        known = {"admits", "reject_code", "exceptions", "deny", "non_device", "source", "why"}
+        known = E5_ROW_KEYS
         for key in raw:
             if key not in known:
                 raise where.error(name, key, f"unknown key (known: {', '.join(sorted(known))})")
@@ -101,7 +108,7 @@ def applicability_row(
     """One ``[applicability."SRV"]`` row: the whole row (``device_types``), or the parent's
     row (else the DUIS reference data's) with ``add_device_types`` added."""
     name = f"applicability.{srv}"
-    known = ("device_types", "add_device_types", "source", "why")
+    known = APPLICABILITY_ROW_KEYS
     for key in raw:
         if key not in (*known, PARENT_ROW):
             raise where.error(name, key, f"unknown key (known: {', '.join(known)})")

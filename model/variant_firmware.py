@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Final
 
 from model.catalogue import normalise_srv
 from model.messages import srvs_doing
@@ -20,6 +20,19 @@ from model.rule_tables import (
 from model.status_chart import STATUSES
 from model.variant_file import check_tags, type_name
 from model.variant_row_checks import Rows, is_device_type
+
+#: The keys of a firmware route row (``[firmware.routes.TYPE]``, its ``smets1``/``smets2``).
+ROUTE_KEYS: Final = ("deliver", "activate", "report", "report_failure", "source", "why")
+#: The rows of a route for one SMETS generation.
+GENERATIONS: Final = ("smets1", "smets2")
+#: The keys of an ``update_smi_on`` entry written as a table, and their types.
+UPDATE_RULE_KEYS: Final = {
+    "message": str,
+    "statuses": list,
+    "device_types": list,
+    "outcome": str,
+    "source": str,
+}
 
 
 def firmware_routes(rows: Rows) -> dict[str, FirmwareRoute]:
@@ -37,7 +50,7 @@ def firmware_routes(rows: Rows) -> dict[str, FirmwareRoute]:
             )
         if not isinstance(raw, dict):
             raise where.error("firmware.routes", device_type, "must be a table")
-        generations = ("smets1", "smets2")
+        generations = GENERATIONS
         by_smets = tuple(
             (int(key.removeprefix("smets")), route_row(rows, f"{device_type}.{key}", raw[key]))
             for key in generations
@@ -57,7 +70,7 @@ def route_row(rows: Rows, row: str, raw: Any) -> FirmwareRoute:
     name = f"firmware.routes.{row}"
     if not isinstance(raw, dict):
         raise where.error("firmware.routes", row, "must be a table")
-    known = ("deliver", "activate", "report", "report_failure", "source", "why")
+    known = ROUTE_KEYS
     for key, value in raw.items():
         if key not in known:
             raise where.error(name, key, f"unknown key (known: {', '.join(known)})")
@@ -107,13 +120,7 @@ def update_smi_on_rules(rows: Rows, routes: Mapping[str, FirmwareRoute]) -> tupl
     for index, entry in enumerate(table["update_smi_on"]):
         if isinstance(entry, str):
             entry = {"message": entry}
-        keys = {
-            "message": str,
-            "statuses": list,
-            "device_types": list,
-            "outcome": str,
-            "source": str,
-        }
+        keys = UPDATE_RULE_KEYS
         entry = rows.entry(
             entry,
             keys,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, Final
 
 from model import variant_rows
 from model.catalogue import applicability, catalogue, lookup, normalise_srv
@@ -17,6 +17,11 @@ from model.rule_tables import (
     NonDeviceRule,
 )
 from model.variant_file import PARENT_ROW, Locator, Merged, check_tags, is_a, type_name
+
+#: The keys of an entry of an exception or deny list of check E5, and their types.
+EXEMPTION_KEYS: Final = {"srv": str, "command_variant": int, "smets": int, "source": str}
+#: The keys of a ``non_device`` entry of check E5, and their types.
+NON_DEVICE_KEYS: Final = {"srv": str, "gated": bool, "source": str, "why": str}
 
 
 def is_device_type(value: Any, known: Collection[str]) -> bool:
@@ -71,7 +76,7 @@ class Rows:
         """An exception list (or, with ``key = "deny"``, a deny list) of a row of check E5."""
         if not isinstance(raw, list):
             raise where.error(table, key, "must be a list")
-        keys = {"srv": str, "command_variant": int, "smets": int, "source": str}
+        keys = EXEMPTION_KEYS
         entries = []
         for index, entry in enumerate(raw):
             entry = self.entry(entry, keys, where, table, key, index, '{ srv = "11.1" }')
@@ -137,7 +142,7 @@ class Rows:
         return entry
 
     def non_device(self, raw: list[Any], where: Locator, table: str) -> tuple[NonDeviceRule, ...]:
-        keys = {"srv": str, "gated": bool, "source": str, "why": str}
+        keys = NON_DEVICE_KEYS
         rules = []
         for index, entry in enumerate(raw):
             example = '{ srv = "8.3", gated = false, source = "assumption", why = "..." }'
