@@ -3,14 +3,13 @@
 The format is that of docs/design.md, grown compatibly (docs/formats.md lists every key). A
 table's keys replace the parent's; the row tables (``[e5.STATUS]``, ``[applicability."SRV"]``,
 ``[firmware.routes.TYPE]``) replace the parent's rows one by one. ``[expect]`` is never
-inherited. Errors are :class:`VariantError` naming the file, the key and the line.
+inherited. Errors are :class:`VariantError` naming the file, the key and the line (found by
+:class:`model.toml_lines.Locator`).
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -18,6 +17,7 @@ from typing import Any, Final
 from model import inputs
 from model.errors import InputError, VariantError
 from model.provenance import TAGS
+from model.toml_lines import Locator
 
 _SCALAR: Final = (str, bool, int, list, dict)
 #: table -> key -> python type; ``*`` names the table's rows (each a table of its own).
@@ -83,77 +83,6 @@ ROW_TABLES: Final = {
 #: How many files an ``extends`` chain may hold before it is refused (assumption: real
 #: variants extend one or two others).
 MAX_EXTENDS: Final = 16
-
-
-#: A table header, ``[name]`` or ``[[name]]``: no two parts of the pattern can match the same
-#: text, so a long line without its ``]`` costs one pass, not a pass per start (issue 25).
-_HEADER: Final = re.compile(r"\s*\[([^\[\]]*)\]")
-
-
-class Locator:
-    """Finds the line of a table or key in a TOML text, so errors can name it.
-
-    The lines of every header, key and inline table are indexed in one pass on first use,
-    so naming the line of each of many warnings costs the same whatever the file's size
-    (issue 25: the old search per warning was quadratic in the file)."""
-
-    def __init__(self, path: str, text: str) -> None:
-        self.path = path
-        self.lines = text.splitlines()
-        self._index: tuple[dict[str, int], dict[tuple[str | None, str], int], list[int]] | None
-        self._index = None
-
-    def _indexed(self) -> tuple[dict[str, int], dict[tuple[str | None, str], int], list[int]]:
-        """Headers (name -> first line), keys ((table, key) -> first line) and the running
-        count of ``{`` (uncommented) up to each line."""
-        if self._index is not None:
-            return self._index
-        headers: dict[str, int] = {}
-        keys: dict[tuple[str | None, str], int] = {}
-        braces = [0]
-        current: str | None = None
-        for number, line in enumerate(self.lines, start=1):
-            braces.append(braces[-1] + line.split("#", 1)[0].count("{"))
-            header = _HEADER.match(line)
-            if header:
-                current = header.group(1).strip().replace('"', "").replace("'", "")
-                headers.setdefault(current, number)
-            elif "=" in line:
-                keys.setdefault((current, _key_name(line)), number)
-        self._index = (headers, keys, braces)
-        return self._index
-
-    def line_of(self, table: str | None, key: str, item: int | None = None) -> int:
-        headers, keys, _ = self._indexed()
-        header = headers.get(f"{table}.{key}" if table is not None else key)
-        line = keys.get((table, key))
-        if line is not None and item is not None:
-            line = self._item_line(line, item)
-        found = [n for n in (header, line) if n is not None]
-        return min(found) if found else 1
-
-    def _item_line(self, start: int, item: int) -> int:
-        """The line of the ``item``-th inline table ``{ ... }`` from line ``start`` on."""
-        braces = self._indexed()[2]
-        number = bisect.bisect_left(braces, braces[start - 1] + item + 1, lo=start)
-        return number if number < len(braces) else start
-
-    def error(
-        self, table: str | None, key: str, message: str, item: int | None = None
-    ) -> VariantError:
-        return VariantError(self.where(table, key, item) + f": {message}")
-
-    def where(self, table: str | None, key: str, item: int | None = None) -> str:
-        name = f"{table}.{key}" if table else key
-        return f"{self.path}:{self.line_of(table, key, item)}: {name}"
-
-
-def _key_name(line: str) -> str:
-    """The key a ``key = value`` line sets, without its quotes (one pass, no backtracking)."""
-    name = line.split("=", 1)[0].lstrip()
-    name = name[1:] if name[:1] in ("'", '"') else name
-    name = name.rstrip()
-    return name[:-1] if name[-1:] in ("'", '"') else name
 
 
 def type_name(expected: type | tuple[type, ...]) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from model.alerts import DeviceAlert, dcc_alerts, device_alerts
 from model.catalogue import ServiceRequest, catalogue, declare, normalise_srv
@@ -33,6 +33,33 @@ from model.variant_file import Locator, Merged, check_tags
 TYPE_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,15}")
 #: Every role code the DUIS catalogue names (IS, GS, ES, ED, GT, OU, RSA).
 ROLE_CODES = frozenset(role for row in catalogue().values() for role in row.roles)
+#: Each row table (``[TABLE."NAME"]``) -> the keys of its rows, and their types.
+ROW_KEYS: Final[dict[str, dict[str, type]]] = {
+    "requests": {
+        "name": str,
+        "critical": bool,
+        "non_device": bool,
+        "roles": list,
+        "source": str,
+        "why": str,
+    },
+    "roles": {"roles": list, "source": str, "why": str},
+    "messages": {
+        "does": str,
+        "other_devices": str,
+        "multi_device": bool,
+        "warnings": dict,
+        "source": str,
+        "why": str,
+    },
+    "cpl.reasons": {"suspends": bool, "device_types": list, "source": str, "why": str},
+    "cascades": {"unjoin": bool, "alert": str, "source": str, "why": str},
+    "device_types": {"kind": str, "cpl_listed": bool, "source": str, "why": str},
+    "alerts": {"kind": str, "name": str, "outcomes": dict, "source": str, "why": str},
+    "events": {"clears": list, "source": str, "why": str},
+}
+#: The keys of an entry of ``[pipeline] checks``, and their types.
+PIPELINE_KEYS: Final = {"check": str, "source": str, "why": str, "reject_code": str}
 
 
 def _keys(
@@ -83,15 +110,7 @@ def requests(m: Merged) -> dict[str, RequestRow]:
             raise where.error("requests", srv, "an SRV is numbers and dots, such as 11.9")
         if srv in catalogue():
             raise where.error("requests", srv, f"SR{srv} is a request of the DUIS catalogue")
-        known = {
-            "name": str,
-            "critical": bool,
-            "non_device": bool,
-            "roles": list,
-            "source": str,
-            "why": str,
-        }
-        raw = _keys(raw, known, where, "requests", srv)
+        raw = _keys(raw, ROW_KEYS["requests"], where, "requests", srv)
         for key in ("name", "critical", "roles"):
             if key not in raw:
                 raise where.error(table, key, "missing")
@@ -129,7 +148,7 @@ def pipeline(m: Merged) -> tuple[PipelineCheck, ...]:
     default = m.key_sources.get("pipeline.checks", "assumption")
     result: list[PipelineCheck] = []
     for index, entry in enumerate(table.get("checks", [{"check": c} for c in CHECKS])):
-        if not isinstance(entry, dict) or set(entry) - {"check", "source", "why", "reject_code"}:
+        if not isinstance(entry, dict) or set(entry) - set(PIPELINE_KEYS):
             raise where.error(
                 "pipeline",
                 "checks",
@@ -166,7 +185,7 @@ def roles(m: Merged) -> tuple[dict[str, RoleRow], str]:
             continue
         where = m.row_files.get(f"roles.{srv}", m.where)
         name = _srv(srv, where, "roles", m)
-        raw = _keys(raw, {"roles": list, "source": str, "why": str}, where, "roles", srv)
+        raw = _keys(raw, ROW_KEYS["roles"], where, "roles", srv)
         listed = raw.get("roles")
         if listed is None or any(r not in ROLE_CODES for r in listed):
             raise where.error(
@@ -188,15 +207,7 @@ def message_rows(m: Merged) -> dict[str, Message]:
             continue
         where = m.row_files.get(f"messages.{srv}", m.where)
         name = _srv(srv, where, "messages", m)
-        known = {
-            "does": str,
-            "other_devices": str,
-            "multi_device": bool,
-            "warnings": dict,
-            "source": str,
-            "why": str,
-        }
-        raw = _keys(raw, known, where, "messages", srv)
+        raw = _keys(raw, ROW_KEYS["messages"], where, "messages", srv)
         if raw.get("does") not in (*DOES, None):
             raise where.error(f"messages.{srv}", "does", f"must be one of {', '.join(DOES)}")
         warnings = raw.get("warnings", {})
@@ -225,8 +236,7 @@ def removal_reasons(
     result = []
     for reason, raw in m.tables.get("cpl", {}).get("reasons", {}).items():
         where = m.row_files.get(f"cpl.reasons.{reason}", m.where)
-        known = {"suspends": bool, "device_types": list, "source": str, "why": str}
-        raw = _keys(raw, known, where, "cpl.reasons", reason)
+        raw = _keys(raw, ROW_KEYS["cpl.reasons"], where, "cpl.reasons", reason)
         table = f"cpl.reasons.{reason}"
         if "suspends" not in raw:
             raise where.error(table, "suspends", "missing (true or false)")
@@ -263,8 +273,7 @@ def cascades(m: Merged, warnings: list[str]) -> dict[str, Cascade]:
         if event not in status_events():
             known = ", ".join(status_events())
             raise where.error("cascades", event, f"unknown status chart event (known: {known})")
-        known_keys = {"unjoin": bool, "alert": str, "source": str, "why": str}
-        raw = _keys(raw, known_keys, where, "cascades", event)
+        raw = _keys(raw, ROW_KEYS["cascades"], where, "cascades", event)
         alert = raw.get("alert")
         if alert is not None and alert not in dcc_alerts():
             warnings.append(
@@ -292,8 +301,7 @@ def device_type_rows(m: Merged) -> dict[str, DeviceType]:
             raise where.error("device_types", name, "is a type of model/data/device_types.json")
         if not TYPE_NAME.fullmatch(name):
             raise where.error("device_types", name, "1 to 16 of A-Z 0-9 _, starting with a letter")
-        known = {"kind": str, "cpl_listed": bool, "source": str, "why": str}
-        raw = _keys(raw, known, where, "device_types", name)
+        raw = _keys(raw, ROW_KEYS["device_types"], where, "device_types", name)
         if raw.get("kind") not in ("type-1", "type-2"):
             raise where.error(table, "kind", 'must be "type-1" or "type-2"')
         if "cpl_listed" not in raw:
@@ -318,8 +326,7 @@ def alert_rows(m: Merged) -> dict[str, DeviceAlert]:
         table = f"alerts.{name}"
         if name in device_alerts():
             raise where.error("alerts", name, "is an alert of model/data/alerts.json")
-        known = {"kind": str, "name": str, "outcomes": dict, "source": str, "why": str}
-        raw = _keys(raw, known, where, "alerts", name)
+        raw = _keys(raw, ROW_KEYS["alerts"], where, "alerts", name)
         if raw.get("kind") not in ("device", "dcc"):
             raise where.error(table, "kind", 'must be "device" or "dcc"')
         outcomes = raw.get("outcomes", {})
@@ -344,7 +351,7 @@ def actor_events(m: Merged) -> dict[str, ActorEvent]:
         table = f"events.{event}"
         if event not in ACTOR_EVENTS:
             raise where.error("events", event, f"unknown event (known: {', '.join(ACTOR_EVENTS)})")
-        raw = _keys(raw, {"clears": list, "source": str, "why": str}, where, "events", event)
+        raw = _keys(raw, ROW_KEYS["events"], where, "events", event)
         clears = raw.get("clears", [])
         if any(c not in CLEARABLE for c in clears):
             raise where.error(table, "clears", f"must list settings ({', '.join(CLEARABLE)})")
