@@ -145,11 +145,6 @@ class Variant:
             return said.get(subject, "holds")
         return "violated" if "violated" in said.values() else "holds"
 
-    def expected_subjects(self, property_id: str) -> Mapping[str, str] | None:
-        """The per-subject verdicts [expect] gives for a property, if it gives them per type."""
-        said = self.expect.get(property_id)
-        return None if said is None or isinstance(said, str) else said
-
     def source_of(self, key: str) -> str:
         """The provenance of a rule key. A key no file sets takes the model's default value,
         which is the model's choice: ``assumption``, never the variant's own sources (issue

@@ -122,3 +122,42 @@ def test_any_circle_added_to_the_graph_is_found(ring: list[str]) -> None:
     for source, target in zip(ring, ring[1:] + ring[:1], strict=True):
         graph[source].add(target)
     assert any(set(ring) <= set(component) for component in circles(graph))
+
+
+#: A newcomer reads a function whole and a module in one sitting (docs/design.md, "Layers").
+LONGEST_FUNCTION = 80
+LONGEST_MODULE = 500
+
+
+def too_long(name: str, text: str) -> list[str]:
+    """The module itself if it is over the limit, and each function in it that is."""
+    found = []
+    lines = len(text.splitlines())
+    if lines > LONGEST_MODULE:
+        found.append(f"{name}: module of {lines} lines")
+    for node in ast.walk(ast.parse(text, name)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            length = (node.end_lineno or node.lineno) - node.lineno + 1
+            if length > LONGEST_FUNCTION:
+                found.append(f"{name}:{node.lineno}: function {node.name} of {length} lines")
+    return found
+
+
+def test_no_source_function_over_80_lines_and_no_module_over_500() -> None:
+    problems = [
+        problem
+        for path in source_modules().values()
+        for problem in too_long(str(path.relative_to(ROOT)), path.read_text())
+    ]
+    assert problems == []
+
+
+@given(st.integers(1, 200), st.integers(0, 700))
+def test_a_long_function_or_module_is_named(body: int, padding: int) -> None:
+    source = "def f():\n" + "    x = 1\n" * body + "\n" * padding
+    found = too_long("m.py", source)
+    function_lines, module_lines = body + 1, body + 1 + padding
+    assert (f"m.py:1: function f of {function_lines} lines" in found) == (
+        function_lines > LONGEST_FUNCTION
+    )
+    assert (f"m.py: module of {module_lines} lines" in found) == (module_lines > LONGEST_MODULE)
