@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from model import inputs
 from model.catalogue import normalise_srv
-from model.dsp import JOIN_SRVS, UNJOIN_SRVS, UPDATE_FIRMWARE
+from model.dsp_outcome import JOIN_SRVS, UNJOIN_SRVS, UPDATE_FIRMWARE
 from model.duis import DuisError, RequestId, read_request, read_response
 from model.errors import InputError, ScenarioError
 from model.scenario import Start, parse_start
