@@ -13,19 +13,12 @@ RULE_SCOPES: dict[str, tuple[str, ...]] = {
     "model/checks.py": ("check_applicable", "check_e5"),
     "model/pipeline.py": ("check_role", "_cpl_image", "_join_validation", "decide"),
     "model/rule_tables.py": ("Exemption.matches", "UpdateRule.applies"),
-    "model/dsp.py": (
-        "gate",
-        "settle_status",
-        "update_smi_firmware",
-        "_device_side",
-        "serve_device_request",
-        "_life_cycle",
-        "serve_join_request",
-        "serve_read_device_log",
-        "cpl_change",
-        "_removal_suspends",
-        "cascade",
-    ),
+    "model/dsp_gate.py": ("gate",),
+    "model/smi_update.py": ("settle_status", "update_smi_firmware"),
+    "model/device_requests.py": ("_device_side", "serve_device_request", "_life_cycle"),
+    "model/join_requests.py": ("serve_join_request", "serve_read_device_log"),
+    "model/dcc_events.py": ("cpl_change", "_removal_suspends"),
+    "model/dsp.py": ("cascade",),
     "model/device.py": ("activate_firmware", "accepts_join", "accepts_unjoin"),
 }
 
@@ -59,22 +52,23 @@ NAMED: tuple[tuple[str, str, str, str, str, str], ...] = (
      "Decision(False, row.reject_code, rejected)",
      "Decision(False, variant.e5[SUSPENDED].reject_code, rejected)",
      "every E5 row rejects with the Suspended row's code"),
-    ("gate-assumes-smets2", "model/dsp.py", "asked_of", "spec.smets", "2",
+    ("gate-assumes-smets2", "model/dsp_gate.py", "asked_of", "spec.smets", "2",
      "the gate passes SMETS2 whatever the device's SMETS version"),
-    ("gate-drops-command-variant", "model/dsp.py", "asked_of", "request.command_variant", "None",
+    ("gate-drops-command-variant", "model/dsp_gate.py", "asked_of", "request.command_variant",
+     "None",
      "the gate drops the request's Command Variant"),
-    ("settle-ignores-off-cpl-update-suspends", "model/dsp.py", "settle_status",
+    ("settle-ignores-off-cpl-update-suspends", "model/smi_update.py", "settle_status",
      "state.status in OPERATIONAL and not on_cpl and variant.cpl.off_cpl_update_suspends",
      "state.status in OPERATIONAL and not on_cpl",
      "[cpl] off_cpl_update_suspends ignored"),
-    ("no-mismatch-alert", "model/dsp.py", "update_smi_firmware",
+    ("no-mismatch-alert", "model/smi_update.py", "update_smi_firmware",
      "answer.version is not None and answer.version != state.smi_firmware", "False",
      "no FirmwareVersionMismatch alert (nor its effect) when a reported version is not taken"),
-    ("life-cycle-without-success", "model/dsp.py", "serve_device_request",
+    ("life-cycle-without-success", "model/device_requests.py", "serve_device_request",
      "code == dev.SUCCESS and request.srv in SRV_STATUS_EVENTS",
      "request.srv in SRV_STATUS_EVENTS",
      "a life-cycle request changes the SMI status even when its response is lost"),
-    ("alert-route-reports-failure", "model/dsp.py", "_device_side",
+    ("alert-route-reports-failure", "model/device_requests.py", "_device_side",
      "activation.success or route.report_failure", "True",
      "a device-alert route sends its activation alert even when activation failed"),
     ("activate-same-image-succeeds", "model/device.py", "activate_firmware",
@@ -213,14 +207,14 @@ def all_mutants(root: Path, caps: dict[str, int | None] | None = None) -> list[M
 #: Survivors with no observable difference, excluded by name, each with why. A name that no
 #: longer matches a mutant is reported as a stale exclusion.
 EQUIVALENT: dict[str, str] = {
-    "model.dsp.settle_status:drop-condition:state.status in OPERATIONAL and (not on_cpl) and "
-    "variant.cpl -> (not on_cpl) and (variant.cpl.off_cpl_up": (
+    "model.smi_update.settle_status:drop-condition:state.status in OPERATIONAL and "
+    "(not on_cpl) and variant.cpl -> (not on_cpl) and (variant.cpl.off_cpl_up": (
         "the status chart takes suspend_on_off_cpl_update from the operational statuses only "
         "(model/status_chart.py), so from any other status the event leaves the state as it "
         "is and settle_status returns it unchanged: the DSP's own guard repeats the chart's"
     ),
-    "model.dsp._life_cycle:drop-condition:state.status != SUSPENDED or state.prior is None -> "
-    "(state.prior is None)": (
+    "model.device_requests._life_cycle:drop-condition:state.status != SUSPENDED or "
+    "state.prior is None -> (state.prior is None)": (
         "the status to return to is set only while Suspended (the chart's (status, prior) "
         "pairs; no reachable state of any built-in variant, with or without DCC events, has "
         "a prior status outside Suspended), so `state.prior is None` already implies the rest"
@@ -233,9 +227,9 @@ EQUIVALENT: dict[str, str] = {
     "properties.recoverability.suspension_good_device:drop-condition:cpl_listed and status == "
     "SUSPENDED and (firmware in cpl) -> (status == SUSPENDED) and (firmware in c": (
         "a device type not on the CPL is never Suspended: a CPL removal and an SMI firmware "
-        "update suspend only CPL-listed devices (`spec.cpl_listed` guards both in model/dsp.py) "
-        "and no other event suspends; no reachable state of any built-in variant, with or "
-        "without DCC events, has one"
+        "update suspend only CPL-listed devices (`spec.cpl_listed` guards both, in "
+        "model/dcc_events.py and model/smi_update.py) and no other event suspends; no "
+        "reachable state of any built-in variant, with or without DCC events, has one"
     ),
 }
 

@@ -581,7 +581,7 @@ def _explore(
         ]
         return plain, lossy, steady, lossy_successors, violating
 
-    # CPL changes act on every device, but on each independently (model.dsp.cpl_change):
+    # CPL changes act on every device, but on each independently (model.dcc_events.cpl_change):
     # memoise the CPL's own change on the CPL, and each device's on (setup, CPL, device),
     # both through the one DSP on a world of that device alone.
     cpl_flags = [

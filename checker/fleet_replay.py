@@ -27,7 +27,7 @@ from checker.replay import RECOVERABILITY, compare, recoverability
 from model.catalogue import normalise_srv
 from model.dsp import StepNotAllowed, step
 from model.errors import InputError
-from model.message_log import Logged
+from model.log_event import Logged
 from model.variant import Variant, load_variant
 from model.world import CplChange, Request, Setup, World
 from properties.safety import violations

@@ -17,7 +17,7 @@ from model.catalogue import lookup
 from model.dsp import Outcome, step
 from model.machines import LIVE
 from model.provenance import Rule
-from model.scenario import views
+from model.scenario_views import views
 from model.world import Action, CplChange, DccEvent, ManualFix, Request, Setup, World
 
 

@@ -20,17 +20,12 @@ from checker.machine_tables import compiled
 from checker.replay_versions import ReplayVersions
 from model.dsp import ACTIVATE_FIRMWARE, READ_FIRMWARE, Outcome, step
 from model.errors import ScenarioError
-from model.message_log import Event, LogError, Logged, MessageLog, events, scenario_step
+from model.log_event import Event, LogError, Logged, scenario_step
+from model.message_log import MessageLog, events
 from model.property_ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE
-from model.scenario import (
-    device_view,
-    join_view,
-    pair_named,
-    parse_action,
-    resolve_fix,
-    views,
-    with_pair,
-)
+from model.scenario_start import with_pair
+from model.scenario_steps import pair_named, parse_action, resolve_fix
+from model.scenario_views import device_view, join_view, views
 from model.variant import Variant
 from model.world import Action, Setup, World
 from properties.recoverability import recoverable

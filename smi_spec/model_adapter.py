@@ -22,7 +22,7 @@ from model.duis import parse_request
 from model.duis_write import response_xml
 from model.errors import InputError
 from model.machines import LIVE
-from model.scenario import views
+from model.scenario_views import views
 from model.variant import Variant, load_variant
 from model.world import (
     CplChange,

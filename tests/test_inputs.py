@@ -16,8 +16,10 @@ from checker.explorer import Bounds
 from checker.replay import Replay
 from model import inputs
 from model.errors import InputError
-from model.message_log import MAX_IN_FLIGHT, open_log
-from model.scenario import MAX_PAIRS, load_scenario
+from model.log_pairing import MAX_IN_FLIGHT
+from model.message_log import open_log
+from model.scenario import load_scenario
+from model.scenario_start import MAX_PAIRS
 from model.variant import load_variant
 from model.variant_file import MAX_EXTENDS
 from tests.conftest import assert_one_line_error, cli
