@@ -7,7 +7,7 @@ Four kinds of change, all computed, none retyped:
 - **check E5**: the decision of ``model.dsp.check_e5`` for every SMI status, every SRV of the
   DUIS catalogue, Command Variants 1 to 8 and SMETS 1 and 2, grouped with their conditions;
 - **transitions**: the machine transitions one variant's DSP takes and the other's does not
-  (``smi_spec.diagrams.taken_edges``);
+  (``smi_spec.diagram_edges.taken_edges``);
 - **verdicts**: the properties whose verdict changes, from ``checker.explorer.explore`` at
   the default bounds.
 """
@@ -27,7 +27,7 @@ from model.rule_tables import UpdateRule
 from model.rulebook import table_rules
 from model.status_chart import STATUSES
 from model.variant import Exemption, Variant
-from smi_spec.diagrams import JOIN, STATUS, edge_diff, of_machine, taken_edges
+from smi_spec.diagram_edges import JOIN, STATUS, edge_diff, of_machine, taken_edges
 
 COMMAND_VARIANTS: Final = tuple(range(1, 9))
 SMETS: Final = (1, 2)
