@@ -143,7 +143,7 @@ class MessageLog:
 
 
 def _fail(path: str, line: int, message: str) -> LogError:
-    return LogError(f"{path}: line {line}: {message}")
+    return LogError(f"{path}: line {line}: {message}").located(line=line)
 
 
 def read_lines(file: str) -> Iterator[tuple[int, str]]:
@@ -192,7 +192,10 @@ def open_log(name: str, base: Path, lines: Iterable[tuple[int, str]]) -> Message
 
 
 def _json(path: str, line: int, text: str) -> dict[str, Any]:
-    value = inputs.parse_json(text, f"{path}: line {line}")
+    try:
+        value = inputs.parse_json(text, f"{path}: line {line}")
+    except InputError as exc:
+        raise exc.located(line=line) from None
     if not isinstance(value, dict):
         raise _fail(path, line, "not a JSON object")
     return value

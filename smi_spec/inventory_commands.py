@@ -21,7 +21,7 @@ from model.scenario import load_scenario, run_streamed
 from model.status_chart import STATUSES
 from model.variant import BUILTIN, Variant, load_variant
 from model.variant_rows import ROLE_CODES
-from smi_spec.app import Format, FormatOption, app, console, emit_json
+from smi_spec.app import Format, FormatOption, StreamFormat, app, console, emit_json
 from smi_spec.plain import plain, styled
 from smi_spec.show import hanging
 
@@ -292,7 +292,12 @@ def show_checks(checks: list[dict[str, Any]]) -> None:
 def run_command(
     scenario: Annotated[str, typer.Argument(help="scenario file (.json or .toml)")],
     variant: Annotated[str | None, typer.Option(help="override the scenario's variant")] = None,
-    format: FormatOption = Format.text,
+    format: Annotated[
+        StreamFormat,
+        typer.Option(
+            "--format", help="text for people; json: one report; jsonl: one record a line as run"
+        ),
+    ] = StreamFormat.text,
 ) -> None:
     """Run a scenario step by step and show the SMI and device views after each step."""
     from checker.run_verdicts import verdicts
@@ -300,10 +305,15 @@ def run_command(
     loaded = load_scenario(scenario)
     rules = load_variant(variant or loaded.variant_ref)
     head, steps, tail = run_streamed(loaded, rules)
-    if format is Format.json:
+    if format is StreamFormat.json:
         from smi_spec.streamed_json import write_streamed
 
         write_streamed(sys.stdout, head, "steps", steps, lambda: tail | verdicts(loaded, rules))
+        return
+    if format is StreamFormat.jsonl:
+        from smi_spec.streamed_json import write_lines
+
+        write_lines(sys.stdout, head, steps, lambda: tail | verdicts(loaded, rules))
         return
     # steps: consumed once, one at a time; the verdicts are judged after them
     report = {**head, "steps": steps, **tail, "after": lambda: verdicts(loaded, rules)}
