@@ -10,7 +10,8 @@ moved into place only when complete, so a failure never leaves a half-written re
 
 Sources: verdicts and counterexamples from ``checker.explorer`` and
 ``checker.narrate``; diagrams from ``smi_spec.diagrams``; check E5 from ``model.dsp``;
-diffs from ``smi_spec.diff``.
+diffs from ``smi_spec.diff``. This module builds the pages and writes them; the HTML
+machinery is in ``smi_spec.report_html``, each section's data in ``smi_spec.report_sections``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from smi_spec import diagrams as dg
 from smi_spec.diff import explorations, unexpected, variant_diff
 from smi_spec.outputs import check_out_directory, replace_directory
 from smi_spec.report_html import MIN_DIAGRAM_TEXT_PX as MIN_DIAGRAM_TEXT_PX
+from smi_spec.report_html import environment as environment
 from smi_spec.report_html import figure, inline_svg, property_text, render, slug
 from smi_spec.report_impact import impact_section
 from smi_spec.report_packs import pack_data
@@ -45,6 +47,10 @@ from smi_spec.report_sections import (
 from smi_spec.report_sections import story_html as story_html
 
 MARKER: Final = ".smi-spec-report"
+
+
+# ---------------------------------------------------------------------------------------
+# Pages
 
 
 def variant_page(v: Variant, diagrams: Sequence[dg.Diagram], svgs: dict[str, bytes]) -> dict:

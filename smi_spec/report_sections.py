@@ -234,7 +234,7 @@ def coverage_data(v: Variant) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------
-# Pages
+# Sensitivity, verdicts and the variant's rules, for its page
 
 
 def sensitivity_data(v: Variant) -> dict[str, Any]:
