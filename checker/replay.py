@@ -19,7 +19,7 @@ from checker.alphabet import alphabet
 from checker.machine_tables import compiled
 from checker.replay_versions import ReplayVersions
 from model.dsp import ACTIVATE_FIRMWARE, READ_FIRMWARE, Outcome, step
-from model.errors import ScenarioError
+from model.errors import InputError, ScenarioError
 from model.log_event import Event, LogError, Logged, scenario_step
 from model.message_log import MessageLog, events
 from model.property_ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE
@@ -188,7 +188,12 @@ class Replay:
             if event.kind in ("response", "response_lost"):
                 record["paired_with"] = event.paired_with
             else:
-                self._step(event, record)
+                try:
+                    self._step(event, record)
+                except InputError as exc:
+                    if exc.where is None:  # a step's own error: the line it stopped at
+                        exc.located(line=event.line)
+                    raise
             yield record
 
     def _action(self, event: Event) -> Action:

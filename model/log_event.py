@@ -68,8 +68,8 @@ class Event:
 
 
 def line_error(path: str, line: int, message: str) -> LogError:
-    """The error for ``line`` of the log ``path``."""
-    return LogError(f"{path}: line {line}: {message}")
+    """The error for ``line`` of the log ``path``, saying where (streamed output names it)."""
+    return LogError(f"{path}: line {line}: {message}").located(line=line)
 
 
 def scenario_step(event: Event) -> dict[str, Any]:

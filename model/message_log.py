@@ -110,7 +110,10 @@ def open_log(name: str, base: Path, lines: Iterable[tuple[int, str]]) -> Message
 
 
 def _json(path: str, line: int, text: str) -> dict[str, Any]:
-    value = inputs.parse_json(text, f"{path}: line {line}")
+    try:
+        value = inputs.parse_json(text, f"{path}: line {line}")
+    except InputError as exc:
+        raise exc.located(line=line) from None
     if not isinstance(value, dict):
         raise line_error(path, line, "not a JSON object")
     return value

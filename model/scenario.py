@@ -123,7 +123,9 @@ def run_steps(
         try:
             world, outcome = dsp.step(scenario.setup, world, action, variant, machines)
         except ScenarioError as exc:
-            raise ScenarioError(f"{scenario.path}: step {number}: {exc}") from None
+            raise ScenarioError(f"{scenario.path}: step {number}: {exc}").located(
+                step=number
+            ) from None
         rule = outcome.rule
         yield {
             "step": raw,

@@ -35,6 +35,15 @@ class Format(StrEnum):
 FormatOption = Annotated[Format, typer.Option("--format", help="text for people, json for tools")]
 
 
+class StreamFormat(StrEnum):
+    """``--format`` of a command that prints its records as it goes (``run``, ``replay``):
+    JSON Lines besides text and one JSON document (docs/formats.md)."""
+
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
+
+
 def _version(show: bool) -> None:
     if show:
         from importlib import metadata  # only here: reading package metadata takes a while

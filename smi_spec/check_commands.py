@@ -4,7 +4,7 @@ every property of a variant (docs/properties.md)."""
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,72 +12,90 @@ from checker.default_budgets import MAX_EXAMPLES, STEP_COUNT
 from model.errors import InputError
 from smi_spec.app import Format, FormatOption, app, console
 
+if TYPE_CHECKING:
+    from checker.compose import System
+    from checker.explorer import Bounds
+
 #: Estimated states from which ``check`` spreads the variants over every core by default:
 #: below it, starting the processes costs more than it saves (docs/performance.md).
 PARALLEL_FROM = 100_000
 
 
+# The options of ``check``, in the order ``--help`` lists them.
+_Variant = Annotated[
+    list[str] | None, typer.Option(help="variant id, path to a .toml file, or all")
+]
+_Property = Annotated[
+    list[str] | None, typer.Option("--property", help="check only this property (repeatable)")
+]
+_MaxLost = Annotated[int, typer.Option(min=0, max=4, help="responses the network may lose")]
+_Meters = Annotated[
+    int, typer.Option(min=1, help="Business Target devices in each system, compliant or not")
+]
+_Cads = Annotated[int, typer.Option(min=0, help="Other Devices joined to each of them")]
+_Versions = Annotated[int, typer.Option(min=1, max=4, help="firmware versions F1..Fn")]
+_DccEvents = Annotated[
+    bool, typer.Option("--dcc-events/--no-dcc-events", help="also DCC withdrawal and recovery")
+]
+_Itf = Annotated[str | None, typer.Option(help="write each counterexample as ITF JSON here")]
+_Devices = Annotated[
+    str | None,
+    typer.Option(
+        help="the closed system, e.g. ESME=8,GSME=1,PPMID=1,HCALCS=1,CAD=2 (Type 2 counts "
+        "per meter), checked one component at a time"
+    ),
+]
+_MaxStates = Annotated[
+    int | None, typer.Option(min=1, help="refuse bounds whose estimated state space is larger")
+]
+_Jobs = Annotated[
+    int,
+    typer.Option(min=0, help="processes for the variants: 0 = every core when the check is large"),
+]
+_EmitPytest = Annotated[
+    str | None, typer.Option(help="write each counterexample as a pytest test here")
+]
+_Traces = Annotated[
+    int, typer.Option(min=1, max=20, help="distinct causes shown per violated property")
+]
+_Coverage = Annotated[
+    bool, typer.Option("--coverage", help="also report the rules and transitions exercised")
+]
+_Brief = Annotated[
+    bool, typer.Option("--brief", help="the verdict table alone: no stories, no summary")
+]
+_PropertiesFile = Annotated[
+    str | None, typer.Option("--properties", help="also check the properties of this TOML file")
+]
+_Sensitivity = Annotated[
+    bool,
+    typer.Option(
+        "--sensitivity",
+        help="flip each assumption-tagged rule with an alternative, one at a time, and "
+        "list the verdicts that change",
+    ),
+]
+
+
 @app.command("check")
 def check_command(
-    variant: Annotated[
-        list[str] | None, typer.Option(help="variant id, path to a .toml file, or all")
-    ] = None,
-    property: Annotated[
-        list[str] | None, typer.Option("--property", help="check only this property (repeatable)")
-    ] = None,
-    max_lost: Annotated[int, typer.Option(min=0, max=4, help="responses the network may lose")] = 1,
-    meters: Annotated[
-        int, typer.Option(min=1, help="Business Target devices in each system, compliant or not")
-    ] = 1,
-    cads: Annotated[int, typer.Option(min=0, help="Other Devices joined to each of them")] = 1,
-    versions: Annotated[int, typer.Option(min=1, max=4, help="firmware versions F1..Fn")] = 2,
-    dcc_events: Annotated[
-        bool, typer.Option("--dcc-events/--no-dcc-events", help="also DCC withdrawal and recovery")
-    ] = False,
-    itf: Annotated[
-        str | None, typer.Option(help="write each counterexample as ITF JSON here")
-    ] = None,
-    devices: Annotated[
-        str | None,
-        typer.Option(
-            help="the closed system, e.g. ESME=8,GSME=1,PPMID=1,HCALCS=1,CAD=2 (Type 2 counts "
-            "per meter), checked one component at a time"
-        ),
-    ] = None,
-    max_states: Annotated[
-        int | None,
-        typer.Option(min=1, help="refuse bounds whose estimated state space is larger"),
-    ] = None,
-    jobs: Annotated[
-        int,
-        typer.Option(
-            min=0, help="processes for the variants: 0 = every core when the check is large"
-        ),
-    ] = 0,
-    emit_pytest: Annotated[
-        str | None, typer.Option(help="write each counterexample as a pytest test here")
-    ] = None,
-    traces: Annotated[
-        int, typer.Option(min=1, max=20, help="distinct causes shown per violated property")
-    ] = 4,
-    coverage: Annotated[
-        bool, typer.Option("--coverage", help="also report the rules and transitions exercised")
-    ] = False,
-    brief: Annotated[
-        bool, typer.Option("--brief", help="the verdict table alone: no stories, no summary")
-    ] = False,
-    properties_file: Annotated[
-        str | None,
-        typer.Option("--properties", help="also check the properties of this TOML file"),
-    ] = None,
-    sensitivity: Annotated[
-        bool,
-        typer.Option(
-            "--sensitivity",
-            help="flip each assumption-tagged rule with an alternative, one at a time, and "
-            "list the verdicts that change",
-        ),
-    ] = False,
+    variant: _Variant = None,
+    property: _Property = None,
+    max_lost: _MaxLost = 1,
+    meters: _Meters = 1,
+    cads: _Cads = 1,
+    versions: _Versions = 2,
+    dcc_events: _DccEvents = False,
+    itf: _Itf = None,
+    devices: _Devices = None,
+    max_states: _MaxStates = None,
+    jobs: _Jobs = 0,
+    emit_pytest: _EmitPytest = None,
+    traces: _Traces = 4,
+    coverage: _Coverage = False,
+    brief: _Brief = False,
+    properties_file: _PropertiesFile = None,
+    sensitivity: _Sensitivity = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Exhaustive check: every property of every variant, with the shortest counterexample
@@ -88,29 +106,17 @@ def check_command(
     checked compositionally (each device type and join pair type once). Exit code 0 when
     every verdict is as the variant's [expect] table says, 1 otherwise.
     """
-    from checker.estimate import require_fits
     from checker.explorer import Bounds
     from smi_spec.checking import run_check
+    from smi_spec.progress_bars import shown_progress
 
     if variant is not None and len(variant) > 1:
         raise InputError(f"--variant given {len(variant)} times: give one variant, or all")
-    systems = None
-    mix = None
+    systems, mix = _device_mix(devices)
     if devices is not None:
-        from checker.compose import DeviceMix
-
-        parsed = DeviceMix.parse(devices)
-        systems, mix = parsed.components(), parsed.describe()
         meters = cads = 1
-    from smi_spec.progress_bars import shown_progress
-
     bounds = Bounds(meters, cads, versions, max_lost, dcc_events)
-    states = require_fits(bounds)
-    if max_states is not None and states > max_states:
-        raise InputError(
-            f"these bounds ({bounds.describe()}) give about {states:,} states, more than "
-            f"--max-states {max_states:,}"
-        )
+    states = _states_within(bounds, max_states)
     ref = variant[0] if variant else "all"
     if sensitivity:
         from smi_spec.sensitivity_out import run_sensitivity
@@ -135,6 +141,31 @@ def check_command(
             properties_file=properties_file,
         )
     raise typer.Exit(0 if ok else 1)
+
+
+def _device_mix(devices: str | None) -> tuple[tuple[System, ...] | None, str | None]:
+    """The closed systems ``--devices`` gives, checked one component at a time, and how to
+    describe the mix (``checker.compose``); (None, None) without it: one system per type."""
+    if devices is None:
+        return None, None
+    from checker.compose import DeviceMix
+
+    parsed = DeviceMix.parse(devices)
+    return parsed.components(), parsed.describe()
+
+
+def _states_within(bounds: Bounds, max_states: int | None) -> int:
+    """The bounds' estimated state count (``checker.estimate``), refused above
+    ``--max-states``."""
+    from checker.estimate import require_fits
+
+    states = require_fits(bounds)
+    if max_states is not None and states > max_states:
+        raise InputError(
+            f"these bounds ({bounds.describe()}) give about {states:,} states, more than "
+            f"--max-states {max_states:,}"
+        )
+    return states
 
 
 @app.command("fuzz")

@@ -7,7 +7,7 @@ Four kinds of change, all computed, none retyped:
 - **check E5**: the decision of ``model.dsp.check_e5`` for every SMI status, every SRV of the
   DUIS catalogue, Command Variants 1 to 8 and SMETS 1 and 2, grouped with their conditions;
 - **transitions**: the machine transitions one variant's DSP takes and the other's does not
-  (``smi_spec.diagrams.taken_edges``);
+  (``smi_spec.diagram_edges.taken_edges``);
 - **verdicts**: the properties whose verdict changes, from ``checker.explorer.explore`` at
   the default bounds.
 """
@@ -27,7 +27,7 @@ from model.rule_tables import UpdateRule
 from model.rulebook import table_rules
 from model.status_chart import STATUSES
 from model.variant import Exemption, Variant
-from smi_spec.diagrams import JOIN, STATUS, edge_diff, of_machine, taken_edges
+from smi_spec.diagram_edges import JOIN, STATUS, edge_diff, of_machine, taken_edges
 
 COMMAND_VARIANTS: Final = tuple(range(1, 9))
 SMETS: Final = (1, 2)
@@ -84,66 +84,87 @@ def _exemption_key(e: Exemption) -> tuple[str, int | None, int | None]:
 
 
 def rule_changes(a: Variant, b: Variant) -> list[dict[str, Any]]:
-    """The keys of the variant files that differ, each with the source of the change."""
-    changes: list[dict[str, Any]] = []
+    """The keys of the variant files that differ, each with the source of the change: the
+    exception list, the SMI firmware update rules, the scalar rules, then the rule tables
+    row by row."""
+    return [
+        *_exception_changes(a, b),
+        *_update_smi_changes(a, b),
+        *_scalar_changes(a, b),
+        *table_row_changes(a, b),
+    ]
+
+
+def _exception_changes(a: Variant, b: Variant) -> list[dict[str, Any]]:
+    """Entries of check E5's exception list (``suspended.exceptions``) only ``b`` has, then
+    those only ``a`` has."""
     key = "suspended.exceptions"
     before = {_exemption_key(e): e for e in a.exceptions}
     after = {_exemption_key(e): e for e in b.exceptions}
-    for k, entry in after.items():
-        if k not in before:
-            changes.append(
-                {
-                    "key": key,
-                    "change": "added",
-                    "from": None,
-                    "to": entry.describe(),
-                    "text": f"{entry.describe()} joins the exception list: accepted while "
-                    "Suspended",
-                    "source": entry.source or b.source_of(key),
-                }
-            )
-    for k, entry in before.items():
-        if k not in after:
-            changes.append(
-                {
-                    "key": key,
-                    "change": "removed",
-                    "from": entry.describe(),
-                    "to": None,
-                    "text": f"{entry.describe()} leaves the exception list: rejected with "
-                    f"{b.reject_code} while Suspended",
-                    "source": b.source_of(key),
-                    "entry_source": entry.source or a.source_of(key),
-                }
-            )
+    added = [
+        {
+            "key": key,
+            "change": "added",
+            "from": None,
+            "to": entry.describe(),
+            "text": f"{entry.describe()} joins the exception list: accepted while Suspended",
+            "source": entry.source or b.source_of(key),
+        }
+        for k, entry in after.items()
+        if k not in before
+    ]
+    removed = [
+        {
+            "key": key,
+            "change": "removed",
+            "from": entry.describe(),
+            "to": None,
+            "text": f"{entry.describe()} leaves the exception list: rejected with "
+            f"{b.reject_code} while Suspended",
+            "source": b.source_of(key),
+            "entry_source": entry.source or a.source_of(key),
+        }
+        for k, entry in before.items()
+        if k not in after
+    ]
+    return added + removed
+
+
+def _update_smi_changes(a: Variant, b: Variant) -> list[dict[str, Any]]:
+    """The ``firmware.update_smi_on`` rules only ``b`` has, then those only ``a`` has."""
     key = "firmware.update_smi_on"
     old_rules = {str(r): r for r in a.update_smi_on}
     new_rules = {str(r): r for r in b.update_smi_on}
-    for text, rule in new_rules.items():
-        if text not in old_rules:
-            changes.append(
-                {
-                    "key": key,
-                    "change": "added",
-                    "from": None,
-                    "to": text,
-                    "text": f"the DSP updates the SMI firmware version from {_rule_text(rule)}",
-                    "source": rule.source or b.source_of(key),
-                }
-            )
-    for text, rule in old_rules.items():
-        if text not in new_rules:
-            changes.append(
-                {
-                    "key": key,
-                    "change": "removed",
-                    "from": text,
-                    "to": None,
-                    "text": "the DSP no longer updates the SMI firmware version from "
-                    f"{_rule_text(rule)}",
-                    "source": b.source_of(key),
-                }
-            )
+    added = [
+        {
+            "key": key,
+            "change": "added",
+            "from": None,
+            "to": text,
+            "text": f"the DSP updates the SMI firmware version from {_rule_text(rule)}",
+            "source": rule.source or b.source_of(key),
+        }
+        for text, rule in new_rules.items()
+        if text not in old_rules
+    ]
+    removed = [
+        {
+            "key": key,
+            "change": "removed",
+            "from": text,
+            "to": None,
+            "text": f"the DSP no longer updates the SMI firmware version from {_rule_text(rule)}",
+            "source": b.source_of(key),
+        }
+        for text, rule in old_rules.items()
+        if text not in new_rules
+    ]
+    return added + removed
+
+
+def _scalar_changes(a: Variant, b: Variant) -> list[dict[str, Any]]:
+    """The scalar rules (``_SCALARS``) that differ: a switch turned on or off, or a value."""
+    changes: list[dict[str, Any]] = []
     for key, (attribute, meaning) in _SCALARS.items():
         old, new = getattr(a, attribute), getattr(b, attribute)
         if old == new:
@@ -165,7 +186,7 @@ def rule_changes(a: Variant, b: Variant) -> list[dict[str, Any]]:
                 "source": b.source_of(key),
             }
         )
-    return changes + table_row_changes(a, b)
+    return changes
 
 
 #: Rule tables compared row by row through ``model.rulebook`` (the keys above are compared

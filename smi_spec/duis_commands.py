@@ -8,9 +8,7 @@ the others.
 
 from __future__ import annotations
 
-import json
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -25,10 +23,10 @@ from model.errors import InputError
 from model.status_chart import STATUSES
 from model.variant import Variant, load_variant
 from model.world import DEVICE_TYPES
-from smi_spec.app import Format, FormatOption, app, console, emit_json
+from smi_spec.app import Format, FormatOption, StreamFormat, app, console, emit_json
 from smi_spec.plain import error_line, plain
 from smi_spec.show import fits, indented
-from smi_spec.streamed_json import write_streamed
+from smi_spec.streamed_json import write_lines, write_streamed
 
 if TYPE_CHECKING:
     from checker.replay import Replay
@@ -323,10 +321,10 @@ def show_summary(run: Replay, summary: dict[str, Any]) -> None:
     )
 
 
-class ReplayFormat(StrEnum):
-    text = "text"
-    json = "json"
-    jsonl = "jsonl"
+def _line_summary(run: Replay) -> dict[str, Any]:
+    """The summary of ``replay --format jsonl``: the JSON document's tail, with the number of
+    disagreements in place of their list."""
+    return {**run.summary(), "disagreements": run.disagreement_count}
 
 
 def replay_command(
@@ -335,12 +333,12 @@ def replay_command(
     ],
     variant: Annotated[str | None, typer.Option(help="override the inventory's variant")] = None,
     format: Annotated[
-        ReplayFormat,
+        StreamFormat,
         typer.Option(
             "--format",
             help="text for people; json: one report; jsonl: one record a line as replayed",
         ),
-    ] = ReplayFormat.text,
+    ] = StreamFormat.text,
     workers: Annotated[
         int | None, typer.Option(help="fleet logs: replay on a Dask cluster of N workers")
     ] = None,
@@ -361,22 +359,18 @@ def replay_command(
     if workers is not None or scheduler is not None:
         from smi_spec.fleet_commands import replay_fleet_command
 
-        replay_fleet_command(logs, variant, workers, scheduler, format is ReplayFormat.text)
+        replay_fleet_command(logs, variant, workers, scheduler, format is StreamFormat.text)
         return
     if len(logs) != 1:
         raise InputError("replay takes one log; several fleet logs take --workers N")
     loaded = load_log(logs[0])
-    run = Replay(loaded, loaded.variant(variant), full_views=format is not ReplayFormat.jsonl)
-    if format is ReplayFormat.json:
+    run = Replay(loaded, loaded.variant(variant), full_views=format is not StreamFormat.jsonl)
+    if format is StreamFormat.json:
         head = {"log": loaded.path, "variant": run.variant.id, "start": run.start()}
         write_streamed(sys.stdout, head, "events", run.records(), run.summary)
-    elif format is ReplayFormat.jsonl:
+    elif format is StreamFormat.jsonl:
         start = {"log": loaded.path, "variant": run.variant.id, "start": run.start()}
-        sys.stdout.write(json.dumps(start, ensure_ascii=False) + "\n")
-        for record in run.records():
-            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-        summary = {**run.summary(), "disagreements": run.disagreement_count}
-        sys.stdout.write(json.dumps({"summary": summary}, ensure_ascii=False) + "\n")
+        write_lines(sys.stdout, start, run.records(), lambda: _line_summary(run))
     else:
         console.print(Text(f"replay of {loaded.path} under {run.variant.id}", style="bold"))
         for record in run.records():

@@ -21,7 +21,7 @@ from model.scenario import load_scenario, run_streamed
 from model.status_chart import STATUSES
 from model.variant import BUILTIN, Variant, load_variant
 from model.variant_rows import ROLE_CODES
-from smi_spec.app import Format, FormatOption, app, console, emit_json
+from smi_spec.app import Format, FormatOption, StreamFormat, app, console, emit_json
 from smi_spec.plain import plain, styled
 from smi_spec.show import hanging
 
@@ -145,34 +145,46 @@ def later_checks(variant: Variant, srv: str) -> list[dict[str, str]]:
     return [{k: found[k] for k in ("rule_id", "text", "source")}]
 
 
+# The arguments and options of ``explain``, in the order ``--help`` lists them.
+_Srv = Annotated[str, typer.Argument(help="Service Reference Variant, e.g. 11.2 or SR11.2")]
+_Variant = Annotated[str, typer.Option(help="variant id or path to a .toml file")]
+_Status = Annotated[str, typer.Option(help="SMI status of the Business Target")]
+_DeviceType = Annotated[
+    str | None,
+    typer.Option("--device-type", help="device type of the Business Target, e.g. PPMID"),
+]
+_CommandVariant = Annotated[int, typer.Option(min=1, max=8, help="DUIS Command Variant")]
+_Smets = Annotated[int, typer.Option(min=1, max=2, help="SMETS version of the device")]
+_Role = Annotated[
+    str | None, typer.Option("--role", help="the sender's Service User role, e.g. IS")
+]
+_ImageOnCpl = Annotated[
+    bool | None,
+    typer.Option(
+        "--image-on-cpl/--image-off-cpl",
+        help="the request delivers a firmware image on (off) the CPL",
+    ),
+]
+_Responsible = Annotated[
+    bool | None,
+    typer.Option(
+        "--responsible/--not-responsible",
+        help="the sender is (is not) the device's responsible supplier",
+    ),
+]
+
+
 @app.command("explain")
 def explain_command(
-    srv: Annotated[str, typer.Argument(help="Service Reference Variant, e.g. 11.2 or SR11.2")],
-    variant: Annotated[str, typer.Option(help="variant id or path to a .toml file")] = "baseline",
-    status: Annotated[str, typer.Option(help="SMI status of the Business Target")] = "suspended",
-    device_type: Annotated[
-        str | None,
-        typer.Option("--device-type", help="device type of the Business Target, e.g. PPMID"),
-    ] = None,
-    command_variant: Annotated[int, typer.Option(min=1, max=8, help="DUIS Command Variant")] = 1,
-    smets: Annotated[int, typer.Option(min=1, max=2, help="SMETS version of the device")] = 2,
-    role: Annotated[
-        str | None, typer.Option("--role", help="the sender's Service User role, e.g. IS")
-    ] = None,
-    image_on_cpl: Annotated[
-        bool | None,
-        typer.Option(
-            "--image-on-cpl/--image-off-cpl",
-            help="the request delivers a firmware image on (off) the CPL",
-        ),
-    ] = None,
-    responsible: Annotated[
-        bool | None,
-        typer.Option(
-            "--responsible/--not-responsible",
-            help="the sender is (is not) the device's responsible supplier",
-        ),
-    ] = None,
+    srv: _Srv,
+    variant: _Variant = "baseline",
+    status: _Status = "suspended",
+    device_type: _DeviceType = None,
+    command_variant: _CommandVariant = 1,
+    smets: _Smets = 2,
+    role: _Role = None,
+    image_on_cpl: _ImageOnCpl = None,
+    responsible: _Responsible = None,
     format: FormatOption = Format.text,
 ) -> None:
     """The DSP's access decision for one SR: every check of the variant's pipeline in order
@@ -182,16 +194,7 @@ def explain_command(
     if status not in STATUSES:
         raise InputError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
     rules = load_variant(variant)
-    if device_type is not None and device_type not in rules.device_types:
-        known = ", ".join(rules.device_types)
-        raise InputError(f"unknown device type {device_type!r}; expected one of {known}")
-    if device_type is not None and rules.device_types[device_type].type_2:
-        # A Type 2 Device has no SMI status for check E5 to read (device-type declarations).
-        raise InputError(
-            f"{device_type} is a Type 2 Device: it has no SMI status, so check E5 has nothing "
-            "to decide (--status); the DSP refuses a request that would give it a status or "
-            "firmware (model/type_2.py)"
-        )
+    _check_device_type(rules, device_type)
     srv = _srv_argument(srv)
     check_role_code(role)
     listed = image_on_cpl if rules.checks_images else None
@@ -221,28 +224,49 @@ def explain_command(
     if format is Format.json:
         emit_json(document)
         return
-    verdict = "[green]accepted[/]" if decision.accepted else "[red]rejected {code}[/]"
+    _show_explained(document)
+
+
+def _check_device_type(rules: Variant, device_type: str | None) -> None:
+    """``--device-type`` names a device type of the variant, and one with an SMI status."""
+    if device_type is not None and device_type not in rules.device_types:
+        known = ", ".join(rules.device_types)
+        raise InputError(f"unknown device type {device_type!r}; expected one of {known}")
+    if device_type is not None and rules.device_types[device_type].type_2:
+        # A Type 2 Device has no SMI status for check E5 to read (device-type declarations).
+        raise InputError(
+            f"{device_type} is a Type 2 Device: it has no SMI status, so check E5 has nothing "
+            "to decide (--status); the DSP refuses a request that would give it a status or "
+            "firmware (model/type_2.py)"
+        )
+
+
+def _show_explained(document: dict[str, Any]) -> None:
+    """``explain``'s answer for people: the verdict, the row that decided it and its
+    source, the checks an accepted request meets later, then every check in order."""
+    accepted = document["accepted"]
+    verdict = "[green]accepted[/]" if accepted else "[red]rejected {code}[/]"
     console.print(
         styled(
             "SR{srv} to a {status} {type} (Command Variant {cv}, SMETS{smets}) under {id}: "
             + verdict,
-            srv=srv,
-            status=status,
-            type=device_type or "device",
-            cv=command_variant,
-            smets=smets,
-            id=rules.id,
-            code=decision.response_code,
+            srv=document["srv"],
+            status=document["status"],
+            type=document["device_type"] or "device",
+            cv=document["command_variant"],
+            smets=document["smets"],
+            id=document["variant"],
+            code=document["response_code"],
         )
     )
-    console.print(hanging("rule  ", plain(f"{decision.rule.id}: {decision.rule.text}")))
-    console.print(hanging("source", plain(decision.rule.source)))
-    if decision.accepted:
-        for check in later:
+    console.print(hanging("rule  ", plain(f"{document['rule_id']}: {document['rule']}")))
+    console.print(hanging("source", plain(document["source"])))
+    if accepted:
+        for check in document["later_checks"]:
             console.print(
                 hanging("then", plain(f"{check['text']} ({check['rule_id']}, {check['source']})"))
             )
-    show_checks(checks)
+    show_checks(document["checks"])
 
 
 def check_role_code(role: str | None) -> None:
@@ -268,7 +292,12 @@ def show_checks(checks: list[dict[str, Any]]) -> None:
 def run_command(
     scenario: Annotated[str, typer.Argument(help="scenario file (.json or .toml)")],
     variant: Annotated[str | None, typer.Option(help="override the scenario's variant")] = None,
-    format: FormatOption = Format.text,
+    format: Annotated[
+        StreamFormat,
+        typer.Option(
+            "--format", help="text for people; json: one report; jsonl: one record a line as run"
+        ),
+    ] = StreamFormat.text,
 ) -> None:
     """Run a scenario step by step and show the SMI and device views after each step."""
     from checker.run_verdicts import verdicts
@@ -276,10 +305,15 @@ def run_command(
     loaded = load_scenario(scenario)
     rules = load_variant(variant or loaded.variant_ref)
     head, steps, tail = run_streamed(loaded, rules)
-    if format is Format.json:
+    if format is StreamFormat.json:
         from smi_spec.streamed_json import write_streamed
 
         write_streamed(sys.stdout, head, "steps", steps, lambda: tail | verdicts(loaded, rules))
+        return
+    if format is StreamFormat.jsonl:
+        from smi_spec.streamed_json import write_lines
+
+        write_lines(sys.stdout, head, steps, lambda: tail | verdicts(loaded, rules))
         return
     # steps: consumed once, one at a time; the verdicts are judged after them
     report = {**head, "steps": steps, **tail, "after": lambda: verdicts(loaded, rules)}
