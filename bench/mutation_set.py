@@ -110,8 +110,8 @@ NAMED: tuple[tuple[str, str, str, str, str, str], ...] = (
 
 #: Statements dropped by name: (name, file, scope, statement, what).
 NAMED_DROPS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("explorer-drops-cpl-violations", "checker/search.py", "Search.cpl_changes",
-     "if found:\n    self.note(found, index, a)",
+    ("explorer-drops-cpl-violations", "checker/search.py", "Search.run",
+     "if found:\n    note(found, index, a)",
      "safety violations of CPL changes not recorded"),
 )  # fmt: skip
 

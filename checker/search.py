@@ -36,20 +36,33 @@ class Search:
     reverse: list[list[int]] = field(default_factory=list)
     first_violation: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     transitions: int = 0
+    visit: Callable[[int, int, int, int], None] = field(init=False, repr=False)
 
-    def visit(self, nxt: int, index: int, a: int, flags: int) -> None:
-        """Reach state ``nxt`` from state number ``index`` by action ``a``."""
-        target = self.index_of.get(nxt)
-        if target is None:
-            target = self.index_of[nxt] = len(self.keys)
-            self.keys.append(nxt)
-            self.parent.append(index)
-            self.via.append(a)
-            self.reverse.append([])
-            if self.progress is not None and target % 10_000 == 0:
-                self.progress(target)
-        if flags:
-            self.reverse[target].append(index * 8 + flags)
+    def __post_init__(self) -> None:
+        self.visit = self._visitor()
+
+    def _visitor(self) -> Callable[[int, int, int, int], None]:
+        """``visit(nxt, index, a, flags)``: reach state ``nxt`` from state number ``index`` by
+        action ``a``; a closure over the lists, bound once, as it runs for every transition
+        out of the inner loop of ``run``."""
+        index_of, keys, reverse, progress = self.index_of, self.keys, self.reverse, self.progress
+        index_get, keys_append, reverse_append = index_of.get, keys.append, reverse.append
+        parent_append, via_append = self.parent.append, self.via.append
+
+        def visit(nxt: int, index: int, a: int, flags: int) -> None:
+            target = index_get(nxt)
+            if target is None:
+                target = index_of[nxt] = len(keys)
+                keys_append(nxt)
+                parent_append(index)
+                via_append(a)
+                reverse_append([])
+                if progress is not None and target % 10_000 == 0:
+                    progress(target)
+            if flags:
+                reverse[target].append(index * 8 + flags)
+
+        return visit
 
     def note(self, found: Any, index: int, a: int) -> None:
         """Keep the first transition breaking each property ``found`` names."""
@@ -71,28 +84,45 @@ class Search:
         state, losing at most ``max_lost`` responses on the way."""
         # Every name the loop uses is bound once here: this loop runs millions of times.
         keys, index_of, reverse, progress = self.keys, self.index_of, self.reverse, self.progress
-        index_get, keys_append = index_of.get, keys.append
-        parent_append, via_append, reverse_append = (
-            self.parent.append,
-            self.via.append,
-            reverse.append,
-        )
+        index_get, keys_append, reverse_append = index_of.get, keys.append, reverse.append
+        parent_append, via_append = self.parent.append, self.via.append
         visit, note, compute = self.visit, self.note, successors.compute
         lost_shift, lost_one = successors.layout.lost_shift, successors.layout.lost_one
-        group_memos = [
-            (mask, memo, g)
-            for g, ((mask, _), memo) in enumerate(
-                zip(successors.groups, successors.memos, strict=True)
-            )
-        ]
-        cpl_changes = self.cpl_changes if successors.cpl_actions else None
-        transitions = 0
-        index = 0
+        group_memos, cpl_groups = successors.group_memos, successors.cpl_groups
+        cpl_actions, cpl_flags, cpl_memo = (
+            successors.cpl_actions,
+            successors.cpl_flags,
+            successors.cpl_memo,
+        )
+        cpl_mask, cpl_deltas = successors.layout.cpl_mask, successors.cpl_deltas
+        cpl_device_deltas = successors.cpl_device_deltas
+        transitions = index = 0
         while index < len(keys):
             state = keys[index]
             lost_ok = (state >> lost_shift) < max_lost
-            if cpl_changes is not None:
-                transitions += cpl_changes(successors, state, index)
+            # CPL changes: the CPL's own change and each device's, from their own memos.
+            if cpl_actions:
+                deltas = cpl_memo.get(state & cpl_mask)
+                if deltas is None:
+                    deltas = cpl_memo[state & cpl_mask] = cpl_deltas(state)
+                per_device = []
+                for device_mask, device_memo, d in cpl_groups:
+                    device_results = device_memo.get(state & device_mask)
+                    if device_results is None:
+                        device_results = device_memo[state & device_mask] = cpl_device_deltas(
+                            d, state
+                        )
+                    per_device.append(device_results)
+                transitions += len(cpl_actions)
+                for n, a in enumerate(cpl_actions):
+                    nxt = state + deltas[n]
+                    for device_results in per_device:
+                        delta, found = device_results[n]
+                        nxt += delta
+                        if found:
+                            note(found, index, a)
+                    if nxt != state:
+                        visit(nxt, index, a, cpl_flags[n])
             for mask, memo, g in group_memos:
                 entry = memo.get(state & mask)
                 if entry is None:
@@ -128,31 +158,3 @@ class Search:
                         reverse[target].append(index * 8 + flags)
             index += 1
         self.transitions += transitions
-
-    def cpl_changes(self, successors: Successors, state: int, index: int) -> int:
-        """Take every CPL change from state number ``index``, each device's part of it read
-        from its own memo; returns how many transitions that is."""
-        cpl_mask = successors.layout.cpl_mask
-        deltas = successors.cpl_memo.get(state & cpl_mask)
-        if deltas is None:
-            deltas = successors.cpl_memo[state & cpl_mask] = successors.cpl_deltas(state)
-        per_device = []
-        for d, (device_mask, device_memo) in enumerate(
-            zip(successors.cpl_device_masks, successors.cpl_device_memos, strict=True)
-        ):
-            device_results = device_memo.get(state & device_mask)
-            if device_results is None:
-                device_results = device_memo[state & device_mask] = successors.cpl_device_deltas(
-                    d, state
-                )
-            per_device.append(device_results)
-        for n, a in enumerate(successors.cpl_actions):
-            nxt = state + deltas[n]
-            for device_results in per_device:
-                delta, found = device_results[n]
-                nxt += delta
-                if found:
-                    self.note(found, index, a)
-            if nxt != state:
-                self.visit(nxt, index, a, successors.cpl_flags[n])
-        return len(successors.cpl_actions)

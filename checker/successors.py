@@ -41,9 +41,8 @@ class Observer:
         self.machines = self.counting or compiled()
         self.covered = Coverage() if coverage else None
 
-    def __call__(
-        self, setup: Setup, before: World, action: Action, after: World, outcome: Any
-    ) -> None:
+    def note(self, setup: Setup, before: World, action: Action, after: World, outcome: Any) -> None:
+        """One distinct transition, allowed by the model."""
         armed = self.armed
         for property_id in armed_by(setup, before, action, after, outcome):
             if property_id in armed:
@@ -124,8 +123,8 @@ class Successors:
         wanted: tuple[str, ...],
         observe: Observer,
     ) -> None:
-        self.variant, self.world_of, self.observe = variant, world_of, observe
-        self.wanted, self.machines = wanted, observe.machines
+        self.variant, self.world_of, self.observer = variant, world_of, observe
+        self.observe, self.wanted, self.machines = observe.note, wanted, observe.machines
         self.actions = actions = world_of.actions
         self.first = first = world_of.setups[0]
         self.layout = layout = Layout(
@@ -135,6 +134,11 @@ class Successors:
         self.recovery_properties = [p for p in RECOVERABILITY if p in wanted]
         self.groups = action_groups(actions, variant, first, layout)
         self.memos: list[dict[int, GroupEntry]] = [{} for _ in self.groups]
+        #: (mask, memo, group) for each group, as the search reads them.
+        self.group_memos = [
+            (mask, memo, g)
+            for g, ((mask, _), memo) in enumerate(zip(self.groups, self.memos, strict=True))
+        ]
         # CPL changes act on every device, but on each independently (model.dsp.cpl_change):
         # memoise the CPL's own change on the CPL, and each device's on (setup, CPL,
         # device), both through the one DSP on a world of that device alone.
@@ -144,8 +148,12 @@ class Successors:
         self.cpl_device_memos: list[dict[int, tuple[tuple[int, Any], ...]]] = [
             {} for _ in first.devices
         ]
-        self.cpl_device_masks = [
-            layout.setup_mask | layout.cpl_mask | m for m in layout.device_mask
+        #: (mask, memo, device) for each device's part of the CPL changes.
+        self.cpl_groups = [
+            (layout.setup_mask | layout.cpl_mask | mask, memo, d)
+            for d, (mask, memo) in enumerate(
+                zip(layout.device_mask, self.cpl_device_memos, strict=True)
+            )
         ]
 
     def recovery_flags(self, action: Action, before: World | None = None) -> int:
@@ -169,13 +177,9 @@ class Successors:
 
     def compute(self, group: int, state: int) -> GroupEntry:
         """Every action of a group from ``state`` (see ``GroupEntry``)."""
-        actions, variant, machines, observe = (
-            self.actions,
-            self.variant,
-            self.machines,
-            self.observe,
-        )
-        pack, counting = self.codec.pack, self.observe.counting
+        actions, variant, machines = self.actions, self.variant, self.machines
+        observe, counting, pack = self.observe, self.observer.counting, self.codec.pack
+        wanted, recovery_properties = self.wanted, self.recovery_properties
         setup_index, before, _ = self.codec.unpack(state)
         setup = self.world_of.setups[setup_index]
         packed_before = pack(setup_index, before, 0)
@@ -194,8 +198,16 @@ class Successors:
             lose = int(isinstance(action, Request) and action.faulty)
             plain, lossy = plain + (1 - lose), lossy + lose
             delta = pack(setup_index, after, 0) - packed_before
-            flags = self.recovery_flags(action, before)
-            found = self.violations(setup, before, action, after, outcome)
+            flags = sum(
+                1 << n
+                for n, p in enumerate(recovery_properties)
+                if is_recovery_action(p, action, before)
+            )
+            found = tuple(
+                (v.property, v.why)
+                for v in safety.violations(setup, variant, before, action, after, outcome)
+                if v.property in wanted
+            )
             if found:
                 violating.append((delta, lose, flags, a, found))
             elif delta or lose:
