@@ -121,10 +121,10 @@ class Successors:
         bounds: Bounds,
         world_of: Universe,
         wanted: tuple[str, ...],
-        observe: Observer,
+        observer: Observer,
     ) -> None:
-        self.variant, self.world_of, self.observer = variant, world_of, observe
-        self.observe, self.wanted, self.machines = observe.note, wanted, observe.machines
+        self.variant, self.world_of, self.observer = variant, world_of, observer
+        self.observe, self.wanted, self.machines = observer.note, wanted, observer.machines
         self.actions = actions = world_of.actions
         self.first = first = world_of.setups[0]
         self.layout = layout = Layout(
@@ -198,6 +198,8 @@ class Successors:
             lose = int(isinstance(action, Request) and action.faulty)
             plain, lossy = plain + (1 - lose), lossy + lose
             delta = pack(setup_index, after, 0) - packed_before
+            # recovery_flags() and violations(), written out: a memo miss runs this for
+            # every action of the group, and at 1 meter memo misses are most of the time.
             flags = sum(
                 1 << n
                 for n, p in enumerate(recovery_properties)
