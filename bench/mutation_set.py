@@ -104,7 +104,7 @@ NAMED: tuple[tuple[str, str, str, str, str, str], ...] = (
 
 #: Statements dropped by name: (name, file, scope, statement, what).
 NAMED_DROPS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("explorer-drops-cpl-violations", "checker/explorer.py", "_explore",
+    ("explorer-drops-cpl-violations", "checker/search.py", "Search.run",
      "if found:\n    note(found, index, a)",
      "safety violations of CPL changes not recorded"),
 )  # fmt: skip

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 import checker.explorer as explorer
+import checker.successors as successors
 from checker.explorer import Bounds, System, explore
 from checker.machine_tables import compiled
 from checker.testpack import property_cases, search_all
@@ -53,7 +54,7 @@ def suspended_row(variant: Variant, **changes: Any) -> Variant:
 
 def gate_verdict(strict: Variant, lenient: Variant, monkeypatch: pytest.MonkeyPatch) -> str:
     with monkeypatch.context() as patch:
-        patch.setattr(explorer, "step", dsp_following(lenient))
+        patch.setattr(successors, "step", dsp_following(lenient))
         return explore(strict, properties=(SUSPENDED_GATE,)).result(SUSPENDED_GATE).verdict
 
 
@@ -105,7 +106,7 @@ def test_safety_is_judged_on_every_device_of_a_setup(monkeypatch: pytest.MonkeyP
     assert live is not None
     variant = load_variant("mp105")
     with monkeypatch.context() as patch:
-        patch.setattr(explorer, "step", defective)
+        patch.setattr(successors, "step", defective)
         found = explore(
             variant, Bounds(meters=2, cads=0), (PRIOR_STATUS_RESTORED,), system=System("ESME")
         )
@@ -212,7 +213,7 @@ def test_a_violation_by_a_cpl_change_is_recorded(monkeypatch: pytest.MonkeyPatch
         == "holds"
     )
     with monkeypatch.context() as patch:
-        patch.setattr(explorer, "compiled", lambda: Broken())
+        patch.setattr(successors, "compiled", lambda: Broken())
         result = explore(variant, properties=(PRIOR_STATUS_RESTORED,)).result(PRIOR_STATUS_RESTORED)
     assert result.verdict == "violated"
 

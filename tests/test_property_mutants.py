@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 import checker.explorer as explorer
+import checker.successors as successors
 from checker.machine_tables import compiled
 from model.property_ids import (
     FIRMWARE_RECOVERABLE,
@@ -105,7 +106,7 @@ class Defect:
     def seeded(self, monkeypatch: pytest.MonkeyPatch) -> Iterator[Variant]:
         with monkeypatch.context() as patch:
             if self.machines is not None:
-                patch.setattr(explorer, "compiled", lambda: self.machines)
+                patch.setattr(successors, "compiled", lambda: self.machines)
             if self.exemption is not None:
                 patch.setattr(Exemption, "matches", self.exemption)
             yield self.variant(load_variant(self.base))
