@@ -215,8 +215,25 @@ def run(example: Example, work: Path, redis_url: str = DOCS_REDIS) -> tuple[int,
     )
 
 
+#: A campaign's budget: examples asked for at this size or more are a campaign (tester.md's
+#: workers sharing a Redis store), not an example the slow step runs on every push.
+CAMPAIGN_EXAMPLES = 5000
+
+
+def campaign_examples(example: Example) -> int:
+    """The examples the command asks for, if it is a campaign; else 0."""
+    asked = re.search(r"--max-examples (\d+)", example.command)
+    return int(asked.group(1)) if asked and int(asked.group(1)) >= CAMPAIGN_EXAMPLES else 0
+
+
 def check(example: Example, tmp_path: Path) -> None:
     assert example.code != NOT_STATED, f"{example.name}: the page states no exit code"
+    examples = campaign_examples(example)
+    if examples and not os.environ.get("SMI_SPEC_DOCS_CAMPAIGNS"):
+        pytest.skip(
+            f"a fuzzing campaign of {examples} examples (about 10 CPU minutes each); "
+            "SMI_SPEC_DOCS_CAMPAIGNS=1 runs it (tests/test_fuzz_redis.py runs a short one)"
+        )
     needs_redis = any(DOCS_REDIS in e.command for e in (*example.before, example))
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(redis_server(tmp_path / "redis")) if needs_redis else DOCS_REDIS
