@@ -100,7 +100,7 @@ def checked_files(ref: str) -> list[Path] | None:
     except InputError:
         return None
     refs = BUILTIN if ref == "all" else (ref,)
-    return [path for r in refs for path in variant_files(r)]
+    return list(dict.fromkeys(path for r in refs for path in variant_files(r)))
 
 
 def entry_key(options: Mapping[str, object], files: Iterable[Path], console: Console) -> str:

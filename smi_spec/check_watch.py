@@ -43,15 +43,15 @@ def snapshot(files: list[Path]) -> Snapshot:
     return seen
 
 
-def wait_for_change(files: list[Path], poll: float = POLL_SECONDS) -> Path:
-    """Wait until one of ``files`` changes (or appears, or goes); return it."""
-    before = snapshot(files)
+def wait_for_change(before: Snapshot, poll: float = POLL_SECONDS) -> Path:
+    """Wait until one of the files of ``before`` differs from it (changed, appeared or
+    gone); return that file."""
     while True:
-        time.sleep(poll)
-        now = snapshot(files)
-        changed = [path for path in files if now[path] != before[path]]
+        now = snapshot(list(before))
+        changed = [path for path in before if now[path] != before[path]]
         if changed:
             return changed[0]
+        time.sleep(poll)
 
 
 def _check_once(run: Callable[[], object]) -> None:
@@ -73,16 +73,21 @@ def watch(console: Console, ref: str, run: Callable[[], object]) -> None:
     files = variant_files(ref)
     try:
         while True:
+            # Before the check: a save while it runs is a change too.
+            files = variant_files(ref) or files
+            before = snapshot(files)
             _check_once(run)
             done += 1
             if rounds and done >= rounds:
                 return
-            files = variant_files(ref) or files
-            changed = wait_for_change(files)
+            changed = wait_for_change(before)
             forget_loaded()
             at = datetime.now().strftime("%H:%M:%S")
             console.print(
-                f"--- {at}: {changed} changed; checking again ---", markup=False, highlight=False
+                f"--- {at}: {changed} changed; checking again ---",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
             )
     except KeyboardInterrupt:
         return
