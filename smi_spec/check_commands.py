@@ -119,7 +119,6 @@ def check_command(
     every verdict is as the variant's [expect] table says, 1 otherwise.
     """
     from checker.explorer import Bounds
-    from smi_spec.progress_bars import shown_progress
 
     if variant is not None and len(variant) > 1:
         raise InputError(f"--variant given {len(variant)} times: give one variant, or all")
@@ -136,7 +135,7 @@ def check_command(
 
         run_sensitivity(console, ref, bounds, format is Format.json)
         raise typer.Exit(0)
-    arguments = dict(
+    arguments: dict[str, Any] = dict(
         variant_ref=ref,
         properties=property,
         bounds=bounds,
@@ -151,28 +150,34 @@ def check_command(
         properties_file=properties_file,
     )
 
-    def checked() -> bool:
-        with shown_progress("check", enabled=format is Format.text):
-            run = partial(
-                _run_check,
-                jobs=jobs or (os.cpu_count() or 1 if states >= PARALLEL_FROM else 1),
-                **arguments,
-            )
-            if no_cache or itf is not None or emit_pytest is not None:
-                return run()
-            from smi_spec.check_cache import cached, checked_files
-
-            files = checked_files(ref)
-            if files is not None and properties_file is not None:
-                files.append(Path(properties_file))
-            return cached(console, arguments, files, format is Format.json, run)
-
+    jobs = jobs or (os.cpu_count() or 1 if states >= PARALLEL_FROM else 1)
+    checked = partial(_checked, arguments, jobs, use_cache=not no_cache)
     if watch:
         from smi_spec.check_watch import watch as watch_files
 
         watch_files(console, ref, checked)
         raise typer.Exit(0)
     raise typer.Exit(0 if checked() else 1)
+
+
+def _checked(arguments: dict[str, Any], jobs: int, use_cache: bool) -> bool:
+    """Run ``check`` with ``arguments`` (those of ``run_check``) on up to ``jobs`` cores,
+    through the result cache (smi_spec/check_cache.py) unless told not to or when it
+    writes side files (--itf, --emit-pytest): whether every verdict is as expected."""
+    from smi_spec.progress_bars import shown_progress
+
+    json_output = arguments["json_output"]
+    with shown_progress("check", enabled=not json_output):
+        run = partial(_run_check, jobs=jobs, **arguments)
+        side_files = arguments["itf_dir"], arguments["emit_pytest"]
+        if not use_cache or side_files != (None, None):
+            return run()
+        from smi_spec.check_cache import cached, checked_files
+
+        files = checked_files(arguments["variant_ref"])
+        if files is not None and arguments["properties_file"] is not None:
+            files.append(Path(arguments["properties_file"]))
+        return cached(console, arguments, files, json_output, run)
 
 
 def _run_check(**arguments: Any) -> bool:
