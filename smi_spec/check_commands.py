@@ -124,7 +124,7 @@ def check_command(
         raise InputError(f"--variant given {len(variant)} times: give one variant, or all")
     ref = variant[0] if variant else "all"
     if watch:
-        _watchable(ref, format)
+        _watchable(ref, format, sensitivity)
     systems, mix = _device_mix(devices)
     if devices is not None:
         meters = cads = 1
@@ -188,10 +188,13 @@ def _run_check(**arguments: Any) -> bool:
     return run_check(console, **arguments)
 
 
-def _watchable(ref: str, format: Format) -> None:
-    """``--watch`` watches one variant file and prints text: refuse anything else."""
+def _watchable(ref: str, format: Format, sensitivity: bool) -> None:
+    """``--watch`` watches one variant file and prints a check as text: refuse anything
+    else."""
     from model.variant import resolve
 
+    if sensitivity:
+        raise InputError("--watch checks again on every save: not with --sensitivity")
     if ref == "all":
         raise InputError("--watch needs one variant: --variant FILE, not all")
     if format is Format.json:

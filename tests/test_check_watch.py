@@ -152,6 +152,7 @@ def test_ctrl_c_ends_the_watch_with_exit_code_0(tmp_path: Path) -> None:
         ([], "--watch needs one variant"),
         (["--variant", "baseline", "--format", "json"], "--format json"),
         (["--variant", "no-such-file.toml"], "no such file"),
+        (["--variant", "baseline", "--sensitivity"], "not with --sensitivity"),
     ],
 )
 def test_watch_refuses_what_it_cannot_watch(args: list[str], fragment: str) -> None:
