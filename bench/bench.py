@@ -43,9 +43,10 @@ def machine() -> str:
 
 
 def check_wall(runs: int = 5) -> dict[str, float]:
-    """``smi-spec check --variant all`` from the shell, pinned to one core where possible."""
+    """``smi-spec check --variant all`` from the shell, pinned to one core where possible,
+    without the result cache (bench/cache_bench.py measures that)."""
     exe = str(Path(sys.executable).with_name("smi-spec"))
-    command = ["taskset", "-c", "0", exe, "check", "--variant", "all"]
+    command = ["taskset", "-c", "0", exe, "check", "--variant", "all", "--no-cache"]
     if subprocess.run(["which", "taskset"], capture_output=True).returncode != 0:
         command = command[3:]
     times = []

@@ -122,6 +122,7 @@ def run(command: list[str], tree: Path, timeout: int) -> tuple[int | None, str]:
 def verdicts(tree: Path) -> tuple[int | None, object]:
     """``smi-spec check --variant all``'s exit code and every verdict it gives."""
     command = [sys.executable, "-m", "smi_spec", "check", "--variant", "all", "--format", "json"]
+    command.append("--no-cache")  # a mutant's result is of no use again
     try:
         done = subprocess.run(
             command,

@@ -46,8 +46,9 @@ def machine() -> str:
 
 
 def one_run(args: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak resident KiB of one ``smi-spec`` process."""
-    command = [EXE, *args]
+    """Wall seconds and peak resident KiB of one ``smi-spec`` process (a ``check``
+    without the result cache: each run explores)."""
+    command = [EXE, *args, *(["--no-cache"] if args[0] == "check" else [])]
     if shutil.which("taskset"):
         command = ["taskset", "-c", "0", *command]
     started = time.perf_counter()

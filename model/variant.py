@@ -344,6 +344,13 @@ def load_variant(ref: str) -> Variant:
     return variant
 
 
+def forget_loaded() -> None:
+    """Forget every variant file read and warned of: the next load reads the files again
+    (``check --watch`` after a save)."""
+    _load.cache_clear()
+    _warned.clear()
+
+
 def load_variants(ref: str) -> list[Variant]:
     """``all`` means every built-in variant; anything else is one variant reference."""
     if ref == "all":

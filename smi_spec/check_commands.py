@@ -4,7 +4,9 @@ every property of a variant (docs/properties.md)."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Annotated
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -75,6 +77,14 @@ _Sensitivity = Annotated[
         "list the verdicts that change",
     ),
 ]
+_NoCache = Annotated[
+    bool,
+    typer.Option("--no-cache", help="neither read nor write the result cache (docs/tester.md)"),
+]
+_Watch = Annotated[
+    bool,
+    typer.Option("--watch", help="check again on every save of the variant file, until Ctrl-C"),
+]
 
 
 @app.command("check")
@@ -96,6 +106,8 @@ def check_command(
     brief: _Brief = False,
     properties_file: _PropertiesFile = None,
     sensitivity: _Sensitivity = False,
+    no_cache: _NoCache = False,
+    watch: _Watch = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Exhaustive check: every property of every variant, with the shortest counterexample
@@ -107,40 +119,87 @@ def check_command(
     every verdict is as the variant's [expect] table says, 1 otherwise.
     """
     from checker.explorer import Bounds
-    from smi_spec.checking import run_check
-    from smi_spec.progress_bars import shown_progress
 
     if variant is not None and len(variant) > 1:
         raise InputError(f"--variant given {len(variant)} times: give one variant, or all")
+    ref = variant[0] if variant else "all"
+    if watch:
+        _watchable(ref, format, sensitivity)
     systems, mix = _device_mix(devices)
     if devices is not None:
         meters = cads = 1
     bounds = Bounds(meters, cads, versions, max_lost, dcc_events)
     states = _states_within(bounds, max_states)
-    ref = variant[0] if variant else "all"
     if sensitivity:
         from smi_spec.sensitivity_out import run_sensitivity
 
         run_sensitivity(console, ref, bounds, format is Format.json)
         raise typer.Exit(0)
-    with shown_progress("check", enabled=format is Format.text):
-        ok = run_check(
-            console,
-            ref,
-            property,
-            bounds,
-            itf,
-            json_output=format is Format.json,
-            traces=traces,
-            coverage=coverage,
-            systems=systems,
-            jobs=jobs or (os.cpu_count() or 1 if states >= PARALLEL_FROM else 1),
-            emit_pytest=emit_pytest,
-            brief=brief,
-            mix=mix,
-            properties_file=properties_file,
-        )
-    raise typer.Exit(0 if ok else 1)
+    arguments: dict[str, Any] = dict(
+        variant_ref=ref,
+        properties=property,
+        bounds=bounds,
+        itf_dir=itf,
+        json_output=format is Format.json,
+        traces=traces,
+        coverage=coverage,
+        systems=systems,
+        emit_pytest=emit_pytest,
+        brief=brief,
+        mix=mix,
+        properties_file=properties_file,
+    )
+
+    jobs = jobs or (os.cpu_count() or 1 if states >= PARALLEL_FROM else 1)
+    checked = partial(_checked, arguments, jobs, use_cache=not no_cache)
+    if watch:
+        from smi_spec.check_watch import watch as watch_files
+
+        watch_files(console, ref, checked)
+        raise typer.Exit(0)
+    raise typer.Exit(0 if checked() else 1)
+
+
+def _checked(arguments: dict[str, Any], jobs: int, use_cache: bool) -> bool:
+    """Run ``check`` with ``arguments`` (those of ``run_check``) on up to ``jobs`` cores,
+    through the result cache (smi_spec/check_cache.py) unless told not to or when it
+    writes side files (--itf, --emit-pytest): whether every verdict is as expected."""
+    from smi_spec.progress_bars import shown_progress
+
+    json_output = arguments["json_output"]
+    with shown_progress("check", enabled=not json_output):
+        run = partial(_run_check, jobs=jobs, **arguments)
+        side_files = arguments["itf_dir"], arguments["emit_pytest"]
+        if not use_cache or side_files != (None, None):
+            return run()
+        from smi_spec.check_cache import cached, checked_files
+
+        files = checked_files(arguments["variant_ref"])
+        if files is not None and arguments["properties_file"] is not None:
+            files.append(Path(arguments["properties_file"]))
+        return cached(console, arguments, files, json_output, run)
+
+
+def _run_check(**arguments: Any) -> bool:
+    """``smi_spec.checking.run_check``, imported only when a check runs: a cached one
+    does without its imports."""
+    from smi_spec.checking import run_check
+
+    return run_check(console, **arguments)
+
+
+def _watchable(ref: str, format: Format, sensitivity: bool) -> None:
+    """``--watch`` watches one variant file and prints a check as text: refuse anything
+    else."""
+    from model.variant import resolve
+
+    if sensitivity:
+        raise InputError("--watch checks again on every save: not with --sensitivity")
+    if ref == "all":
+        raise InputError("--watch needs one variant: --variant FILE, not all")
+    if format is Format.json:
+        raise InputError("--watch prints text: it cannot be used with --format json")
+    resolve(ref)
 
 
 def _device_mix(devices: str | None) -> tuple[tuple[System, ...] | None, str | None]:

@@ -36,6 +36,17 @@ SHARED = ROOT.parent / "shared"
 SCENARIOS = ROOT / "docs" / "scenarios"
 
 
+@pytest.fixture(autouse=True)
+def _own_check_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test its own, empty ``check`` result cache (smi_spec/check_cache.py), also for
+    the processes it starts (they inherit the environment): nothing is written to
+    ~/.cache, and no test sees a result another test computed, perhaps with its model
+    patched."""
+    monkeypatch.setenv("SMI_SPEC_CACHE_DIR", str(tmp_path_factory.mktemp("check-cache")))
+
+
 def needs_shared() -> pytest.MarkDecorator:
     return pytest.mark.skipif(
         not (SHARED / "reference").is_dir(),
