@@ -22,10 +22,9 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from checker.backward import can_recover, good_states
-from checker.coverage import Coverage
+from checker.exploration import Exploration, PropertyResult, sweep_suspended_gate, why_stuck
 from checker.progress_events import reporter_for
 from checker.search import Search
 from checker.successors import Observer, Successors
@@ -43,17 +42,9 @@ from checker.universe import (
     subject_of,
     universe,
 )
-from model.property_ids import (
-    FIRMWARE_RECOVERABLE,
-    JOIN_RECOVERABLE,
-    PROPERTY_IDS,
-    SUSPENSION_RECOVERABLE,
-)
+from model.property_ids import PROPERTY_IDS
 from model.variant import Variant
-from model.world import DeviceSpec, DeviceState, Request, World
-from properties import safety
 from properties.recoverability import DEVICE_GOOD
-from properties.ways_back import WAY_BACK
 
 #: What ``from checker.explorer import ...`` offers: the explorer's API, and the closed
 #: systems and bounds it explores (defined in ``checker.universe``).
@@ -77,54 +68,6 @@ __all__ = [
     "universe",
     "why_stuck",
 ]
-
-
-@dataclass
-class PropertyResult:
-    id: str
-    verdict: str
-    expected: str
-    why: str | None = None
-    #: Indices of the states on the shortest path to the violation, and the actions taken.
-    path: tuple[int, ...] = ()
-    actions: tuple[int, ...] = ()
-    #: The device type (or ``TARGET-OTHER`` pair type) the verdict is about.
-    subject: str | None = None
-
-
-@dataclass
-class Exploration:
-    """The reachable graph of one variant within bounds, and each property's result."""
-
-    variant: Variant
-    bounds: Bounds
-    universe: Universe
-    system: System
-    states: int
-    transitions: int
-    seconds: float
-    properties: list[PropertyResult] = field(default_factory=list)
-    decode: Callable[[int], tuple[int, World, int]] = field(default=lambda n: _no_state(n))
-    #: The index of a state (setup, world, messages lost so far), or None if unreachable.
-    lookup: Callable[[int, World, int], int | None] = field(default=lambda s, w, n: None)
-    #: For each recoverability property judged, 1 per state from which a way back exists.
-    recoverable: dict[str, bytearray] = field(default_factory=dict)
-    #: For each property, how many distinct transitions (safety) or states (recoverability)
-    #: met its precondition: 0 means it passed vacuously at these bounds.
-    armed: dict[str, int] = field(default_factory=dict)
-    #: Rule and transition hit counts, when asked for (``explore(..., coverage=True)``).
-    coverage: Coverage | None = None
-
-    def result(self, property_id: str) -> PropertyResult:
-        return next(p for p in self.properties if p.id == property_id)
-
-    @property
-    def as_expected(self) -> bool:
-        return all(p.verdict == p.expected for p in self.properties)
-
-
-def _no_state(n: int) -> tuple[int, World, int]:
-    return (0, World(frozenset(), ()), 0)
 
 
 def explore_all(
@@ -196,7 +139,7 @@ def _explore(
     # The catalogue sweep: the E5 decision of every SRV, Command Variant and SMETS version
     # for a Suspended device, judged by suspended-gate (requests with no state effect).
     if "suspended-gate" in wanted and "suspended-gate" not in search.first_violation:
-        exploration.armed["suspended-gate"] += _sweep_suspended_gate(
+        exploration.armed["suspended-gate"] += sweep_suspended_gate(
             variant,
             search.keys,
             lambda k: codec.unpack(k)[1],
@@ -235,63 +178,3 @@ def _judge(
         states, taken = search.path_to(index)
         return PropertyResult(property_id, "violated", expected, why, states, (*taken, a), subject)
     return PropertyResult(property_id, "holds", expected, subject=subject)
-
-
-#: What a good state is, per recoverability property, for the reader.
-_GOOD_STATE = {
-    SUSPENSION_RECOVERABLE: "no device is Suspended while the firmware it runs is on the CPL",
-    FIRMWARE_RECOVERABLE: "every device's SMI firmware equals what it runs and it is Suspended "
-    "exactly when that version is off the CPL",
-    JOIN_RECOVERABLE: "the SMI and the device agree on every join",
-}
-
-
-def why_stuck(property_id: str) -> str:
-    """Why a state has no way back, read from ``properties.ways_back.WAY_BACK``."""
-    return (
-        f"no way back: from here no state is reachable in which {_GOOD_STATE[property_id]}, "
-        f"where a way back {WAY_BACK[property_id].describe()}"
-    )
-
-
-def _sweep_suspended_gate(
-    variant: Variant,
-    keys: list[int],
-    to_world: Callable[[int], World],
-    first_violation: dict[str, tuple[int, int, str]],
-    device_type: str,
-) -> int:
-    """Judge check E5's decision for every SRV, Command Variant and SMETS version, once a
-    Suspended device is reachable; returns how many accepted requests were judged."""
-    from model.catalogue import catalogue
-    from model.dsp import check_e5
-
-    suspended_at = next(
-        (
-            n
-            for n, key in enumerate(keys)
-            if any(d.status == "suspended" for d in to_world(key).devices)
-        ),
-        None,
-    )
-    if suspended_at is None:
-        return 0
-    judged = 0
-    for srv in (*catalogue(), *variant.requests):
-        for command_variant in range(1, 9):
-            for smets in (1, 2):
-                decision = check_e5(variant, srv, "suspended", command_variant, smets)
-                judged += decision.accepted
-                spec = DeviceSpec("device", device_type, smets)
-                state = DeviceState("suspended", "commissioned", None, None)
-                found = safety.suspended_gate(
-                    variant,
-                    spec,
-                    state,
-                    Request(srv, 0, command_variant=command_variant),
-                    decision.accepted,
-                )
-                if found:
-                    first_violation["suspended-gate"] = (suspended_at, -1, found.why)
-                    return judged
-    return judged

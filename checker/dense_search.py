@@ -1,0 +1,260 @@
+"""The dense explorer's breadth-first search: level by level, in numpy, over a visited
+bitmap.
+
+Each level's states are expanded together: every action group's row for each state is
+looked up in its table (``checker.dense_tables``), filled through the DSP where missing,
+and the successors gathered as ``state + difference`` in flat arrays; the CPL changes add
+the CPL's difference and each device's. The successors not yet visited, each first
+occurrence kept with the state and action it came from, are the next level. Breadth-first
+levels make every counterexample a shortest one, as in ``checker.search``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from checker.dense_fields import I64, U64, Bitmap, DenseSpace
+from checker.dense_tables import CplTable, GroupTable, Violations
+from checker.successors import Successors
+
+#: States expanded at once: bounds the arrays of successors (about 30 per state).
+CHUNK = 1 << 18
+
+#: Transitions: the states reached, their dense indices, the states (by number) and the
+#: actions they were reached from.
+Edges = tuple[U64, I64, I64, NDArray[np.int32]]
+
+
+class DenseSearch:
+    """The states reached, level by level, each with the state and action it was first
+    reached from (``parent`` -1 for a start); the first transition breaking each safety
+    property, as (source, action, why)."""
+
+    def __init__(
+        self,
+        successors: Successors,
+        space: DenseSpace,
+        max_lost: int,
+        violations: Violations,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.successors, self.space, self.max_lost = successors, space, max_lost
+        self.violations, self.progress = violations, progress
+        self.lost_shift = np.uint64(successors.layout.lost_shift)
+        self.levels: list[U64] = []
+        self.parents: list[I64] = []
+        self.vias: list[NDArray[np.int32]] = []
+        self.count = 0
+        self.visited = Bitmap(0)
+        self.visited_generation = -1
+        self.first_violation: dict[str, tuple[int, int, Any]] = {}
+        self.transitions = 0
+        self.groups = [
+            GroupTable(space, successors, g, violations) for g in range(len(successors.groups))
+        ]
+        cpl = bool(successors.cpl_actions)
+        self.cpl = CplTable(space, successors, None, violations) if cpl else None
+        self.cpl_devices = [
+            CplTable(space, successors, d, violations)
+            for d in range(len(successors.cpl_groups) if cpl else 0)
+        ]
+
+    # -- the levels ----------------------------------------------------------------------
+
+    def start(self, starts: list[int]) -> None:
+        """The first level: the starting states, each once, in order."""
+        states = np.array(list(dict.fromkeys(starts)), dtype=np.uint64)
+        self.space.learn(states)
+        self._rebuild([])
+        self.visited.add(self.space.index(states))
+        self._append(states, np.full(len(states), -1), np.full(len(states), -1, np.int32))
+
+    def run(self) -> None:
+        """Every level, until none is new."""
+        level = 0
+        while level < len(self.levels):
+            base = self.count - len(self.levels[level])
+            frontier = self.levels[level]
+            found: list[Edges] = []
+            for at in range(0, len(frontier), CHUNK):
+                chunk = frontier[at : at + CHUNK]
+                found.append(self._fresh(self._expand(chunk, base + at, found)))
+            if not sum(len(f[0]) for f in found):
+                break
+            self._append(
+                np.concatenate([f[0] for f in found]),
+                np.concatenate([f[2] for f in found]),
+                np.concatenate([f[3] for f in found]),
+            )
+            if self.progress is not None:
+                self.progress(self.count)
+            level += 1
+
+    def _append(self, states: U64, parents: I64, vias: NDArray[np.int32]) -> None:
+        self.levels.append(states)
+        self.parents.append(parents.astype(np.int64))
+        self.vias.append(vias.astype(np.int32))
+        self.count += len(states)
+
+    def _fresh(self, edges: Edges) -> Edges:
+        """Of the transitions ``edges`` (into states not visited yet), the first reaching
+        each state; those states marked visited."""
+        states, index, sources, actions = edges
+        _, first = np.unique(index, return_index=True)
+        first.sort()
+        self.visited.add(index[first])
+        return states[first], index[first], sources[first], actions[first]
+
+    def _rebuild(self, pending: list[Edges]) -> None:
+        """After the space grew: every visited state marked again, at its new index."""
+        if self.visited_generation == self.space.generation:
+            return
+        self.visited_generation = self.space.generation
+        self.visited = Bitmap(self.space.size)
+        for level in self.levels:
+            self.visited.add(self.space.index(level))
+        for edges in pending:
+            self.visited.add(self.space.index(edges[0]))
+
+    # -- one chunk's successors ------------------------------------------------------------
+
+    def _expand(self, states: U64, base: int, pending: list[Edges]) -> Edges:
+        """Every transition out of ``states`` (numbered from ``base``) that changes the
+        state, noting the first that breaks each safety property."""
+        tables: list[GroupTable | CplTable] = [*self.groups]
+        if self.cpl is not None:
+            tables += [self.cpl, *self.cpl_devices]
+        coded = self.space.coded(states)
+        generation = self.space.generation
+        rows = [t.fill(states, t.rows(states, coded)) for t in tables]
+        if self.space.generation != generation:
+            self._rebuild(pending)
+            coded = self.space.coded(states)
+            rows = [t.rows(states, coded) for t in tables]
+        index = self.space.combine(coded, None)
+        lost_ok = (states >> self.lost_shift) < np.uint64(self.max_lost)
+        parts = [
+            self._group_edges(t, r, states, index, base, lost_ok)
+            for t, r in zip(self.groups, rows, strict=False)
+        ]
+        if self.cpl is not None:
+            parts.append(self._cpl_edges(states, index, base, rows[len(self.groups) :]))
+        return (
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+            np.concatenate([p[3] for p in parts]),
+        )
+
+    def _group_edges(
+        self,
+        table: GroupTable,
+        rows: I64,
+        states: U64,
+        index: I64,
+        base: int,
+        lost_ok: NDArray[np.bool_],
+    ) -> Edges:
+        """The group's transitions out of ``states`` into states not visited yet (a
+        self-loop never is: its target is its source)."""
+        t = table.arrays()
+        lossy = np.where(lost_ok, t["lossy"][rows], 0)
+        self.transitions += int(t["plain"][rows].sum() + t["lossy_count"][rows][lost_ok].sum())
+        count = t["always"][rows] + lossy
+        source = np.repeat(np.arange(len(states)), count)
+        ends = np.cumsum(count)
+        entry = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
+            t["start"][rows] - (ends - count), count
+        )
+        if t["row_vbits"][rows].any():
+            vbits = t["vbits"][entry]
+            actions = t["action"][entry]
+            self._note(vbits, base + source, actions, lambda i: (id(table), int(entry[i])))
+        target = index[source] + t["index_delta"][entry]
+        fresh = self.visited.lacks(target)
+        source, entry = source[fresh], entry[fresh]
+        return (
+            states[source] + t["delta"][entry],
+            target[fresh],
+            base + source,
+            t["action"][entry],
+        )
+
+    def _cpl_edges(self, states: U64, index: I64, base: int, rows: list[I64]) -> Edges:
+        """The CPL changes out of ``states`` into states not visited yet: the CPL's own
+        difference and each device's, added."""
+        width = len(self.successors.cpl_actions)
+        tables = [self.cpl, *self.cpl_devices]
+        moved_to = np.repeat(index, width).reshape(-1, width)
+        vbits = np.zeros((len(states), width), dtype=np.uint16)
+        for table, row in zip(tables, rows, strict=True):
+            assert table is not None
+            _, bits, index_delta = table.arrays()
+            moved_to += index_delta[row]
+            vbits |= bits[row]
+        self.transitions += len(states) * width
+        taken = np.array(self.successors.cpl_actions, dtype=np.int32)
+        if vbits.any():
+            source = np.repeat(np.arange(len(states)), width)
+            flat = np.tile(taken, len(states))
+            self._note(vbits.ravel(), base + source, flat, self._cpl_why(rows[1:], width))
+        targets = moved_to.ravel()
+        fresh = np.flatnonzero(self.visited.lacks(targets))
+        source, column = np.divmod(fresh, width)
+        after = states[source].copy()
+        for table, row in zip(tables, rows, strict=True):
+            assert table is not None
+            after += table.arrays()[0][row[source], column]
+        return after, targets[fresh], base + source, taken[column]
+
+    def _cpl_why(self, device_rows: list[I64], width: int) -> Callable[[int], tuple[int, ...]]:
+        """Where the why of the CPL transition at flat position ``i`` is kept: the first
+        device it breaks a property on."""
+
+        def key(i: int) -> tuple[int, ...]:
+            state, n = divmod(i, width)
+            for table, rows in zip(self.cpl_devices, device_rows, strict=True):
+                found = (id(table), int(rows[state]), n)
+                if found in self.violations.why:
+                    return found
+            raise KeyError(i)
+
+        return key
+
+    def _note(
+        self,
+        vbits: NDArray[np.uint16],
+        sources: I64,
+        actions: NDArray[np.int32],
+        why_key: Callable[[int], Any],
+    ) -> None:
+        """Keep the first transition breaking each property not broken before."""
+        for bit, property_id in enumerate(self.violations.ids):
+            if property_id in self.first_violation:
+                continue
+            hits = np.flatnonzero(vbits & np.uint16(1 << bit))
+            if len(hits):
+                i = int(hits[0])
+                found = self.violations.why[why_key(i)]
+                why = next(w for p, w in found if p == property_id)
+                self.first_violation[property_id] = (int(sources[i]), int(actions[i]), why)
+
+    # -- after the search ------------------------------------------------------------------
+
+    def keys(self) -> U64:
+        """Every state reached, numbered in the order reached."""
+        return np.concatenate(self.levels) if self.levels else np.zeros(0, np.uint64)
+
+    def path_to(self, index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """A shortest path from a start to state ``index``: its states and actions."""
+        parent = np.concatenate(self.parents)
+        via = np.concatenate(self.vias)
+        states, taken = [index], []
+        while parent[states[-1]] != -1:
+            taken.append(int(via[states[-1]]))
+            states.append(int(parent[states[-1]]))
+        return tuple(reversed(states)), tuple(reversed(taken))
