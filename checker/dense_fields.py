@@ -164,10 +164,11 @@ class Bitmap:
 
     def has(self, index: I64) -> NDArray[np.bool_]:
         """Which of ``index`` are in the set (-1, no state, never is)."""
+        if not len(index) or index.min() >= 0:
+            return (self.bits[index >> 3] & _BIT[index & 7]) != 0
         ok = index >= 0
         safe = np.where(ok, index, 0)
-        found = (self.bits[safe >> 3] >> (safe & 7).astype(np.uint8)) & 1
-        return ok & found.astype(bool)
+        return ok & ((self.bits[safe >> 3] & _BIT[safe & 7]) != 0)
 
     def lacks(self, index: I64) -> NDArray[np.bool_]:
         """Which of ``index`` (each at least 0) are not in the set."""

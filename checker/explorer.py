@@ -70,6 +70,12 @@ __all__ = [
 ]
 
 
+#: The explorers ``explore`` can run.
+ENGINES = ("auto", "python", "dense")
+#: From this many meters ``explore`` runs the dense explorer by default.
+DENSE_FROM_METERS = 2
+
+
 def explore_all(
     variant: Variant,
     bounds: Bounds = DEFAULT_BOUNDS,
@@ -94,9 +100,21 @@ def explore(
     system: System = DEFAULT_SYSTEM,
     *,
     coverage: bool = False,
+    engine: str = "auto",
 ) -> Exploration:
     """Explore every state reachable within ``bounds`` and judge ``properties``; with
-    ``coverage``, also count the rules and machine transitions exercised."""
+    ``coverage``, also count the rules and machine transitions exercised.
+
+    ``engine``: ``python`` (this module's search), ``dense`` (``checker.dense``, in numpy)
+    or ``auto``, the dense one from :data:`DENSE_FROM_METERS` meters, where the state space
+    runs to hundreds of thousands of states and more (both give the same verdicts and
+    shortest lengths; the Python one tells the same stories as before it existed)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    if engine == "dense" or (engine == "auto" and bounds.meters >= DENSE_FROM_METERS):
+        from checker.dense import explore_dense
+
+        return explore_dense(variant, bounds, tuple(properties), progress, system, coverage)
     # The search allocates millions of small lists and no reference cycles: pausing the
     # cyclic garbage collector saves it from rescanning them again and again.
     collecting = gc.isenabled()
