@@ -172,7 +172,11 @@ def test_check_at_two_meters_runs_the_dense_explorer_by_default() -> None:
     """``explore`` picks the dense explorer from 2 meters (its states are numbered level
     by level, so its decoder reads a numpy array)."""
     exploration = explore(load_variant("mp178"), Bounds(meters=2, versions=1, max_lost=0))
-    assert type(getattr(exploration.decode, "keys")).__name__ == "Keys"
+    from checker.dense import Keys
+    from checker.packing import Decoder
+
+    assert isinstance(exploration.decode, Decoder)
+    assert isinstance(exploration.decode.keys, Keys)
 
 
 @settings(max_examples=50, deadline=None)
