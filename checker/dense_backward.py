@@ -24,40 +24,56 @@ from properties.recoverability import DEVICE_GOOD, join_good_pair
 Bools = NDArray[np.bool_]
 
 
+#: States judged at once: bounds the arrays of indices and predecessors.
+CHUNK = 1 << 22
+
+
 def good_states(property_id: str, keys: U64, search: DenseSearch) -> Bools:
-    """Which states are good: every device (firmware, suspension) or every pair (joins)."""
+    """Which states are good: every device (firmware, suspension) or every pair (joins);
+    each local predicate judged once per value, then looked up for every state."""
     successors = search.successors
     layout, codec, first = successors.layout, successors.codec, successors.first
     devices, cpls = codec.dev_ids.values, codec.cpl_ids.values
-
-    def field(shift: int, mask: int) -> I64:
-        return ((keys & np.uint64(mask)) >> np.uint64(shift)).astype(np.int64)
-
-    good = np.ones(len(keys), dtype=bool)
     device_good = DEVICE_GOOD.get(property_id)
+    # Per device (or pair): (table, (shift, mask) of its row, (shift, mask) of its column).
+    checks: list[tuple[Bools, tuple[int, int], tuple[int, int]]] = []
     if device_good is not None:
-        cpl = field(layout.cpl_shift, layout.cpl_mask)
         for d, spec in enumerate(first.devices):
-            table = np.array(
+            table = [
                 [
-                    [
-                        device_good(spec.cpl_listed, s.status, s.smi_firmware, s.firmware, c)
-                        for c in cpls
-                    ]
-                    for s in devices
-                ],
-                dtype=bool,
-            ).reshape(len(devices), len(cpls))
-            good &= table[field(layout.device_shift[d], layout.device_mask[d]), cpl]
-        return good
-    for p, pair in enumerate(first.pairs):
-        t = pair.target
-        table = np.array(
-            [[join_good_pair(j, s.status) for s in devices] for j in codec.join_names], dtype=bool
-        ).reshape(len(codec.join_names), len(devices))
-        join = field(layout.join_shift[p], layout.join_mask[p])
-        good &= table[join, field(layout.device_shift[t], layout.device_mask[t])]
+                    device_good(spec.cpl_listed, s.status, s.smi_firmware, s.firmware, c)
+                    for c in cpls
+                ]
+                for s in devices
+            ]
+            checks.append(
+                (
+                    np.array(table, dtype=bool).reshape(len(devices), len(cpls)),
+                    (layout.device_shift[d], layout.device_mask[d]),
+                    (layout.cpl_shift, layout.cpl_mask),
+                )
+            )
+    else:
+        for p, pair in enumerate(first.pairs):
+            t = pair.target
+            table = [[join_good_pair(j, s.status) for s in devices] for j in codec.join_names]
+            checks.append(
+                (
+                    np.array(table, dtype=bool).reshape(len(codec.join_names), len(devices)),
+                    (layout.join_shift[p], layout.join_mask[p]),
+                    (layout.device_shift[t], layout.device_mask[t]),
+                )
+            )
+    good = np.ones(len(keys), dtype=bool)
+    for at in range(0, len(keys), CHUNK):
+        chunk = keys[at : at + CHUNK]
+        for judged, row, column in checks:
+            good[at : at + CHUNK] &= judged[_field(chunk, *row), _field(chunk, *column)]
     return good
+
+
+def _field(keys: U64, shift: int, mask: int) -> I64:
+    return ((keys & np.uint64(mask)) >> np.uint64(shift)).view(np.int64)
 
 
 class Reversed:
@@ -99,17 +115,41 @@ def can_recover(search: DenseSearch, keys: U64, good: Bools, bit: int) -> bytear
     recoverability property with flag ``bit``."""
     space = search.space
     turned = [Reversed(t, bit) for t in search.groups if t.entries]
-    index = space.index(keys)
     recovers = Bitmap(space.size)
-    frontier, at = keys[good], index[good]
-    recovers.add(at)
-    while True:
-        while len(frontier):
-            frontier, at = _step_back(turned, frontier, at, search, recovers)
-        frontier, at = _cpl_forward(search, keys, index, recovers, bit)
-        if not len(frontier):
-            break
-    return bytearray(recovers.has(index).astype(np.uint8).tobytes())
+    frontier = []
+    for at in range(0, len(keys), CHUNK):
+        states = keys[at : at + CHUNK][good[at : at + CHUNK]]
+        index = space.index(states)
+        recovers.add(index)
+        frontier.append((states, index))
+    while frontier:
+        while frontier:
+            frontier = _step_back_all(turned, frontier, search, recovers)
+        frontier = _cpl_forward(search, keys, recovers, bit)
+    result = bytearray(len(keys))
+    for at in range(0, len(keys), CHUNK):
+        index = space.index(keys[at : at + CHUNK])
+        result[at : at + CHUNK] = recovers.has(index).astype(np.uint8).tobytes()
+    return result
+
+
+Frontier = list[tuple[U64, I64]]
+
+
+def _step_back_all(
+    turned: list[Reversed], frontier: Frontier, search: DenseSearch, recovers: Bitmap
+) -> Frontier:
+    """The next frontier backwards, taken a slice of the current one at a time."""
+    found = []
+    size = CHUNK // 8
+    for states, index in frontier:
+        for at in range(0, len(states), size):
+            back = _step_back(
+                turned, states[at : at + size], index[at : at + size], search, recovers
+            )
+            if len(back[0]):
+                found.append(back)
+    return found
 
 
 def _step_back(
@@ -123,28 +163,32 @@ def _step_back(
         return frontier[:0], at[:0]
     states = np.concatenate([f[0] for f in found])
     index = np.concatenate([f[1] for f in found])
-    new = search.visited.has(index) & ~recovers.has(index)
+    new = ~search.visited.lacks(index) & recovers.lacks(index)
     index, states = index[new], states[new]
     index, first = np.unique(index, return_index=True)
     recovers.add(index)
     return states[first], index
 
 
-def _cpl_forward(
-    search: DenseSearch, keys: U64, index: I64, recovers: Bitmap, bit: int
-) -> tuple[U64, I64]:
+def _cpl_forward(search: DenseSearch, keys: U64, recovers: Bitmap, bit: int) -> Frontier:
     """The states not yet known to recover from which a CPL change that may be part of a
     way back leads to one that does; marked as recovering."""
     successors = search.successors
     columns = [n for n, flags in enumerate(successors.cpl_flags) if flags & bit]
     if search.cpl is None or not columns:
-        return keys[:0], index[:0]
-    stuck = ~recovers.has(index)
-    states, at = keys[stuck], index[stuck]
-    coded = search.space.coded(states)
-    moved_to = at[:, None] + np.zeros(len(columns), dtype=np.int64)
-    for table in [search.cpl, *search.cpl_devices]:
-        moved_to += table.arrays()[2][table.rows(states, coded)][:, columns]
-    reaches = recovers.has(moved_to.ravel()).reshape(moved_to.shape).any(axis=1)
-    recovers.add(at[reaches])
-    return states[reaches], at[reaches]
+        return []
+    found = []
+    for at in range(0, len(keys), CHUNK):
+        chunk = keys[at : at + CHUNK]
+        index = search.space.index(chunk)
+        stuck = recovers.lacks(index)
+        states, index = chunk[stuck], index[stuck]
+        coded = search.space.coded(states)
+        moved_to = index[:, None] + np.zeros(len(columns), dtype=np.int64)
+        for table in [search.cpl, *search.cpl_devices]:
+            moved_to += table.arrays()[2][table.rows(states, coded)][:, columns]
+        reaches = recovers.has(moved_to.ravel()).reshape(moved_to.shape).any(axis=1)
+        recovers.add(index[reaches])
+        if reaches.any():
+            found.append((states[reaches], index[reaches]))
+    return found

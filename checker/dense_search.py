@@ -46,8 +46,8 @@ class DenseSearch:
         self.violations, self.progress = violations, progress
         self.lost_shift = np.uint64(successors.layout.lost_shift)
         self.levels: list[U64] = []
-        self.parents: list[I64] = []
-        self.vias: list[NDArray[np.int32]] = []
+        self.parents: list[NDArray[Any]] = []
+        self.vias: list[NDArray[Any]] = []
         self.count = 0
         self.visited = Bitmap(0)
         self.visited_generation = -1
@@ -96,8 +96,11 @@ class DenseSearch:
 
     def _append(self, states: U64, parents: I64, vias: NDArray[np.int32]) -> None:
         self.levels.append(states)
-        self.parents.append(parents.astype(np.int64))
-        self.vias.append(vias.astype(np.int32))
+        # A parent's number fits 32 bits below 4 billion states, an action 16 bits.
+        self.parents.append(parents.astype(np.int64 if self.count >= 1 << 31 else np.int32))
+        self.vias.append(
+            vias.astype(np.int16 if len(self.successors.actions) < 1 << 15 else np.int32)
+        )
         self.count += len(states)
 
     def _fresh(self, edges: Edges) -> Edges:
@@ -246,15 +249,26 @@ class DenseSearch:
     # -- after the search ------------------------------------------------------------------
 
     def keys(self) -> U64:
-        """Every state reached, numbered in the order reached."""
-        return np.concatenate(self.levels) if self.levels else np.zeros(0, np.uint64)
+        """Every state reached, numbered in the order reached: the levels moved into one
+        array (each level freed as it is copied, so they are never held twice)."""
+        keys = np.empty(self.count, dtype=np.uint64)
+        at = 0
+        for n, level in enumerate(self.levels):
+            keys[at : at + len(level)] = level
+            self.levels[n] = keys[at : at + len(level)]
+            at += len(level)
+        return keys
 
     def path_to(self, index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """A shortest path from a start to state ``index``: its states and actions."""
-        parent = np.concatenate(self.parents)
-        via = np.concatenate(self.vias)
+        ends = np.cumsum([len(level) for level in self.levels])
         states, taken = [index], []
-        while parent[states[-1]] != -1:
-            taken.append(int(via[states[-1]]))
-            states.append(int(parent[states[-1]]))
+        while True:
+            level = int(np.searchsorted(ends, states[-1], side="right"))
+            at = states[-1] - (int(ends[level - 1]) if level else 0)
+            parent = int(self.parents[level][at])
+            if parent == -1:
+                break
+            taken.append(int(self.vias[level][at]))
+            states.append(parent)
         return tuple(reversed(states)), tuple(reversed(taken))
