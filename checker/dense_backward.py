@@ -25,7 +25,9 @@ Bools = NDArray[np.bool_]
 
 
 #: States judged at once: bounds the arrays of indices and predecessors.
-CHUNK = 1 << 22
+CHUNK = 1 << 17
+#: Frontier states stepped back at once: each has a few dozen ways in.
+SLICE = 1 << 13
 
 
 def good_states(property_id: str, keys: U64, search: DenseSearch) -> Bools:
@@ -141,7 +143,7 @@ def _step_back_all(
 ) -> Frontier:
     """The next frontier backwards, taken a slice of the current one at a time."""
     found = []
-    size = CHUNK // 8
+    size = SLICE
     for states, index in frontier:
         for at in range(0, len(states), size):
             back = _step_back(

@@ -107,7 +107,16 @@ class DenseSpace:
         """Each state's place in the space (or in the subspace of ``fields``, with their
         own strides), -1 for a state with a value never learnt."""
         chosen = range(len(self.fields)) if fields is None else fields
-        return self.combine({f: self.codes(states, f) for f in chosen}, fields)
+        strides = self.strides if fields is None else self.sub_strides(fields)
+        total = np.zeros(len(states), dtype=np.int64)
+        bad = np.zeros(len(states), dtype=bool)
+        for stride, f in zip(strides, chosen, strict=True):
+            code = self.codes(states, f)
+            bad |= code < 0
+            code *= stride
+            total += code
+        total[bad] = -1
+        return total
 
     def combine(self, coded: Sequence[I64] | dict[int, I64], fields: Sequence[int] | None) -> I64:
         """The index of ``index`` from codes already computed (``coded``, by field)."""

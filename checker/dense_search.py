@@ -22,7 +22,7 @@ from checker.dense_tables import CplTable, GroupTable, Violations
 from checker.successors import Successors
 
 #: States expanded at once: bounds the arrays of successors (about 30 per state).
-CHUNK = 1 << 18
+CHUNK = 1 << 15
 
 #: Transitions: the states reached, their dense indices, the states (by number) and the
 #: actions they were reached from.
