@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from checker.dense_fields import I64, U64, Bitmap, DenseSpace
+from checker.dense_symmetry import mirrors
 from checker.dense_tables import CplTable, GroupTable, Violations
 from checker.successors import Successors
 
@@ -56,6 +57,8 @@ class DenseSearch:
         self.groups = [
             GroupTable(space, successors, g, violations) for g in range(len(successors.groups))
         ]
+        for g, (g0, swap, theirs) in mirrors(successors).items():
+            self.groups[g].mirror = (self.groups[g0], swap, theirs)
         cpl = bool(successors.cpl_actions)
         self.cpl = CplTable(space, successors, None, violations) if cpl else None
         self.cpl_devices = [

@@ -145,6 +145,8 @@ class GroupTable(RowTable):
         self._arrays: dict[str, NDArray[Any]] = {}
         self.shared: dict[Any, tuple[Any, dict[str, int]]] = {}
         self.setup_class = _setup_classes(successors, mask)
+        #: The group this one mirrors, the swap, and that group's actions, if any.
+        self.mirror: tuple[GroupTable, Any, list[int]] | None = None
 
     def fill(self, states: U64, rows: I64) -> I64:
         """Rows for every state, computing the missing ones through the DSP."""
@@ -159,30 +161,56 @@ class GroupTable(RowTable):
 
     def _entry(self, state: int) -> Any:
         """The group's successors from ``state``'s part: the explorer's memo entry, computed
-        once per class of setups the group cannot tell apart."""
-        successors, key = self.successors, state & self.mask
+        once per class of setups the group cannot tell apart, or told from the group it
+        mirrors (``checker.dense_symmetry``); the properties it arms counted each time."""
+        key = state & self.mask
         entry = self.memo.get(key)
         if entry is not None:
             return entry
-        if successors.observer.covered is not None:
-            entry = self.memo[key] = successors.compute(self.group, state)
+        if self.successors.observer.covered is not None:
+            entry = self.memo[key] = self.successors.compute(self.group, state)
             return entry
-        layout = successors.layout
+        entry, arming = self.mirrored(state) if self.mirror is not None else (None, None)
+        if entry is None or arming is None:
+            entry, arming = self.computed(state)
+        armed = self.successors.observer.armed
+        for property_id, n in arming.items():
+            armed[property_id] += n
+        self.memo[key] = entry
+        return entry
+
+    def computed(self, state: int) -> tuple[Any, dict[str, int]]:
+        """The entry through the DSP, once per class of setups, and what it arms."""
+        successors, layout = self.successors, self.successors.layout
         setup = (state & layout.setup_mask) >> layout.setup_shift
-        narrow = (self.setup_class[setup], key & ~layout.setup_mask)
+        narrow = (self.setup_class[setup], state & self.mask & ~layout.setup_mask)
         shared = self.shared.get(narrow)
-        armed = successors.observer.armed
         if shared is None:
+            armed = successors.observer.armed
             before = dict(armed)
             entry = successors.compute(self.group, state)
             arming = {p: n - before[p] for p, n in armed.items() if n > before[p]}
-            self.shared[narrow] = (entry, arming)
-        else:
-            entry, arming = shared
             for property_id, n in arming.items():
-                armed[property_id] += n
-        self.memo[key] = entry
-        return entry
+                armed[property_id] -= n
+            shared = self.shared[narrow] = (entry, arming)
+        return shared
+
+    def mirrored(self, state: int) -> tuple[Any, dict[str, int] | None]:
+        """The entry told from the mirrored group's, with the meters swapped back; None
+        where a transition breaks a property (its why names the device)."""
+        assert self.mirror is not None
+        table, swap, theirs = self.mirror
+        own = self.successors.groups[self.group][1]
+        action_of = dict(zip(theirs, own, strict=True))
+        mirrored = swap.state(state)
+        (plain, lossy, steady, lossy_successors, violating), arming = table.computed(mirrored)
+        if violating:
+            return None, None
+
+        def told(successors: list[Any]) -> list[Any]:
+            return [(swap.state(mirrored + d) - state, f, action_of[a]) for d, f, a in successors]
+
+        return (plain, lossy, told(steady), told(lossy_successors), []), arming
 
     def _add(self, state: int, entry: Any) -> None:
         plain, lossy, steady, lossy_successors, violating = entry
