@@ -110,6 +110,7 @@ def _explore_dense(
     )
     search.start([codec.pack(s, w, 0) for s, w in world_of.starts])
     search.run()
+    search.compact()
     keys = search.keys()
     exploration = Exploration(variant, bounds, world_of, system, len(keys), search.transitions, 0)
     exploration.decode = codec.decoder(Keys(keys))  # type: ignore[arg-type]

@@ -92,12 +92,25 @@ class DenseSpace:
             f.codes[new] = np.arange(f.count, f.count + len(new))
             f.count += len(new)
             if f.count > f.capacity:
-                f.capacity = f.count + f.count // 4 + 1
+                f.capacity = f.count + f.count // 16 + 1
                 grown = True
         if grown:
             self.generation += 1
             self._restride()
         return grown
+
+    def compact(self) -> bool:
+        """Each field's capacity cut to the values it took (once no more will come): the
+        space, and every bitmap over it, as small as the values allow. True if it shrank."""
+        shrunk = False
+        for f in self.fields:
+            if f.capacity > max(1, f.count):
+                f.capacity = max(1, f.count)
+                shrunk = True
+        if shrunk:
+            self.generation += 1
+            self._restride()
+        return shrunk
 
     def coded(self, states: U64) -> list[I64]:
         """Every field's codes in ``states``, computed once for several indices."""

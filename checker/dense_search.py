@@ -97,6 +97,13 @@ class DenseSearch:
                 self.progress(self.count)
             level += 1
 
+    def compact(self) -> None:
+        """After the search: the space cut to the values reached, the visited bitmap
+        with it (``DenseSpace.compact``)."""
+        if self.space.compact():
+            self.visited = Bitmap(0)
+            self._rebuild([])
+
     def _append(self, states: U64, parents: I64, vias: NDArray[np.int32]) -> None:
         self.levels.append(states)
         # A parent's number fits 32 bits below 4 billion states, an action 16 bits.
@@ -120,11 +127,11 @@ class DenseSearch:
         if self.visited_generation == self.space.generation:
             return
         self.visited_generation = self.space.generation
+        self.visited = Bitmap(0)
         self.visited = Bitmap(self.space.size)
-        for level in self.levels:
-            self.visited.add(self.space.index(level))
-        for edges in pending:
-            self.visited.add(self.space.index(edges[0]))
+        for states in [*self.levels, *(edges[0] for edges in pending)]:
+            for at in range(0, len(states), CHUNK):
+                self.visited.add(self.space.index(states[at : at + CHUNK]))
 
     # -- one chunk's successors ------------------------------------------------------------
 
