@@ -29,16 +29,18 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from checker.decisive import applied_rules
-from checker.explorer import RECOVERABILITY, Exploration, cascades
+from checker.explorer import RECOVERABILITY, Exploration, explore
 from checker.machine_tables import compiled
-from model.dsp import READ_DEVICE_LOG, StepNotAllowed, step
+from checker.packing import Lookup
+from model.dsp import StepNotAllowed, step
+from model.property_ids import PROPERTY_IDS
 from model.provenance import ASSUMPTION
-from model.world import Action, CplChange, ManualFix, Request, Setup, World
+from model.world import Action, Request, Setup, World
 from properties import safety
 
 
@@ -117,140 +119,163 @@ def faults_of(action: Action) -> Iterator[Ingredient]:
 @dataclass(frozen=True, slots=True)
 class _Edge:
     action: int
-    after: World
+    #: The difference to the packed state (``checker.packing``), a lost message included.
+    delta: int
     faulty: bool
     ingredients: frozenset[Ingredient]
     sources: frozenset[str]
     breaks: frozenset[str]
 
 
-def _local(
-    setup: Setup, world: World, action: Action, cascading: bool = False
-) -> tuple[tuple[Any, ...], Callable[[World], World]]:
-    """The part of the state ``action`` reads (as the explorer's memo does), and how to carry
-    what it wrote from one world into another that agrees on that part. An action a
-    ``[cascades]`` row follows (``cascading``) reads and writes the whole world."""
-    if cascading:
-        return (world,), lambda after: after
-    if isinstance(action, CplChange):
-        return (world.cpl, world.devices), lambda after: World(
-            after.cpl, after.devices, world.joins
-        )
-    if isinstance(action, ManualFix):
-        p = action.pair
-        return (world.joins[p],), lambda after: World(
-            world.cpl, world.devices, (*world.joins[:p], after.joins[p], *world.joins[p + 1 :])
-        )
-    t = action.target
-    if isinstance(action, Request) and (action.other is not None or action.srv == READ_DEVICE_LOG):
-        pairs = (
-            (setup.pair_index(t, action.other),) if action.other is not None else setup.pairs_of(t)
-        )
-        read = (world.devices[t], tuple(world.joins[p] for p in pairs))
-
-        def carry_pairs(after: World) -> World:
-            joins = list(world.joins)
-            for p in pairs:
-                joins[p] = after.joins[p]
-            devices = (*world.devices[:t], after.devices[t], *world.devices[t + 1 :])
-            return World(world.cpl, devices, tuple(joins))
-
-        return read, carry_pairs
-    return (world.devices[t], world.cpl), lambda after: World(
-        world.cpl, (*world.devices[:t], after.devices[t], *world.devices[t + 1 :]), world.joins
-    )
+def _action_of(edge: _Edge) -> int:
+    return edge.action
 
 
 class _Graph:
-    """The explored system's transitions, computed once per state and kept for every search;
-    each action's effect is memoised on the part of the state it reads."""
+    """The explored system's transitions, read from the explorer's own successor tables
+    (``Successors.group_steps``: each action's step as the search took it through the DSP),
+    with each edge's ingredients worked out once per part of a state the action reads.
+
+    A CPL change is the one action the explorer takes device by device (its effect on each
+    device alone); its rules are those of the whole world (which devices it changed decides
+    the removal rule's source, ``model.dcc_events``), so it is stepped here once per setup,
+    CPL and devices. An exploration sent from another process, without its tables, is
+    explored again (the same states in the same order)."""
 
     def __init__(self, exploration: Exploration) -> None:
-        self.e = exploration
-        self.edges: dict[tuple[int, World], tuple[_Edge, ...]] = {}
-        self.memo: dict[tuple[int, int, tuple[Any, ...]], _Edge | None] = {}
+        own = exploration.successors
+        if own is None:
+            exploration = explore(
+                exploration.variant,
+                exploration.bounds,
+                [p.id for p in exploration.properties if p.id in PROPERTY_IDS],
+                system=exploration.system,
+                keep_steps=True,
+            )
+            own = exploration.successors
+            assert own is not None
+        self.e, self.s = exploration, own
+        lookup = exploration.lookup
+        self.index_of: dict[int, int] = lookup.index if isinstance(lookup, Lookup) else {}
+        layout = own.layout
+        self.cpl_key = layout.setup_mask | layout.cpl_mask
+        for mask in layout.device_mask:
+            self.cpl_key |= mask
+        self.edges: dict[int, tuple[_Edge, ...]] = {}
+        self.local: dict[tuple[int, int], list[_Edge]] = {}
+        self.cpl_local: dict[int, list[_Edge]] = {}
 
-    def out(self, setup_index: int, world: World) -> tuple[_Edge, ...]:
-        key = (setup_index, world)
-        found = self.edges.get(key)
+    def out(self, state: int) -> tuple[_Edge, ...]:
+        """Every transition out of a packed state, in the order of the actions."""
+        found = self.edges.get(state)
         if found is None:
-            found = self.edges[key] = tuple(self._compute(setup_index, world))
+            found = self.edges[state] = self._compute(state)
         return found
 
-    def _compute(self, setup_index: int, world: World) -> Iterator[_Edge]:
-        setup = self.e.universe.setups[setup_index]
-        for a, action in enumerate(self.e.universe.actions):
-            read, carry = _local(setup, world, action, cascades(self.e.variant, action))
-            key = (setup_index, a, read)
-            if key not in self.memo:
-                self.memo[key] = self._edge(setup, world, a, action)
-            edge = self.memo[key]
-            if edge is not None:
-                yield _Edge(
-                    edge.action,
-                    carry(edge.after),
-                    edge.faulty,
-                    edge.ingredients,
-                    edge.sources,
-                    edge.breaks,
-                )
+    def _compute(self, state: int) -> tuple[_Edge, ...]:
+        local, edges = self.local, []
+        for mask, _, g in self.s.group_memos:
+            key = (g, state & mask)
+            mine = local.get(key)
+            if mine is None:
+                mine = local[key] = self._group(g, state)
+            edges += mine
+        if self.s.cpl_actions:
+            whole = state & self.cpl_key
+            mine = self.cpl_local.get(whole)
+            if mine is None:
+                mine = self.cpl_local[whole] = self._cpl(state)
+            edges += mine
+        edges.sort(key=_action_of)
+        return tuple(edges)
 
-    def _edge(self, setup: Setup, world: World, a: int, action: Action) -> _Edge | None:
-        e = self.e
+    def _group(self, g: int, state: int) -> list[_Edge]:
+        s = self.s
+        setup = s.world_of.setups[s.layout.unpack(state)[0]]
+        lost_one = s.layout.lost_one
+        return [
+            self._edge(setup, before, a, after, outcome, delta + lost_one * lose, found)
+            for a, delta, lose, before, after, outcome, found in s.group_steps(g, state)
+        ]
+
+    def _cpl(self, state: int) -> list[_Edge]:
+        s = self.s
+        setup_index, world, lost = s.codec.unpack(state)
+        setup = s.world_of.setups[setup_index]
+        edges = []
+        for a in s.cpl_actions:
+            action = s.actions[a]
+            try:
+                after, outcome = step(setup, world, action, s.variant, compiled())
+            except StepNotAllowed:
+                continue
+            found = tuple(
+                (v.property, v.why)
+                for v in safety.violations(setup, s.variant, world, action, after, outcome)
+            )
+            delta = s.codec.pack(setup_index, after, lost) - state
+            edges.append(self._edge(setup, world, a, after, outcome, delta, found))
+        return edges
+
+    def _edge(
+        self,
+        setup: Setup,
+        world: World,
+        a: int,
+        after: World,
+        outcome: Any,
+        delta: int,
+        found: tuple[tuple[str, str], ...],
+    ) -> _Edge:
+        action, variant = self.s.actions[a], self.s.variant
         faults = frozenset(faults_of(action))
-        if faults and e.bounds.max_lost == 0:
-            return None
-        try:
-            after, outcome = step(setup, world, action, e.variant, compiled())
-        except StepNotAllowed:
-            return None
-        rules = applied_rules(setup, world, action, after, outcome, e.variant)
+        rules = applied_rules(setup, world, action, after, outcome, variant)
         assumed = frozenset(
             rule_ingredient(r.id, r.source, r.text)
             for r in rules
             if ASSUMPTION in r.source.split(",")
         )
-        breaks = frozenset(
-            v.property for v in safety.violations(setup, e.variant, world, action, after, outcome)
-        )
+        breaks = frozenset(p for p, _ in found)
         sources = frozenset(t for r in rules for t in r.source.split(","))
-        return _Edge(a, after, bool(faults), faults | assumed, sources, breaks)
+        return _Edge(a, delta, bool(faults), faults | assumed, sources, breaks)
 
 
 def _search(
     graph: _Graph, property_id: str, forbidden: frozenset[Ingredient]
 ) -> tuple[tuple[int, World], tuple[_Edge, ...]] | None:
     """The shortest story that breaks ``property_id`` without a forbidden ingredient."""
-    e = graph.e
+    e, codec, index_of = graph.e, graph.s.codec, graph.index_of
+    lost_shift, max_lost = graph.s.layout.lost_shift, e.bounds.max_lost
     recoverable = e.recoverable.get(property_id)
-    parent: dict[tuple[int, World, int], tuple[tuple[int, World, int], _Edge] | None] = {}
-    queue: deque[tuple[int, World, int]] = deque()
+    parent: dict[int, tuple[int, _Edge] | None] = {}
+    queue: deque[int] = deque()
     for setup_index, world in e.universe.starts:
-        node = (setup_index, world, 0)
+        node = codec.pack(setup_index, world, 0)
         if node not in parent:
             parent[node] = None
             queue.append(node)
 
-    def story(node: tuple[int, World, int], last: _Edge | None) -> Any:
+    def story(node: int, last: _Edge | None) -> Any:
         edges = [] if last is None else [last]
         while (link := parent[node]) is not None:
             node, edge = link
             edges.append(edge)
-        return (node[0], node[1]), tuple(reversed(edges))
+        setup_index, world, _ = codec.unpack(node)
+        return (setup_index, world), tuple(reversed(edges))
 
     while queue:
         node = queue.popleft()
         if recoverable is not None:
-            index = e.lookup(*node)
+            index = index_of.get(node)
             if index is not None and not recoverable[index]:
                 return story(node, None)
-        lost_ok = node[2] < e.bounds.max_lost
-        for edge in graph.out(node[0], node[1]):
+        lost_ok = (node >> lost_shift) < max_lost
+        for edge in graph.out(node):
             if edge.ingredients & forbidden or (edge.faulty and not lost_ok):
                 continue
             if recoverable is None and property_id in edge.breaks:
                 return story(node, edge)
-            nxt = (node[0], edge.after, node[2] + edge.faulty)
+            nxt = node + edge.delta
             if nxt not in parent:
                 parent[nxt] = (node, edge)
                 queue.append(nxt)

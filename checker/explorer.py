@@ -114,6 +114,10 @@ class Exploration:
     armed: dict[str, int] = field(default_factory=dict)
     #: Rule and transition hit counts, when asked for (``explore(..., coverage=True)``).
     coverage: Coverage | None = None
+    #: The successor tables the search filled, for the distinct-cause search
+    #: (``checker.causes``) to read rather than step the DSP again; None once sent to
+    #: another process.
+    successors: Successors | None = field(default=None, repr=False, compare=False)
 
     def result(self, property_id: str) -> PropertyResult:
         return next(p for p in self.properties if p.id == property_id)
@@ -151,15 +155,20 @@ def explore(
     system: System = DEFAULT_SYSTEM,
     *,
     coverage: bool = False,
+    keep_steps: bool = False,
 ) -> Exploration:
     """Explore every state reachable within ``bounds`` and judge ``properties``; with
-    ``coverage``, also count the rules and machine transitions exercised."""
+    ``coverage``, also count the rules and machine transitions exercised; with
+    ``keep_steps``, keep every action's step for the distinct-cause search
+    (``Successors.steps``)."""
     # The search allocates millions of small lists and no reference cycles: pausing the
     # cyclic garbage collector saves it from rescanning them again and again.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _explore(variant, bounds, tuple(properties), progress, system, coverage)
+        return _explore(
+            variant, bounds, tuple(properties), progress, system, coverage, keep_steps
+        )
     finally:
         if collecting:
             gc.enable()
@@ -172,12 +181,13 @@ def _explore(
     progress: Callable[[int], None] | None,
     system: System,
     coverage: bool = False,
+    keep_steps: bool = False,
 ) -> Exploration:
     started = time.perf_counter()
     wanted = tuple(p for p in properties if system.other or p not in PAIR_PROPERTIES)
     world_of = universe(bounds, variant, system)
     observer = Observer(variant, wanted, coverage)
-    successors = Successors(variant, bounds, world_of, wanted, observer)
+    successors = Successors(variant, bounds, world_of, wanted, observer, keep_steps)
     codec = successors.codec
     search = Search(progress or reporter_for(f"{variant.id}, {system.describe()}"))
     for setup_index, world in world_of.starts:
@@ -193,6 +203,7 @@ def _explore(
     exploration.coverage = observer.covered
     exploration.lookup = codec.lookup(search.index_of)
     exploration.armed = observer.armed
+    exploration.successors = successors
     # The catalogue sweep: the E5 decision of every SRV, Command Variant and SMETS version
     # for a Suspended device, judged by suspended-gate (requests with no state effect).
     if "suspended-gate" in wanted and "suspended-gate" not in search.first_violation:

@@ -28,6 +28,11 @@ from properties.ways_back import is_recovery_action
 #: and with a lost response, the distinct successors of each kind as (difference, recovery
 #: flags, first action), and the transitions that break a property, kept apart.
 GroupEntry = tuple[int, int, list[Any], list[Any], list[Any]]
+#: One allowed action of a group from one part of a state, as the DSP took it: (action,
+#: difference to the packed state (without the lost message), 1 if a message is lost,
+#: the world before, the world after, the DSP's outcome, the wanted safety properties it
+#: breaks with why). What ``checker.causes`` reads, so that it never steps the DSP again.
+Step = tuple[int, int, int, World, World, Any, tuple[tuple[str, str], ...]]
 
 
 class Observer:
@@ -122,6 +127,7 @@ class Successors:
         world_of: Universe,
         wanted: tuple[str, ...],
         observer: Observer,
+        keep_steps: bool = False,
     ) -> None:
         self.variant, self.world_of, self.observer = variant, world_of, observer
         self.observe, self.wanted, self.machines = observer.note, wanted, observer.machines
@@ -134,6 +140,10 @@ class Successors:
         self.recovery_properties = [p for p in RECOVERABILITY if p in wanted]
         self.groups = action_groups(actions, variant, first, layout)
         self.memos: list[dict[int, GroupEntry]] = [{} for _ in self.groups]
+        #: Per group, beside its memo: each action's ``Step`` from that part of a state,
+        #: kept by ``compute`` when ``keep_steps`` (else filled on demand by ``group_steps``).
+        self.keep_steps = keep_steps
+        self.steps: list[dict[int, list[Step]]] = [{} for _ in self.groups]
         #: (mask, memo, group) for each group, as the search reads them.
         self.group_memos = [
             (mask, memo, g)
@@ -177,6 +187,23 @@ class Successors:
 
     def compute(self, group: int, state: int) -> GroupEntry:
         """Every action of a group from ``state`` (see ``GroupEntry``)."""
+        entry, steps = self._run(group, state, observing=True)
+        if self.keep_steps:
+            self.steps[group][state & self.groups[group][0]] = steps
+        return entry
+
+    def group_steps(self, group: int, state: int) -> list[Step]:
+        """Each allowed action's ``Step`` of a group from ``state``: those ``compute`` kept,
+        else run through the DSP now (once per part of a state, not observed again)."""
+        key = state & self.groups[group][0]
+        found = self.steps[group].get(key)
+        if found is None:
+            found = self.steps[group][key] = self._run(group, state, observing=False)[1]
+        return found
+
+    def _run(self, group: int, state: int, observing: bool) -> tuple[GroupEntry, list[Step]]:
+        """Every action of a group from ``state``, through the one DSP: the memo's entry and
+        each allowed action's ``Step``."""
         actions, variant, machines = self.actions, self.variant, self.machines
         observe, counting, pack = self.observe, self.observer.counting, self.codec.pack
         wanted, recovery_properties = self.wanted, self.recovery_properties
@@ -186,6 +213,7 @@ class Successors:
         plain = lossy = 0
         merged: dict[tuple[int, int], list[Any]] = {}
         violating: list[tuple[int, int, int, int, Any]] = []
+        steps: list[Step] = []
         for a in self.groups[group][1]:
             action = actions[a]
             try:
@@ -194,7 +222,10 @@ class Successors:
                 if counting is not None:
                     counting.fired.clear()
                 continue
-            observe(setup, before, action, after, outcome)
+            if observing:
+                observe(setup, before, action, after, outcome)
+            elif counting is not None:
+                counting.fired.clear()
             lose = int(isinstance(action, Request) and action.faulty)
             plain, lossy = plain + (1 - lose), lossy + lose
             delta = pack(setup_index, after, 0) - packed_before
@@ -210,6 +241,7 @@ class Successors:
                 for v in safety.violations(setup, variant, before, action, after, outcome)
                 if v.property in wanted
             )
+            steps.append((a, delta, lose, before, after, outcome, found))
             if found:
                 violating.append((delta, lose, flags, a, found))
             elif delta or lose:
@@ -218,7 +250,7 @@ class Successors:
         steady = [(d, f, a) for d, lose, f, a, _ in merged.values() if not lose]
         lost_one = self.layout.lost_one
         lossy_successors = [(d + lost_one, f, a) for d, lose, f, a, _ in merged.values() if lose]
-        return plain, lossy, steady, lossy_successors, violating
+        return (plain, lossy, steady, lossy_successors, violating), steps
 
     def cpl_deltas(self, state: int) -> tuple[int, ...]:
         """Each CPL change's difference to the CPL part of ``state``."""

@@ -22,6 +22,7 @@ from checker.causes import Cause, all_causes
 from checker.compose import explore_variants
 from checker.coverage import Coverage
 from checker.coverage import report as coverage_report
+from checker.estimate import estimated_states
 from checker.explorer import Bounds, Exploration, PropertyResult, System
 from checker.narrate import cause_stories, itf, itf_cause, story
 from checker.recovery_attempts import aftermath_lines
@@ -94,7 +95,9 @@ def check(
             )
     variants = load_variants(variant_ref)
     chosen = systems or ()  # none named: each variant's own (checker.explorer)
-    explored = explore_variants(variants, bounds, wanted, chosen, jobs, coverage)
+    # The cause search reads the explorer's steps (checker.causes) where it will run.
+    keep_steps = traces > 0 and estimated_states(bounds) <= CAUSES_UP_TO
+    explored = explore_variants(variants, bounds, wanted, chosen, jobs, coverage, keep_steps)
     checks = []
     for v, explorations in zip(variants, explored, strict=True):
         # A system told again from another's graph (checker.compose) shares its lookup,
