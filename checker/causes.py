@@ -39,7 +39,7 @@ from checker.machine_tables import compiled
 from checker.packing import Lookup
 from model.dsp import StepNotAllowed, step
 from model.property_ids import PROPERTY_IDS
-from model.provenance import ASSUMPTION
+from model.provenance import ASSUMPTION, Rule
 from model.world import Action, Request, Setup, World
 from properties import safety
 
@@ -164,6 +164,9 @@ class _Graph:
         self.edges: dict[int, tuple[_Edge, ...]] = {}
         self.local: dict[tuple[int, int], list[_Edge]] = {}
         self.cpl_local: dict[int, list[_Edge]] = {}
+        #: Each action's faults, and the ingredients and sources of each list of rules.
+        self.faults: dict[int, frozenset[Ingredient]] = {}
+        self.by_rules: dict[tuple[Rule, ...], tuple[frozenset[Ingredient], frozenset[str]]] = {}
 
     def out(self, state: int) -> tuple[_Edge, ...]:
         """Every transition out of a packed state, in the order of the actions."""
@@ -228,16 +231,21 @@ class _Graph:
         found: tuple[tuple[str, str], ...],
     ) -> _Edge:
         action, variant = self.s.actions[a], self.s.variant
-        faults = frozenset(faults_of(action))
+        faults = self.faults.get(a)
+        if faults is None:
+            faults = self.faults[a] = frozenset(faults_of(action))
         rules = applied_rules(setup, world, action, after, outcome, variant)
-        assumed = frozenset(
-            rule_ingredient(r.id, r.source, r.text)
-            for r in rules
-            if ASSUMPTION in r.source.split(",")
-        )
+        known = self.by_rules.get(rules)
+        if known is None:
+            assumed = frozenset(
+                rule_ingredient(r.id, r.source, r.text)
+                for r in rules
+                if ASSUMPTION in r.source.split(",")
+            )
+            sources = frozenset(t for r in rules for t in r.source.split(","))
+            known = self.by_rules[rules] = (assumed, sources)
         breaks = frozenset(p for p, _ in found)
-        sources = frozenset(t for r in rules for t in r.source.split(","))
-        return _Edge(a, delta, bool(faults), faults | assumed, sources, breaks)
+        return _Edge(a, delta, bool(faults), faults | known[0], known[1], breaks)
 
 
 def _search(
