@@ -32,6 +32,7 @@ from checker.explorer import (
     subject_of,
     universe,
 )
+from checker.shared_steps import SharedSteps
 from model.catalogue import applicability
 from model.device_types import cpl_listed_types, device_types, type_2_types
 from model.dsp import READ_DEVICE_LOG, READ_FIRMWARE
@@ -160,6 +161,7 @@ def explore_systems(
     systems: Iterable[System],
     coverage: bool = False,
     keep_steps: bool = False,
+    shared: SharedSteps | None = None,
 ) -> list[Exploration]:
     """Explore each system once per class of systems the rules cannot tell apart (under the
     built-in variants, an ESME with a CAD and a GSME with an IHD are one class); the others
@@ -177,7 +179,13 @@ def explore_systems(
                 results.append(retold)
                 continue
         exploration = explore(
-            variant, bounds, wanted, system=system, coverage=coverage, keep_steps=keep_steps
+            variant,
+            bounds,
+            wanted,
+            system=system,
+            coverage=coverage,
+            keep_steps=keep_steps,
+            shared=shared,
         )
         explored.setdefault(key, exploration)
         results.append(exploration)
@@ -209,13 +217,13 @@ def _retold(
 _Task = tuple[Variant, Bounds, tuple[str, ...], tuple[System, ...], bool, bool]
 
 
-def _explore_one(task: _Task) -> list[Exploration]:
+def _explore_one(task: _Task, shared: SharedSteps | None = None) -> list[Exploration]:
     from checker.progress_events import REPORTER
 
     REPORTER.set(None)  # one live display, in the parent
     variant, bounds, wanted, systems, coverage, keep_steps = task
     chosen = systems or default_systems(variant)
-    return explore_systems(variant, bounds, wanted, chosen, coverage, keep_steps)
+    return explore_systems(variant, bounds, wanted, chosen, coverage, keep_steps, shared)
 
 
 def _explore_pooled(task: _Task) -> list[Exploration]:
@@ -236,13 +244,17 @@ def explore_variants(
 ) -> list[list[Exploration]]:
     """Each variant's explorations. Variants are independent: with ``jobs`` above 1 and more
     than one variant they run in a pool of processes (forked, so nothing is imported
-    again); with ``jobs`` 1, one after the other in this process."""
+    again); with ``jobs`` 1, one after the other in this process, sharing the DSP steps
+    whose rules agree between them (``checker.shared_steps``)."""
     wanted, chosen = tuple(properties), tuple(systems)
     workers = min(jobs, len(variants))
     keep_steps = keep_steps and workers <= 1  # a worker's steps would not come back
     tasks = [(v, bounds, wanted, chosen, coverage, keep_steps) for v in variants]
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [_explore_one(task) for task in tasks]
+        shared = SharedSteps() if len(tasks) > 1 else None
+        if shared is not None:
+            shared.closing(tasks[-1][0])
+        return [_explore_one(task, shared) for task in tasks]
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         return list(pool.map(_explore_pooled, tasks))

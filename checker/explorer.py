@@ -28,6 +28,7 @@ from checker.backward import can_recover, good_states
 from checker.coverage import Coverage
 from checker.progress_events import reporter_for
 from checker.search import Search
+from checker.shared_steps import SharedSteps
 from checker.successors import Observer, Successors
 from checker.universe import (
     DEFAULT_BOUNDS,
@@ -156,18 +157,20 @@ def explore(
     *,
     coverage: bool = False,
     keep_steps: bool = False,
+    shared: SharedSteps | None = None,
 ) -> Exploration:
     """Explore every state reachable within ``bounds`` and judge ``properties``; with
     ``coverage``, also count the rules and machine transitions exercised; with
     ``keep_steps``, keep every action's step for the distinct-cause search
-    (``Successors.steps``)."""
+    (``Successors.steps``); with ``shared``, share steps with other variants' explorations
+    where the rules they read agree (``checker.shared_steps``)."""
     # The search allocates millions of small lists and no reference cycles: pausing the
     # cyclic garbage collector saves it from rescanning them again and again.
     collecting = gc.isenabled()
     gc.disable()
     try:
         return _explore(
-            variant, bounds, tuple(properties), progress, system, coverage, keep_steps
+            variant, bounds, tuple(properties), progress, system, coverage, keep_steps, shared
         )
     finally:
         if collecting:
@@ -182,12 +185,13 @@ def _explore(
     system: System,
     coverage: bool = False,
     keep_steps: bool = False,
+    shared: SharedSteps | None = None,
 ) -> Exploration:
     started = time.perf_counter()
     wanted = tuple(p for p in properties if system.other or p not in PAIR_PROPERTIES)
     world_of = universe(bounds, variant, system)
     observer = Observer(variant, wanted, coverage)
-    successors = Successors(variant, bounds, world_of, wanted, observer, keep_steps)
+    successors = Successors(variant, bounds, world_of, wanted, observer, keep_steps, shared)
     codec = successors.codec
     search = Search(progress or reporter_for(f"{variant.id}, {system.describe()}"))
     for setup_index, world in world_of.starts:
