@@ -37,11 +37,10 @@ from checker.decisive import applied_rules
 from checker.explorer import RECOVERABILITY, Exploration, explore
 from checker.machine_tables import compiled
 from checker.packing import Lookup
-from model.dsp import StepNotAllowed, step
+from model.dsp import step
 from model.property_ids import PROPERTY_IDS
 from model.provenance import ASSUMPTION, Rule
-from model.world import Action, Request, Setup, World
-from properties import safety
+from model.world import Action, Request, World
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -116,15 +115,21 @@ def faults_of(action: Action) -> Iterator[Ingredient]:
             yield Ingredient("fault", f"lost device alert after SR{action.srv}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Edge:
+    """One transition of the graph. Its ingredients and sources are worked out when a search
+    first needs them (``_Graph.resolve``), from the step it keeps (``origin``)."""
+
     action: int
     #: The difference to the packed state (``checker.packing``), a lost message included.
     delta: int
     faulty: bool
-    ingredients: frozenset[Ingredient]
-    sources: frozenset[str]
     breaks: frozenset[str]
+    #: The step: (setup, world, world after, outcome), or for a CPL change a packed state
+    #: it leaves (whose setup, CPL and devices decide its rules).
+    origin: Any
+    ingredients: frozenset[Ingredient] | None = None
+    sources: frozenset[str] = frozenset()
 
 
 def _action_of(edge: _Edge) -> int:
@@ -133,14 +138,16 @@ def _action_of(edge: _Edge) -> int:
 
 class _Graph:
     """The explored system's transitions, read from the explorer's own successor tables
-    (``Successors.group_steps``: each action's step as the search took it through the DSP),
-    with each edge's ingredients worked out once per part of a state the action reads.
+    (``Successors.group_steps``: each action's step as the search took it through the DSP;
+    the CPL changes' differences and broken properties, device by device), each edge kept
+    once per part of a state its action reads.
 
-    A CPL change is the one action the explorer takes device by device (its effect on each
-    device alone); its rules are those of the whole world (which devices it changed decides
-    the removal rule's source, ``model.dcc_events``), so it is stepped here once per setup,
-    CPL and devices. An exploration sent from another process, without its tables, is
-    explored again (the same states in the same order)."""
+    An edge's ingredients are worked out only when a search forbids some (the first search
+    of each property forbids none). A CPL change's rules are those of the whole world (which
+    devices it changed decides the removal rule's source, ``model.dcc_events``), which the
+    explorer never stepped: they come from one step of the whole world, then. An exploration
+    sent from another process, without its tables, is explored again (the same states in
+    the same order)."""
 
     def __init__(self, exploration: Exploration) -> None:
         own = exploration.successors
@@ -165,7 +172,7 @@ class _Graph:
         self.local: dict[tuple[int, int], list[_Edge]] = {}
         self.cpl_local: dict[int, list[_Edge]] = {}
         #: Each action's faults, and the ingredients and sources of each list of rules.
-        self.faults: dict[int, frozenset[Ingredient]] = {}
+        self.faults = [frozenset(faults_of(action)) for action in own.actions]
         self.by_rules: dict[tuple[Rule, ...], tuple[frozenset[Ingredient], frozenset[str]]] = {}
 
     def out(self, state: int) -> tuple[_Edge, ...]:
@@ -193,48 +200,46 @@ class _Graph:
         return tuple(edges)
 
     def _group(self, g: int, state: int) -> list[_Edge]:
-        s = self.s
-        setup = s.world_of.setups[s.layout.unpack(state)[0]]
-        lost_one = s.layout.lost_one
+        s, layout = self.s, self.s.layout
+        setup = s.world_of.setups[(state & layout.setup_mask) >> layout.setup_shift]
+        lost_one, faults = layout.lost_one, self.faults
         return [
-            self._edge(setup, before, a, after, outcome, delta + lost_one * lose, found)
+            _Edge(
+                a,
+                delta + lost_one * lose,
+                bool(faults[a]),
+                frozenset(p for p, _ in found),
+                (setup, before, after, outcome),
+            )
             for a, delta, lose, before, after, outcome, found in s.group_steps(g, state)
         ]
 
     def _cpl(self, state: int) -> list[_Edge]:
+        """The CPL changes from ``state``, from the explorer's memos (filled for every
+        explored state): the CPL's own change plus each device's."""
         s = self.s
-        setup_index, world, lost = s.codec.unpack(state)
-        setup = s.world_of.setups[setup_index]
+        deltas = s.cpl_memo[state & s.layout.cpl_mask]
+        per_device = [memo[state & mask] for mask, memo, _ in s.cpl_groups]
         edges = []
-        for a in s.cpl_actions:
-            action = s.actions[a]
-            try:
-                after, outcome = step(setup, world, action, s.variant, compiled())
-            except StepNotAllowed:
-                continue
-            found = tuple(
-                (v.property, v.why)
-                for v in safety.violations(setup, s.variant, world, action, after, outcome)
-            )
-            delta = s.codec.pack(setup_index, after, lost) - state
-            edges.append(self._edge(setup, world, a, after, outcome, delta, found))
+        for n, a in enumerate(s.cpl_actions):
+            delta = deltas[n] + sum(results[n][0] for results in per_device)
+            breaks = frozenset(p for results in per_device for p, _ in results[n][1])
+            edges.append(_Edge(a, delta, False, breaks, state))
         return edges
 
-    def _edge(
-        self,
-        setup: Setup,
-        world: World,
-        a: int,
-        after: World,
-        outcome: Any,
-        delta: int,
-        found: tuple[tuple[str, str], ...],
-    ) -> _Edge:
-        action, variant = self.s.actions[a], self.s.variant
-        faults = self.faults.get(a)
-        if faults is None:
-            faults = self.faults[a] = frozenset(faults_of(action))
-        rules = applied_rules(setup, world, action, after, outcome, variant)
+    def resolve(self, edge: _Edge) -> frozenset[Ingredient]:
+        """The edge's ingredients (and sources), worked out now if not yet."""
+        if edge.ingredients is not None:
+            return edge.ingredients
+        s, a = self.s, edge.action
+        action = s.actions[a]
+        if isinstance(edge.origin, int):
+            setup_index, world, _ = s.codec.unpack(edge.origin)
+            setup = s.world_of.setups[setup_index]
+            after, outcome = step(setup, world, action, s.variant, compiled())
+        else:
+            setup, world, after, outcome = edge.origin
+        rules = applied_rules(setup, world, action, after, outcome, s.variant)
         known = self.by_rules.get(rules)
         if known is None:
             assumed = frozenset(
@@ -244,15 +249,15 @@ class _Graph:
             )
             sources = frozenset(t for r in rules for t in r.source.split(","))
             known = self.by_rules[rules] = (assumed, sources)
-        breaks = frozenset(p for p, _ in found)
-        return _Edge(a, delta, bool(faults), faults | known[0], known[1], breaks)
+        edge.ingredients, edge.sources = self.faults[a] | known[0], known[1]
+        return edge.ingredients
 
 
 def _search(
     graph: _Graph, property_id: str, forbidden: frozenset[Ingredient]
 ) -> tuple[tuple[int, World], tuple[_Edge, ...]] | None:
     """The shortest story that breaks ``property_id`` without a forbidden ingredient."""
-    e, codec, index_of = graph.e, graph.s.codec, graph.index_of
+    e, codec, index_of, resolve = graph.e, graph.s.codec, graph.index_of, graph.resolve
     lost_shift, max_lost = graph.s.layout.lost_shift, e.bounds.max_lost
     recoverable = e.recoverable.get(property_id)
     parent: dict[int, tuple[int, _Edge] | None] = {}
@@ -279,7 +284,9 @@ def _search(
                 return story(node, None)
         lost_ok = (node >> lost_shift) < max_lost
         for edge in graph.out(node):
-            if edge.ingredients & forbidden or (edge.faulty and not lost_ok):
+            if edge.faulty and not lost_ok:
+                continue
+            if forbidden and (edge.ingredients or resolve(edge)) & forbidden:
                 continue
             if recoverable is None and property_id in edge.breaks:
                 return story(node, edge)
@@ -291,7 +298,7 @@ def _search(
 
 
 def _label(edges: tuple[_Edge, ...]) -> tuple[frozenset[Ingredient], str, tuple[str, ...]]:
-    ingredients = frozenset(i for edge in edges for i in edge.ingredients)
+    ingredients = frozenset(i for edge in edges for i in edge.ingredients or ())
     sources = sorted({t for edge in edges for t in edge.sources})
     pure = any(i.kind == "rule" and i.source == ASSUMPTION for i in ingredients)
     seeds = [t for t in sources if t.startswith("seed:")]
@@ -324,6 +331,8 @@ def causes(
         if told is None:
             continue
         begin, edges = told
+        for edge in edges:
+            graph.resolve(edge)
         ingredients, tag, sources = _label(edges)
         if ingredients not in found:
             actions = tuple(edge.action for edge in edges)
