@@ -193,7 +193,16 @@ class SharedSteps:
         #: The variants whose computations no later variant will look for (the last one
         #: explored): computed without the proxy, and not kept.
         self.last: set[int] = set()
+        self.numbers: dict[Any, int] = {}
         self.hits = self.misses = 0
+
+    def interned(self, value: Any) -> int:
+        """A small number for a setup and a tuple of actions, hashed once per look-up rather
+        than for every entry compared (the caller may keep it: ``run``'s ``known``)."""
+        found = self.numbers.get(value)
+        if found is None:
+            found = self.numbers[value] = len(self.numbers)
+        return found
 
     def closing(self, variant: Variant) -> None:
         """``variant`` is the last to share these steps: look its steps up, keep none."""
@@ -222,13 +231,14 @@ class SharedSteps:
         world: World,
         actions: tuple[Action, ...],
         machines: Machines,
+        known: int | None = None,
     ) -> tuple[World, list[Result]]:
         """Each action's result from ``world`` under ``variant``: computed under an earlier
         variant that answered every read the same, or computed now. ``local`` is the part
         of ``world`` the actions read and write (``checker.successors``): a computation
         from another world that agrees on it is reused, so the world it was computed from
-        comes back with the results."""
-        key = (setup, local, actions)
+        comes back with the results. ``known``: ``interned((setup, actions))``, if kept."""
+        key = (self.interned((setup, actions)) if known is None else known, local)
         _, proxy, tokens = self._of(variant)
         kept = self.entries.get(key)
         for reads, (was, results) in kept or ():

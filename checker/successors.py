@@ -135,6 +135,7 @@ class Successors:
         #: Steps shared with other variants' explorations (``checker.shared_steps``); not
         #: while counting coverage, which watches each step's machine transitions.
         self.shared = shared if observer.counting is None else None
+        self.shared_ids: dict[tuple[int, Setup], int] = {}
         self.observe, self.wanted, self.machines = observer.note, wanted, observer.machines
         self.actions = actions = world_of.actions
         self.first = first = world_of.setups[0]
@@ -274,8 +275,12 @@ class Successors:
                 tuple(before.devices[d] for d in devices),
                 tuple(before.joins[p] for p in pairs),
             )
+            actions = self.group_actions[group]
+            known = self.shared_ids.get((group, setup))
+            if known is None:
+                known = self.shared_ids[group, setup] = self.shared.interned((setup, actions))
             was, found = self.shared.run(
-                self.variant, local, setup, before, self.group_actions[group], self.machines
+                self.variant, local, setup, before, actions, self.machines, known
             )
             return was, found, False
         variant, machines, counting = self.variant, self.machines, self.observer.counting
