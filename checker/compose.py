@@ -241,17 +241,20 @@ def explore_variants(
     jobs: int = 1,
     coverage: bool = False,
     keep_steps: bool = False,
+    share_steps: bool = False,
 ) -> list[list[Exploration]]:
     """Each variant's explorations. Variants are independent: with ``jobs`` above 1 and more
     than one variant they run in a pool of processes (forked, so nothing is imported
-    again); with ``jobs`` 1, one after the other in this process, sharing the DSP steps
-    whose rules agree between them (``checker.shared_steps``)."""
+    again); with ``jobs`` 1, one after the other in this process, with ``share_steps``
+    sharing the DSP steps whose rules agree between them (``checker.shared_steps``). Not by
+    default: for the built-in variants, tracing the rules read costs more than the steps
+    it saves (docs/performance.md, issue 23)."""
     wanted, chosen = tuple(properties), tuple(systems)
     workers = min(jobs, len(variants))
     keep_steps = keep_steps and workers <= 1  # a worker's steps would not come back
     tasks = [(v, bounds, wanted, chosen, coverage, keep_steps) for v in variants]
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        shared = SharedSteps() if len(tasks) > 1 else None
+        shared = SharedSteps() if share_steps and len(tasks) > 1 else None
         if shared is not None:
             shared.closing(tasks[-1][0])
         return [_explore_one(task, shared) for task in tasks]

@@ -17,7 +17,11 @@ read that row.
 
 The variant's cache of access decisions (``Variant.decisions``, ``model.access``) is a
 shortcut that would hide reads: under the proxy it is a cache of its own that, on a hit,
-notes again the reads that decision made.
+notes again the reads that decision made (and each decision is also written to the
+variant's own cache, for the stories told later).
+
+Opt-in (``checker.compose.explore_variants(share_steps=True)``): for the built-in variants
+tracing costs more than the steps it saves (docs/performance.md, issue 23).
 """
 
 from __future__ import annotations
@@ -84,8 +88,8 @@ class TracedMapping(Mapping[Any, Any]):
 class _Decisions:
     """``Variant.decisions`` under the proxy: each decision with the reads that made it."""
 
-    def __init__(self, log: list[tuple[Read, Any]]) -> None:
-        self.log = log
+    def __init__(self, log: list[tuple[Read, Any]], real: dict[Any, Any]) -> None:
+        self.log, self.real = log, real
         self.known: dict[Any, tuple[Any, list[tuple[Read, Any]]]] = {}
         self.started: dict[Any, int] = {}
 
@@ -100,6 +104,7 @@ class _Decisions:
 
     def __setitem__(self, key: Any, decision: Any) -> None:
         self.known[key] = (decision, self.log[self.started.pop(key) :])
+        self.real[key] = decision  # the variant's own decision: its later users need not decide
 
 
 class TracedVariant:
@@ -113,7 +118,7 @@ class TracedVariant:
     def __init__(self, real: Variant) -> None:
         self._real = real
         self._log: list[tuple[Read, Any]] = []
-        self._decisions = _Decisions(self._log)
+        self._decisions = _Decisions(self._log, real.decisions)
         #: The names kept for this run only: fields and properties, whose reads a new run
         #: must note again (methods and mapping wrappers note their reads at each call).
         self._volatile: list[str] = []

@@ -58,7 +58,7 @@ def _memos(e: Exploration) -> list[object]:
 @pytest.mark.slow
 def test_sharing_changes_no_verdict_for_any_variant_file() -> None:
     variants = [load_variant(v) for v in (*BUILTIN, *VARIANT_FILES)]
-    shared = explore_variants(variants, DEFAULT_BOUNDS, PROPERTY_IDS, ())
+    shared = explore_variants(variants, DEFAULT_BOUNDS, PROPERTY_IDS, (), share_steps=True)
     for variant, explorations in zip(variants, shared, strict=True):
         assert _summary(explorations) == _summary(_unshared(variant)), variant.id
 
@@ -85,7 +85,9 @@ def test_a_variant_one_row_apart_gets_its_own_entries_where_that_row_is_read(
 
 def test_the_causes_read_from_shared_steps_are_those_of_a_variant_explored_alone() -> None:
     variants = [load_variant(v) for v in BUILTIN]
-    shared = explore_variants(variants, DEFAULT_BOUNDS, PROPERTY_IDS, (), keep_steps=True)
+    shared = explore_variants(
+        variants, DEFAULT_BOUNDS, PROPERTY_IDS, (), keep_steps=True, share_steps=True
+    )
     for variant, explorations in zip(variants, shared, strict=True):
         alone = _unshared(variant)
         for e, a in zip(explorations, alone, strict=True):
