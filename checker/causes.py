@@ -40,7 +40,7 @@ from checker.packing import Lookup
 from model.dsp import step
 from model.property_ids import PROPERTY_IDS
 from model.provenance import ASSUMPTION, Rule
-from model.world import Action, Request, World
+from model.world import Action, Request, Setup, World
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -132,6 +132,9 @@ class _Edge:
     sources: frozenset[str] = frozenset()
 
 
+_NOTHING: frozenset[str] = frozenset()
+
+
 def _action_of(edge: _Edge) -> int:
     return edge.action
 
@@ -171,6 +174,8 @@ class _Graph:
         self.edges: dict[int, tuple[_Edge, ...]] = {}
         self.local: dict[tuple[int, int], list[_Edge]] = {}
         self.cpl_local: dict[int, list[_Edge]] = {}
+        #: The setup and world of each state a CPL change's rules were asked from.
+        self.whole: dict[int, tuple[Setup, World]] = {}
         #: Each action's faults, and the ingredients and sources of each list of rules.
         self.faults = [frozenset(faults_of(action)) for action in own.actions]
         self.by_rules: dict[tuple[Rule, ...], tuple[frozenset[Ingredient], frozenset[str]]] = {}
@@ -208,7 +213,7 @@ class _Graph:
                 a,
                 delta + lost_one * lose,
                 bool(faults[a]),
-                frozenset(p for p, _ in found),
+                frozenset(p for p, _ in found) if found else _NOTHING,
                 (setup, before, after, outcome),
             )
             for a, delta, lose, before, after, outcome, found in s.group_steps(g, state)
@@ -234,8 +239,11 @@ class _Graph:
         s, a = self.s, edge.action
         action = s.actions[a]
         if isinstance(edge.origin, int):
-            setup_index, world, _ = s.codec.unpack(edge.origin)
-            setup = s.world_of.setups[setup_index]
+            whole = self.whole.get(edge.origin)
+            if whole is None:
+                setup_index, world, _ = s.codec.unpack(edge.origin)
+                whole = self.whole[edge.origin] = (s.world_of.setups[setup_index], world)
+            setup, world = whole
             after, outcome = step(setup, world, action, s.variant, compiled())
         else:
             setup, world, after, outcome = edge.origin
@@ -286,8 +294,12 @@ def _search(
         for edge in graph.out(node):
             if edge.faulty and not lost_ok:
                 continue
-            if forbidden and (edge.ingredients or resolve(edge)) & forbidden:
-                continue
+            if forbidden:
+                ingredients = edge.ingredients
+                if ingredients is None:
+                    ingredients = resolve(edge)
+                if ingredients & forbidden:
+                    continue
             if recoverable is None and property_id in edge.breaks:
                 return story(node, edge)
             nxt = node + edge.delta
