@@ -187,6 +187,8 @@ def explore_systems(
             keep_steps=keep_steps,
             shared=shared,
         )
+        if not keep_steps:  # its tables are not wanted after it: free them now
+            exploration.successors = None
         explored.setdefault(key, exploration)
         results.append(exploration)
     return results

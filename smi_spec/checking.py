@@ -37,9 +37,10 @@ from smi_spec.strict_json import dumps
 
 #: How many distinct causes ``check`` reports per violated property, by default.
 DEFAULT_TRACES = 4
-#: The search for distinct causes runs over the explored graph again, with memos of its
-#: own: above this many states it would cost minutes and gigabytes (2 meters: 262 s and
-#: 5.5 GB, docs/performance.md), so there only the shortest story is told.
+#: The search for distinct causes runs over the explored graph again (reading the
+#: explorer's steps, kept for it when the estimate is below this): above this many states
+#: it would cost minutes and gigabytes (2 meters: 262 s and 5.5 GB, docs/performance.md),
+#: so there only the shortest story is told.
 CAUSES_UP_TO = 100_000
 
 

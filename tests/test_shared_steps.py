@@ -33,7 +33,7 @@ def _one_row_changed(variant: Variant) -> Variant:
 
 
 def _unshared(variant: Variant) -> list[Exploration]:
-    return explore_variants([variant], DEFAULT_BOUNDS, PROPERTY_IDS, ())[0]
+    return explore_variants([variant], DEFAULT_BOUNDS, PROPERTY_IDS, (), keep_steps=True)[0]
 
 
 def _summary(explorations: list[Exploration]) -> list[object]:
