@@ -29,17 +29,18 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from checker.decisive import applied_rules
-from checker.explorer import RECOVERABILITY, Exploration, cascades
+from checker.explorer import RECOVERABILITY, Exploration, explore
 from checker.machine_tables import compiled
-from model.dsp import READ_DEVICE_LOG, StepNotAllowed, step
-from model.provenance import ASSUMPTION
-from model.world import Action, CplChange, ManualFix, Request, Setup, World
-from properties import safety
+from checker.packing import Lookup
+from model.dsp import step
+from model.property_ids import PROPERTY_IDS
+from model.provenance import ASSUMPTION, Rule
+from model.world import Action, Request, Setup, World
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -114,143 +115,195 @@ def faults_of(action: Action) -> Iterator[Ingredient]:
             yield Ingredient("fault", f"lost device alert after SR{action.srv}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Edge:
+    """One transition of the graph. Its ingredients and sources are worked out when a search
+    first needs them (``_Graph.resolve``), from the step it keeps (``origin``)."""
+
     action: int
-    after: World
+    #: The difference to the packed state (``checker.packing``), a lost message included.
+    delta: int
     faulty: bool
-    ingredients: frozenset[Ingredient]
-    sources: frozenset[str]
     breaks: frozenset[str]
+    #: The step: (setup, world, world after, outcome), or for a CPL change a packed state
+    #: it leaves (whose setup, CPL and devices decide its rules).
+    origin: Any
+    ingredients: frozenset[Ingredient] | None = None
+    sources: frozenset[str] = frozenset()
 
 
-def _local(
-    setup: Setup, world: World, action: Action, cascading: bool = False
-) -> tuple[tuple[Any, ...], Callable[[World], World]]:
-    """The part of the state ``action`` reads (as the explorer's memo does), and how to carry
-    what it wrote from one world into another that agrees on that part. An action a
-    ``[cascades]`` row follows (``cascading``) reads and writes the whole world."""
-    if cascading:
-        return (world,), lambda after: after
-    if isinstance(action, CplChange):
-        return (world.cpl, world.devices), lambda after: World(
-            after.cpl, after.devices, world.joins
-        )
-    if isinstance(action, ManualFix):
-        p = action.pair
-        return (world.joins[p],), lambda after: World(
-            world.cpl, world.devices, (*world.joins[:p], after.joins[p], *world.joins[p + 1 :])
-        )
-    t = action.target
-    if isinstance(action, Request) and (action.other is not None or action.srv == READ_DEVICE_LOG):
-        pairs = (
-            (setup.pair_index(t, action.other),) if action.other is not None else setup.pairs_of(t)
-        )
-        read = (world.devices[t], tuple(world.joins[p] for p in pairs))
+_NOTHING: frozenset[str] = frozenset()
 
-        def carry_pairs(after: World) -> World:
-            joins = list(world.joins)
-            for p in pairs:
-                joins[p] = after.joins[p]
-            devices = (*world.devices[:t], after.devices[t], *world.devices[t + 1 :])
-            return World(world.cpl, devices, tuple(joins))
 
-        return read, carry_pairs
-    return (world.devices[t], world.cpl), lambda after: World(
-        world.cpl, (*world.devices[:t], after.devices[t], *world.devices[t + 1 :]), world.joins
-    )
+def _action_of(edge: _Edge) -> int:
+    return edge.action
 
 
 class _Graph:
-    """The explored system's transitions, computed once per state and kept for every search;
-    each action's effect is memoised on the part of the state it reads."""
+    """The explored system's transitions, read from the explorer's own successor tables
+    (``Successors.group_steps``: each action's step as the search took it through the DSP;
+    the CPL changes' differences and broken properties, device by device), each edge kept
+    once per part of a state its action reads.
+
+    An edge's ingredients are worked out only when a search forbids some (the first search
+    of each property forbids none). A CPL change's rules are those of the whole world (which
+    devices it changed decides the removal rule's source, ``model.dcc_events``), which the
+    explorer never stepped: they come from one step of the whole world, then. An exploration
+    sent from another process, or made by the dense explorer, without its tables, is
+    explored again by the explorer (``engine="python"``)."""
 
     def __init__(self, exploration: Exploration) -> None:
-        self.e = exploration
-        self.edges: dict[tuple[int, World], tuple[_Edge, ...]] = {}
-        self.memo: dict[tuple[int, int, tuple[Any, ...]], _Edge | None] = {}
+        own = exploration.successors
+        if own is None:
+            exploration = explore(
+                exploration.variant,
+                exploration.bounds,
+                [p.id for p in exploration.properties if p.id in PROPERTY_IDS],
+                system=exploration.system,
+                keep_steps=True,
+                engine="python",
+            )
+            own = exploration.successors
+            assert own is not None
+        self.e, self.s = exploration, own
+        lookup = exploration.lookup
+        self.index_of: dict[int, int] = lookup.index if isinstance(lookup, Lookup) else {}
+        layout = own.layout
+        self.cpl_key = layout.setup_mask | layout.cpl_mask
+        for mask in layout.device_mask:
+            self.cpl_key |= mask
+        self.edges: dict[int, tuple[_Edge, ...]] = {}
+        self.local: dict[tuple[int, int], list[_Edge]] = {}
+        self.cpl_local: dict[int, list[_Edge]] = {}
+        #: The setup and world of each state a CPL change's rules were asked from.
+        self.whole: dict[int, tuple[Setup, World]] = {}
+        #: Each action's faults, and the ingredients and sources of each list of rules.
+        self.faults = [frozenset(faults_of(action)) for action in own.actions]
+        self.by_rules: dict[tuple[Rule, ...], tuple[frozenset[Ingredient], frozenset[str]]] = {}
 
-    def out(self, setup_index: int, world: World) -> tuple[_Edge, ...]:
-        key = (setup_index, world)
-        found = self.edges.get(key)
+    def out(self, state: int) -> tuple[_Edge, ...]:
+        """Every transition out of a packed state, in the order of the actions."""
+        found = self.edges.get(state)
         if found is None:
-            found = self.edges[key] = tuple(self._compute(setup_index, world))
+            found = self.edges[state] = self._compute(state)
         return found
 
-    def _compute(self, setup_index: int, world: World) -> Iterator[_Edge]:
-        setup = self.e.universe.setups[setup_index]
-        for a, action in enumerate(self.e.universe.actions):
-            read, carry = _local(setup, world, action, cascades(self.e.variant, action))
-            key = (setup_index, a, read)
-            if key not in self.memo:
-                self.memo[key] = self._edge(setup, world, a, action)
-            edge = self.memo[key]
-            if edge is not None:
-                yield _Edge(
-                    edge.action,
-                    carry(edge.after),
-                    edge.faulty,
-                    edge.ingredients,
-                    edge.sources,
-                    edge.breaks,
-                )
+    def _compute(self, state: int) -> tuple[_Edge, ...]:
+        local, edges = self.local, []
+        for mask, _, g in self.s.group_memos:
+            key = (g, state & mask)
+            mine = local.get(key)
+            if mine is None:
+                mine = local[key] = self._group(g, state)
+            edges += mine
+        if self.s.cpl_actions:
+            whole = state & self.cpl_key
+            mine = self.cpl_local.get(whole)
+            if mine is None:
+                mine = self.cpl_local[whole] = self._cpl(state)
+            edges += mine
+        edges.sort(key=_action_of)
+        return tuple(edges)
 
-    def _edge(self, setup: Setup, world: World, a: int, action: Action) -> _Edge | None:
-        e = self.e
-        faults = frozenset(faults_of(action))
-        if faults and e.bounds.max_lost == 0:
-            return None
-        try:
-            after, outcome = step(setup, world, action, e.variant, compiled())
-        except StepNotAllowed:
-            return None
-        rules = applied_rules(setup, world, action, after, outcome, e.variant)
-        assumed = frozenset(
-            rule_ingredient(r.id, r.source, r.text)
-            for r in rules
-            if ASSUMPTION in r.source.split(",")
-        )
-        breaks = frozenset(
-            v.property for v in safety.violations(setup, e.variant, world, action, after, outcome)
-        )
-        sources = frozenset(t for r in rules for t in r.source.split(","))
-        return _Edge(a, after, bool(faults), faults | assumed, sources, breaks)
+    def _group(self, g: int, state: int) -> list[_Edge]:
+        s, layout = self.s, self.s.layout
+        setup = s.world_of.setups[(state & layout.setup_mask) >> layout.setup_shift]
+        lost_one, faults = layout.lost_one, self.faults
+        return [
+            _Edge(
+                a,
+                delta + lost_one * lose,
+                bool(faults[a]),
+                frozenset(p for p, _ in found) if found else _NOTHING,
+                (setup, before, after, outcome),
+            )
+            for a, delta, lose, before, after, outcome, found in s.group_steps(g, state)
+        ]
+
+    def _cpl(self, state: int) -> list[_Edge]:
+        """The CPL changes from ``state``, from the explorer's memos (filled for every
+        explored state): the CPL's own change plus each device's."""
+        s = self.s
+        deltas = s.cpl_memo[state & s.layout.cpl_mask]
+        per_device = [memo[state & mask] for mask, memo, _ in s.cpl_groups]
+        edges = []
+        for n, a in enumerate(s.cpl_actions):
+            delta = deltas[n] + sum(results[n][0] for results in per_device)
+            breaks = frozenset(p for results in per_device for p, _ in results[n][1])
+            edges.append(_Edge(a, delta, False, breaks, state))
+        return edges
+
+    def resolve(self, edge: _Edge) -> frozenset[Ingredient]:
+        """The edge's ingredients (and sources), worked out now if not yet."""
+        if edge.ingredients is not None:
+            return edge.ingredients
+        s, a = self.s, edge.action
+        action = s.actions[a]
+        if isinstance(edge.origin, int):
+            whole = self.whole.get(edge.origin)
+            if whole is None:
+                setup_index, world, _ = s.codec.unpack(edge.origin)
+                whole = self.whole[edge.origin] = (s.world_of.setups[setup_index], world)
+            setup, world = whole
+            after, outcome = step(setup, world, action, s.variant, compiled())
+        else:
+            setup, world, after, outcome = edge.origin
+        rules = applied_rules(setup, world, action, after, outcome, s.variant)
+        known = self.by_rules.get(rules)
+        if known is None:
+            assumed = frozenset(
+                rule_ingredient(r.id, r.source, r.text)
+                for r in rules
+                if ASSUMPTION in r.source.split(",")
+            )
+            sources = frozenset(t for r in rules for t in r.source.split(","))
+            known = self.by_rules[rules] = (assumed, sources)
+        edge.ingredients, edge.sources = self.faults[a] | known[0], known[1]
+        return edge.ingredients
 
 
 def _search(
     graph: _Graph, property_id: str, forbidden: frozenset[Ingredient]
 ) -> tuple[tuple[int, World], tuple[_Edge, ...]] | None:
     """The shortest story that breaks ``property_id`` without a forbidden ingredient."""
-    e = graph.e
+    e, codec, index_of, resolve = graph.e, graph.s.codec, graph.index_of, graph.resolve
+    lost_shift, max_lost = graph.s.layout.lost_shift, e.bounds.max_lost
     recoverable = e.recoverable.get(property_id)
-    parent: dict[tuple[int, World, int], tuple[tuple[int, World, int], _Edge] | None] = {}
-    queue: deque[tuple[int, World, int]] = deque()
+    parent: dict[int, tuple[int, _Edge] | None] = {}
+    queue: deque[int] = deque()
     for setup_index, world in e.universe.starts:
-        node = (setup_index, world, 0)
+        node = codec.pack(setup_index, world, 0)
         if node not in parent:
             parent[node] = None
             queue.append(node)
 
-    def story(node: tuple[int, World, int], last: _Edge | None) -> Any:
+    def story(node: int, last: _Edge | None) -> Any:
         edges = [] if last is None else [last]
         while (link := parent[node]) is not None:
             node, edge = link
             edges.append(edge)
-        return (node[0], node[1]), tuple(reversed(edges))
+        setup_index, world, _ = codec.unpack(node)
+        return (setup_index, world), tuple(reversed(edges))
 
     while queue:
         node = queue.popleft()
         if recoverable is not None:
-            index = e.lookup(*node)
+            index = index_of.get(node)
             if index is not None and not recoverable[index]:
                 return story(node, None)
-        lost_ok = node[2] < e.bounds.max_lost
-        for edge in graph.out(node[0], node[1]):
-            if edge.ingredients & forbidden or (edge.faulty and not lost_ok):
+        lost_ok = (node >> lost_shift) < max_lost
+        for edge in graph.out(node):
+            if edge.faulty and not lost_ok:
                 continue
+            if forbidden:
+                ingredients = edge.ingredients
+                if ingredients is None:
+                    ingredients = resolve(edge)
+                if ingredients & forbidden:
+                    continue
             if recoverable is None and property_id in edge.breaks:
                 return story(node, edge)
-            nxt = (node[0], edge.after, node[2] + edge.faulty)
+            nxt = node + edge.delta
             if nxt not in parent:
                 parent[nxt] = (node, edge)
                 queue.append(nxt)
@@ -258,7 +311,7 @@ def _search(
 
 
 def _label(edges: tuple[_Edge, ...]) -> tuple[frozenset[Ingredient], str, tuple[str, ...]]:
-    ingredients = frozenset(i for edge in edges for i in edge.ingredients)
+    ingredients = frozenset(i for edge in edges for i in edge.ingredients or ())
     sources = sorted({t for edge in edges for t in edge.sources})
     pure = any(i.kind == "rule" and i.source == ASSUMPTION for i in ingredients)
     seeds = [t for t in sources if t.startswith("seed:")]
@@ -291,6 +344,8 @@ def causes(
         if told is None:
             continue
         begin, edges = told
+        for edge in edges:
+            graph.resolve(edge)
         ingredients, tag, sources = _label(edges)
         if ingredients not in found:
             actions = tuple(edge.action for edge in edges)

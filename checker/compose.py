@@ -32,6 +32,7 @@ from checker.explorer import (
     subject_of,
     universe,
 )
+from checker.shared_steps import SharedSteps
 from model.catalogue import applicability
 from model.device_types import cpl_listed_types, device_types, type_2_types
 from model.dsp import READ_DEVICE_LOG, READ_FIRMWARE
@@ -159,6 +160,8 @@ def explore_systems(
     properties: Iterable[str],
     systems: Iterable[System],
     coverage: bool = False,
+    keep_steps: bool = False,
+    shared: SharedSteps | None = None,
 ) -> list[Exploration]:
     """Explore each system once per class of systems the rules cannot tell apart (under the
     built-in variants, an ESME with a CAD and a GSME with an IHD are one class); the others
@@ -175,7 +178,17 @@ def explore_systems(
             if retold is not None:
                 results.append(retold)
                 continue
-        exploration = explore(variant, bounds, wanted, system=system, coverage=coverage)
+        exploration = explore(
+            variant,
+            bounds,
+            wanted,
+            system=system,
+            coverage=coverage,
+            keep_steps=keep_steps,
+            shared=shared,
+        )
+        if not keep_steps:  # its tables are not wanted after it: free them now
+            exploration.successors = None
         explored.setdefault(key, exploration)
         results.append(exploration)
     return results
@@ -203,15 +216,23 @@ def _retold(
 # Both cores
 
 
-def _explore_one(
-    task: tuple[Variant, Bounds, tuple[str, ...], tuple[System, ...], bool],
-) -> list[Exploration]:
+_Task = tuple[Variant, Bounds, tuple[str, ...], tuple[System, ...], bool, bool]
+
+
+def _explore_one(task: _Task, shared: SharedSteps | None = None) -> list[Exploration]:
     from checker.progress_events import REPORTER
 
     REPORTER.set(None)  # one live display, in the parent
-    variant, bounds, wanted, systems, coverage = task
+    variant, bounds, wanted, systems, coverage, keep_steps = task
     chosen = systems or default_systems(variant)
-    return explore_systems(variant, bounds, wanted, chosen, coverage)
+    return explore_systems(variant, bounds, wanted, chosen, coverage, keep_steps, shared)
+
+
+def _explore_pooled(task: _Task) -> list[Exploration]:
+    """``_explore_one`` in a worker process: its successor tables stay there (the cause
+    search explores again where it needs them, ``checker.causes``)."""
+    found = _explore_one(task)
+    return [replace(e, successors=None) for e in found]
 
 
 def explore_variants(
@@ -221,15 +242,24 @@ def explore_variants(
     systems: Iterable[System],
     jobs: int = 1,
     coverage: bool = False,
+    keep_steps: bool = False,
+    share_steps: bool = False,
 ) -> list[list[Exploration]]:
     """Each variant's explorations. Variants are independent: with ``jobs`` above 1 and more
     than one variant they run in a pool of processes (forked, so nothing is imported
-    again); with ``jobs`` 1, one after the other in this process."""
+    again); with ``jobs`` 1, one after the other in this process, with ``share_steps``
+    sharing the DSP steps whose rules agree between them (``checker.shared_steps``). Not by
+    default: for the built-in variants, tracing the rules read costs more than the steps
+    it saves (docs/performance.md, issue 23)."""
     wanted, chosen = tuple(properties), tuple(systems)
-    tasks = [(v, bounds, wanted, chosen, coverage) for v in variants]
-    workers = min(jobs, len(tasks))
+    workers = min(jobs, len(variants))
+    keep_steps = keep_steps and workers <= 1  # a worker's steps would not come back
+    tasks = [(v, bounds, wanted, chosen, coverage, keep_steps) for v in variants]
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [_explore_one(task) for task in tasks]
+        shared = SharedSteps() if share_steps and len(tasks) > 1 else None
+        if shared is not None:
+            shared.closing(tasks[-1][0])
+        return [_explore_one(task, shared) for task in tasks]
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_explore_one, tasks))
+        return list(pool.map(_explore_pooled, tasks))

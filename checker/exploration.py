@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checker.coverage import Coverage
+from checker.successors import Successors
 from checker.universe import Bounds, System, Universe
 from model.property_ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, SUSPENSION_RECOVERABLE
 from model.variant import Variant
@@ -54,6 +55,10 @@ class Exploration:
     armed: dict[str, int] = field(default_factory=dict)
     #: Rule and transition hit counts, when asked for (``explore(..., coverage=True)``).
     coverage: Coverage | None = None
+    #: The successor tables the search filled, for the distinct-cause search
+    #: (``checker.causes``) to read rather than step the DSP again; None once sent to
+    #: another process.
+    successors: Successors | None = field(default=None, repr=False, compare=False)
 
     def result(self, property_id: str) -> PropertyResult:
         return next(p for p in self.properties if p.id == property_id)

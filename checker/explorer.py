@@ -27,6 +27,7 @@ from checker.backward import can_recover, good_states
 from checker.exploration import Exploration, PropertyResult, sweep_suspended_gate, why_stuck
 from checker.progress_events import reporter_for
 from checker.search import Search
+from checker.shared_steps import SharedSteps
 from checker.successors import Observer, Successors
 from checker.universe import (
     DEFAULT_BOUNDS,
@@ -101,14 +102,20 @@ def explore(
     *,
     coverage: bool = False,
     engine: str = "auto",
+    keep_steps: bool = False,
+    shared: SharedSteps | None = None,
 ) -> Exploration:
     """Explore every state reachable within ``bounds`` and judge ``properties``; with
-    ``coverage``, also count the rules and machine transitions exercised.
+    ``coverage``, also count the rules and machine transitions exercised; with
+    ``keep_steps``, keep every action's step for the distinct-cause search
+    (``Successors.steps``); with ``shared``, share steps with other variants' explorations
+    where the rules they read agree (``checker.shared_steps``).
 
     ``engine``: ``python`` (this module's search), ``dense`` (``checker.dense``, in numpy)
     or ``auto``, the dense one from :data:`DENSE_FROM_METERS` meters, where the state space
     runs to hundreds of thousands of states and more (both give the same verdicts and
-    shortest lengths; the Python one tells the same stories as before it existed)."""
+    shortest lengths; the Python one tells the same stories as before it existed, and only
+    it keeps steps or shares them)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     if engine == "dense" or (engine == "auto" and bounds.meters >= DENSE_FROM_METERS):
@@ -120,7 +127,9 @@ def explore(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _explore(variant, bounds, tuple(properties), progress, system, coverage)
+        return _explore(
+            variant, bounds, tuple(properties), progress, system, coverage, keep_steps, shared
+        )
     finally:
         if collecting:
             gc.enable()
@@ -133,12 +142,14 @@ def _explore(
     progress: Callable[[int], None] | None,
     system: System,
     coverage: bool = False,
+    keep_steps: bool = False,
+    shared: SharedSteps | None = None,
 ) -> Exploration:
     started = time.perf_counter()
     wanted = tuple(p for p in properties if system.other or p not in PAIR_PROPERTIES)
     world_of = universe(bounds, variant, system)
     observer = Observer(variant, wanted, coverage)
-    successors = Successors(variant, bounds, world_of, wanted, observer)
+    successors = Successors(variant, bounds, world_of, wanted, observer, keep_steps, shared)
     codec = successors.codec
     search = Search(progress or reporter_for(f"{variant.id}, {system.describe()}"))
     for setup_index, world in world_of.starts:
@@ -154,6 +165,7 @@ def _explore(
     exploration.coverage = observer.covered
     exploration.lookup = codec.lookup(search.index_of)
     exploration.armed = observer.armed
+    exploration.successors = successors
     # The catalogue sweep: the E5 decision of every SRV, Command Variant and SMETS version
     # for a Suspended device, judged by suspended-gate (requests with no state effect).
     if "suspended-gate" in wanted and "suspended-gate" not in search.first_violation:

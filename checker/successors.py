@@ -16,6 +16,7 @@ from typing import Any
 from checker.coverage import CountingMachines, Coverage
 from checker.machine_tables import compiled
 from checker.packing import Codec, Layout
+from checker.shared_steps import Result, SharedSteps
 from checker.universe import RECOVERABILITY, Bounds, Universe, cascades
 from model.dsp import READ_DEVICE_LOG, StepNotAllowed, step
 from model.variant import Variant
@@ -28,6 +29,11 @@ from properties.ways_back import is_recovery_action
 #: and with a lost response, the distinct successors of each kind as (difference, recovery
 #: flags, first action), and the transitions that break a property, kept apart.
 GroupEntry = tuple[int, int, list[Any], list[Any], list[Any]]
+#: One allowed action of a group from one part of a state, as the DSP took it: (action,
+#: difference to the packed state (without the lost message), 1 if a message is lost,
+#: the world before, the world after, the DSP's outcome, the wanted safety properties it
+#: breaks with why). What ``checker.causes`` reads, so that it never steps the DSP again.
+Step = tuple[int, int, int, World, World, Any, tuple[tuple[str, str], ...]]
 
 
 class Observer:
@@ -122,8 +128,14 @@ class Successors:
         world_of: Universe,
         wanted: tuple[str, ...],
         observer: Observer,
+        keep_steps: bool = False,
+        shared: SharedSteps | None = None,
     ) -> None:
         self.variant, self.world_of, self.observer = variant, world_of, observer
+        #: Steps shared with other variants' explorations (``checker.shared_steps``); not
+        #: while counting coverage, which watches each step's machine transitions.
+        self.shared = shared if observer.counting is None else None
+        self.shared_ids: dict[tuple[int, Setup], int] = {}
         self.observe, self.wanted, self.machines = observer.note, wanted, observer.machines
         self.actions = actions = world_of.actions
         self.first = first = world_of.setups[0]
@@ -133,7 +145,21 @@ class Successors:
         self.codec = Codec(layout)
         self.recovery_properties = [p for p in RECOVERABILITY if p in wanted]
         self.groups = action_groups(actions, variant, first, layout)
+        self.group_actions = [tuple(actions[a] for a in mine) for _, mine in self.groups]
+        #: Per group, the devices and join pairs its mask covers, and whether the CPL.
+        self.group_parts = [
+            (
+                bool(mask & layout.cpl_mask),
+                tuple(d for d, m in enumerate(layout.device_mask) if mask & m),
+                tuple(p for p, m in enumerate(layout.join_mask) if mask & m),
+            )
+            for mask, _ in self.groups
+        ]
         self.memos: list[dict[int, GroupEntry]] = [{} for _ in self.groups]
+        #: Per group, beside its memo: each action's ``Step`` from that part of a state,
+        #: kept by ``compute`` when ``keep_steps`` (else filled on demand by ``group_steps``).
+        self.keep_steps = keep_steps
+        self.steps: list[dict[int, list[Step]]] = [{} for _ in self.groups]
         #: (mask, memo, group) for each group, as the search reads them.
         self.group_memos = [
             (mask, memo, g)
@@ -177,24 +203,40 @@ class Successors:
 
     def compute(self, group: int, state: int) -> GroupEntry:
         """Every action of a group from ``state`` (see ``GroupEntry``)."""
-        actions, variant, machines = self.actions, self.variant, self.machines
-        observe, counting, pack = self.observe, self.observer.counting, self.codec.pack
+        entry, steps = self._run(group, state, observing=True)
+        if self.keep_steps:
+            self.steps[group][state & self.groups[group][0]] = steps
+        return entry
+
+    def group_steps(self, group: int, state: int) -> list[Step]:
+        """Each allowed action's ``Step`` of a group from ``state``: those ``compute`` kept,
+        else run through the DSP now (once per part of a state, not observed again)."""
+        key = state & self.groups[group][0]
+        found = self.steps[group].get(key)
+        if found is None:
+            found = self.steps[group][key] = self._run(group, state, observing=False)[1]
+        return found
+
+    def _run(self, group: int, state: int, observing: bool) -> tuple[GroupEntry, list[Step]]:
+        """Every action of a group from ``state``, through the one DSP: the memo's entry and
+        each allowed action's ``Step``."""
+        actions, observe, pack = self.actions, self.observe, self.codec.pack
         wanted, recovery_properties = self.wanted, self.recovery_properties
         setup_index, before, _ = self.codec.unpack(state)
         setup = self.world_of.setups[setup_index]
+        before, results, observed = self._results(group, setup, before, observing)
         packed_before = pack(setup_index, before, 0)
         plain = lossy = 0
         merged: dict[tuple[int, int], list[Any]] = {}
         violating: list[tuple[int, int, int, int, Any]] = []
-        for a in self.groups[group][1]:
-            action = actions[a]
-            try:
-                after, outcome = step(setup, before, action, variant, machines)
-            except StepNotAllowed:
-                if counting is not None:
-                    counting.fired.clear()
+        steps: list[Step] = []
+        for a, result in zip(self.groups[group][1], results, strict=True):
+            if result is None:
                 continue
-            observe(setup, before, action, after, outcome)
+            action = actions[a]
+            after, outcome, broken = result
+            if observing and not observed:
+                observe(setup, before, action, after, outcome)
             lose = int(isinstance(action, Request) and action.faulty)
             plain, lossy = plain + (1 - lose), lossy + lose
             delta = pack(setup_index, after, 0) - packed_before
@@ -205,11 +247,8 @@ class Successors:
                 for n, p in enumerate(recovery_properties)
                 if is_recovery_action(p, action, before)
             )
-            found = tuple(
-                (v.property, v.why)
-                for v in safety.violations(setup, variant, before, action, after, outcome)
-                if v.property in wanted
-            )
+            found = tuple(v for v in broken if v[0] in wanted)
+            steps.append((a, delta, lose, before, after, outcome, found))
             if found:
                 violating.append((delta, lose, flags, a, found))
             elif delta or lose:
@@ -218,7 +257,52 @@ class Successors:
         steady = [(d, f, a) for d, lose, f, a, _ in merged.values() if not lose]
         lost_one = self.layout.lost_one
         lossy_successors = [(d + lost_one, f, a) for d, lose, f, a, _ in merged.values() if lose]
-        return plain, lossy, steady, lossy_successors, violating
+        return (plain, lossy, steady, lossy_successors, violating), steps
+
+    def _results(
+        self, group: int, setup: Setup, before: World, observing: bool
+    ) -> tuple[World, list[Result], bool]:
+        """Each action of a group from ``before`` through the one DSP, with every safety
+        property it breaks: shared with other variants where the rules it read agree
+        (``checker.shared_steps``), from a world that agrees with ``before`` on the group's
+        part of it (the world returned first), else stepped here (and, when counting
+        coverage, each step observed at once, as the counting machines note its
+        transitions). Last, whether the steps were observed."""
+        if self.shared is not None:
+            cpl, devices, pairs = self.group_parts[group]
+            local = (
+                before.cpl if cpl else None,
+                tuple(before.devices[d] for d in devices),
+                tuple(before.joins[p] for p in pairs),
+            )
+            actions = self.group_actions[group]
+            known = self.shared_ids.get((group, setup))
+            if known is None:
+                known = self.shared_ids[group, setup] = self.shared.interned((setup, actions))
+            was, found = self.shared.run(
+                self.variant, local, setup, before, actions, self.machines, known
+            )
+            return was, found, False
+        variant, machines, counting = self.variant, self.machines, self.observer.counting
+        results: list[Result] = []
+        for action in self.group_actions[group]:
+            try:
+                after, outcome = step(setup, before, action, variant, machines)
+            except StepNotAllowed:
+                if counting is not None:
+                    counting.fired.clear()
+                results.append(None)
+                continue
+            if observing:
+                self.observe(setup, before, action, after, outcome)
+            elif counting is not None:
+                counting.fired.clear()
+            broken = tuple(
+                (v.property, v.why)
+                for v in safety.violations(setup, variant, before, action, after, outcome)
+            )
+            results.append((after, outcome, broken))
+        return before, results, True
 
     def cpl_deltas(self, state: int) -> tuple[int, ...]:
         """Each CPL change's difference to the CPL part of ``state``."""

@@ -22,6 +22,7 @@ from checker.causes import Cause, all_causes
 from checker.compose import explore_variants
 from checker.coverage import Coverage
 from checker.coverage import report as coverage_report
+from checker.estimate import estimated_states
 from checker.explorer import Bounds, Exploration, PropertyResult, System
 from checker.narrate import cause_stories, itf, itf_cause, story
 from checker.recovery_attempts import aftermath_lines
@@ -36,9 +37,10 @@ from smi_spec.strict_json import dumps
 
 #: How many distinct causes ``check`` reports per violated property, by default.
 DEFAULT_TRACES = 4
-#: The search for distinct causes runs over the explored graph again, with memos of its
-#: own: above this many states it would cost minutes and gigabytes (2 meters: 262 s and
-#: 5.5 GB, docs/performance.md), so there only the shortest story is told.
+#: The search for distinct causes runs over the explored graph again (reading the
+#: explorer's steps, kept for it when the estimate is below this): above this many states
+#: it would cost minutes and gigabytes (2 meters: 262 s and 5.5 GB, docs/performance.md),
+#: so there only the shortest story is told.
 CAUSES_UP_TO = 100_000
 
 
@@ -94,7 +96,9 @@ def check(
             )
     variants = load_variants(variant_ref)
     chosen = systems or ()  # none named: each variant's own (checker.explorer)
-    explored = explore_variants(variants, bounds, wanted, chosen, jobs, coverage)
+    # The cause search reads the explorer's steps (checker.causes) where it will run.
+    keep_steps = traces > 0 and estimated_states(bounds) <= CAUSES_UP_TO
+    explored = explore_variants(variants, bounds, wanted, chosen, jobs, coverage, keep_steps)
     checks = []
     for v, explorations in zip(variants, explored, strict=True):
         # A system told again from another's graph (checker.compose) shares its lookup,
