@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Final
@@ -222,14 +222,30 @@ def explore_variants(
     jobs: int = 1,
     coverage: bool = False,
 ) -> list[list[Exploration]]:
-    """Each variant's explorations. Variants are independent: with ``jobs`` above 1 and more
-    than one variant they run in a pool of processes (forked, so nothing is imported
-    again); with ``jobs`` 1, one after the other in this process."""
+    """Each variant's explorations, all held at once (``iter_explored`` one at a time)."""
+    return list(iter_explored(variants, bounds, properties, systems, jobs, coverage))
+
+
+def iter_explored(
+    variants: list[Variant],
+    bounds: Bounds,
+    properties: Iterable[str],
+    systems: Iterable[System],
+    jobs: int = 1,
+    coverage: bool = False,
+) -> Iterator[list[Exploration]]:
+    """Each variant's explorations, in order. Variants are independent: with ``jobs`` above
+    1 and more than one variant they run in a pool of processes (forked, so nothing is
+    imported again); with ``jobs`` 1, one after the other in this process, each explored
+    only when the one before has been taken, so a caller that lets go of each variant's
+    graph before asking for the next holds one graph at a time (issue 23)."""
     wanted, chosen = tuple(properties), tuple(systems)
     tasks = [(v, bounds, wanted, chosen, coverage) for v in variants]
     workers = min(jobs, len(tasks))
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [_explore_one(task) for task in tasks]
+        for task in tasks:
+            yield _explore_one(task)
+        return
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_explore_one, tasks))
+        yield from pool.map(_explore_one, tasks)
