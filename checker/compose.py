@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Final
@@ -159,26 +159,35 @@ def explore_systems(
     properties: Iterable[str],
     systems: Iterable[System],
     coverage: bool = False,
+    finish: Callable[[list[Exploration]], None] | None = None,
 ) -> list[Exploration]:
     """Explore each system once per class of systems the rules cannot tell apart (under the
     built-in variants, an ESME with a CAD and a GSME with an IHD are one class); the others
     are the same graph, told again with their own device types. A system whose alphabet
-    differs from its class's after all is explored on its own."""
-    wanted = tuple(properties)
-    explored: dict[tuple[object, ...], Exploration] = {}
-    results = []
-    for system in systems:
-        key = system_signature(variant, system)
-        first = explored.get(key)
-        if first is not None:
-            retold = _retold(first, system, variant, bounds)
-            if retold is not None:
-                results.append(retold)
-                continue
+    differs from its class's after all is explored on its own. With ``finish``, each graph's
+    explorations (the one explored, then those told again from it) are handed to it as soon
+    as they are made, before the next graph is explored: a caller that lets go of each graph
+    there holds one at a time (issue 23)."""
+    wanted, chosen = tuple(properties), tuple(systems)
+    keys = [system_signature(variant, system) for system in chosen]
+    results: list[Exploration | None] = [None] * len(chosen)
+    first_of: set[tuple[object, ...]] = set()
+    for n, system in enumerate(chosen):
+        if results[n] is not None:
+            continue
         exploration = explore(variant, bounds, wanted, system=system, coverage=coverage)
-        explored.setdefault(key, exploration)
-        results.append(exploration)
-    return results
+        results[n], group = exploration, [exploration]
+        if keys[n] not in first_of:  # the first of its class: the others told from it
+            first_of.add(keys[n])
+            for m in range(n + 1, len(chosen)):
+                same = keys[m] == keys[n]
+                retold = _retold(exploration, chosen[m], variant, bounds) if same else None
+                if retold is not None:
+                    results[m] = retold
+                    group.append(retold)
+        if finish is not None:
+            finish(group)
+    return [e for e in results if e is not None]
 
 
 def _retold(
@@ -205,13 +214,14 @@ def _retold(
 
 def _explore_one(
     task: tuple[Variant, Bounds, tuple[str, ...], tuple[System, ...], bool],
+    finish: Callable[[list[Exploration]], None] | None = None,
 ) -> list[Exploration]:
     from checker.progress_events import REPORTER
 
     REPORTER.set(None)  # one live display, in the parent
     variant, bounds, wanted, systems, coverage = task
     chosen = systems or default_systems(variant)
-    return explore_systems(variant, bounds, wanted, chosen, coverage)
+    return explore_systems(variant, bounds, wanted, chosen, coverage, finish)
 
 
 def explore_variants(
@@ -233,19 +243,25 @@ def iter_explored(
     systems: Iterable[System],
     jobs: int = 1,
     coverage: bool = False,
+    finish: Callable[[list[Exploration]], None] | None = None,
 ) -> Iterator[list[Exploration]]:
-    """Each variant's explorations, in order. Variants are independent: with ``jobs`` above
-    1 and more than one variant they run in a pool of processes (forked, so nothing is
-    imported again); with ``jobs`` 1, one after the other in this process, each explored
-    only when the one before has been taken, so a caller that lets go of each variant's
-    graph before asking for the next holds one graph at a time (issue 23)."""
+    """Each variant's explorations, in order, each graph's first handed to ``finish``.
+    Variants are independent: with ``jobs`` above 1 and more than one variant they run in
+    a pool of processes (forked, so nothing is imported again) and ``finish`` is handed a
+    variant's explorations whole as they come back; with ``jobs`` 1, one after the other in
+    this process, each graph handed to ``finish`` as soon as it is explored and each variant
+    explored only when the one before has been taken. A caller that lets go of each graph
+    in ``finish`` holds one graph at a time (issue 23)."""
     wanted, chosen = tuple(properties), tuple(systems)
     tasks = [(v, bounds, wanted, chosen, coverage) for v in variants]
     workers = min(jobs, len(tasks))
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         for task in tasks:
-            yield _explore_one(task)
+            yield _explore_one(task, finish)
         return
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(_explore_one, tasks)
+        for explorations in pool.map(_explore_one, tasks):
+            if finish is not None:
+                finish(explorations)
+            yield explorations

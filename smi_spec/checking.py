@@ -31,7 +31,7 @@ from smi_spec.outputs import inside, remove_temporaries, slug, writable_director
 from smi_spec.plain import plain, styled
 from smi_spec.show import hanging, say, show_states
 from smi_spec.strict_json import dumps
-from smi_spec.told import VariantCheck, release, take
+from smi_spec.told import Told, VariantCheck, release, take
 
 if TYPE_CHECKING:
     from checker.custom import CustomProperty
@@ -58,9 +58,9 @@ def check(
 ) -> list[VariantCheck]:
     """Explore each variant named by ``variant_ref`` (an id, a path, or ``all``), on up to
     ``jobs`` cores; find up to ``traces`` distinct causes of each violation, judge the
-    ``custom`` properties of a properties file, and tell every story. Each variant's graph
-    is let go once its stories are told, before the next variant is explored (issue 23):
-    peak memory is one variant's, not the sum of all."""
+    ``custom`` properties of a properties file, and tell every story. Each graph is let go
+    once its stories are told, before the next is explored (issue 23): with one job, peak
+    memory is one closed system's, not the sum over systems and variants."""
     wanted = properties or list(PROPERTY_IDS)
     for property_id in wanted:
         if property_id not in PROPERTY_IDS:
@@ -69,19 +69,27 @@ def check(
             )
     variants = load_variants(variant_ref)
     chosen = systems or ()  # none named: each variant's own (checker.explorer)
-    explored = iter_explored(variants, bounds, wanted, chosen, jobs, coverage)
-    checks = []
-    for v, explorations in zip(variants, explored, strict=True):
-        found = _causes(explorations, traces)
-        if custom is not None:  # after the causes: a file's properties have none
+    found: dict[int, dict[str, list[Cause]]] = {}
+    told: dict[tuple[int, str], Told] = {}
+
+    def finish(group: list[Exploration]) -> None:
+        """One graph's explorations: their causes, a file's properties (after the causes:
+        they have none), every story; then the graph let go, before the next is explored."""
+        found.update(_causes(group, traces))
+        if custom is not None:
             from checker.custom import check_custom
 
-            for e in explorations:
+            for e in group:
                 check_custom(e, custom)
-        done = VariantCheck(v, explorations, found)
-        done.told.update(take(explorations, done.causes_of))
-        release(explorations)
-        checks.append(done)
+        told.update(take(group, lambda e, pid: found.get(id(e), {}).get(pid, [])))
+        release(group)
+
+    checks = []
+    explored = iter_explored(variants, bounds, wanted, chosen, jobs, coverage, finish)
+    for v, explorations in zip(variants, explored, strict=True):
+        checks.append(VariantCheck(v, explorations, dict(found), dict(told)))
+        found.clear()  # this variant's, every graph of it finished
+        told.clear()
     return checks
 
 

@@ -13,9 +13,9 @@ from rich.console import Console
 
 from checker.causes import Cause
 from checker.compose import explore_variants, iter_explored
-from checker.explorer import Bounds, Exploration
+from checker.explorer import Bounds, Exploration, System, default_systems
 from model.property_ids import PROPERTY_IDS
-from model.variant import load_variants
+from model.variant import Variant, load_variant, load_variants
 from smi_spec.checking import _causes, as_json, check, show, write_traces
 from smi_spec.told import Recorded, VariantCheck
 
@@ -83,7 +83,7 @@ def test_with_one_job_a_variant_is_explored_only_when_asked_for(
 
     asked: list[str] = []
 
-    def explore_one(task: tuple[Any, ...]) -> list[Exploration]:
+    def explore_one(task: tuple[Any, ...], finish: object = None) -> list[Exploration]:
         asked.append(task[0].id)
         return []
 
@@ -95,3 +95,37 @@ def test_with_one_job_a_variant_is_explored_only_when_asked_for(
     assert asked == [variants[0].id]
     assert list(explored) == [[]] * (len(variants) - 1)
     assert asked == [v.id for v in variants]
+
+
+def test_each_graph_is_finished_before_the_next_is_explored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Within a variant too: a graph's explorations (the one explored, those told again
+    from it) go to ``finish`` before the next system is explored."""
+    from checker import compose
+
+    events: list[tuple[str, ...]] = []
+    real = compose.explore
+
+    def explore(
+        variant: Variant, bounds: Bounds, wanted: tuple[str, ...], *, system: System, coverage: bool
+    ) -> Exploration:
+        events.append(("explore", system.describe()))
+        return real(variant, bounds, wanted, system=system, coverage=coverage)
+
+    def finish(group: list[Exploration]) -> None:
+        events.append(("finish", *(e.system.describe() for e in group)))
+
+    monkeypatch.setattr(compose, "explore", explore)
+    variant = load_variant("baseline")
+    systems = default_systems(variant)
+    got = compose.explore_systems(variant, Bounds(), PROPERTY_IDS, systems, finish=finish)
+    assert [e.system for e in got] == list(systems)
+    assert events == [
+        ("explore", "ESME with CAD"),
+        ("finish", "ESME with CAD", "GSME with IHD"),
+        ("explore", "PPMID with CAD"),
+        ("finish", "PPMID with CAD"),
+        ("explore", "HCALCS alone"),
+        ("finish", "HCALCS alone"),
+    ]
