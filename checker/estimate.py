@@ -29,9 +29,10 @@ from model.errors import InputError
 #: Measured: peak resident bytes of ``smi-spec check --jobs 1`` beyond :data:`BASE_BYTES`,
 #: per estimated state of the largest closed system. At 2 meters the explorer holds about
 #: 470 bytes per state it reaches (index, keys, parents, actions, reverse edges: 392 MiB
-#: for 705,024 states at max-lost 1, 955 MiB for 1,997,568 at max-lost 2, baseline); the
-#: smaller systems of ``mp105`` and ``mp178`` add a fifth; per *estimated* state (903,168
-#: and 1,354,752) that is 400 to 690. Rounded to the middle.
+#: for 705,024 states at max-lost 1, 955 MiB for 1,997,568 at max-lost 2, baseline); per
+#: *estimated* state (903,168 and 1,354,752) that is 370 to 690. Rounded to the middle.
+#: Not counted: the distinct causes' search, whose memos can outweigh a small system's
+#: graph (mp105's PPMID system at 2 meters: about 430 MiB for 78,336 states).
 BYTES_PER_STATE: Final = 520
 
 #: Measured: the peak of a check whose graphs are small (1 meter: 73 MiB): the imports
