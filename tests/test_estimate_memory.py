@@ -4,7 +4,8 @@ Each case runs ``python -m smi_spec check ... --jobs 1 --no-cache`` in a child p
 reads that child's own peak resident memory from the kernel (``os.wait4``: its
 ``ru_maxrss``; ``RUSAGE_CHILDREN`` would be the largest of every child this test process
 ever waited for). The estimate must be within a factor of 2 of it both ways, and checking
-every variant must cost about what checking one does: the variants' graphs do not add up.
+every variant must cost what checking the heaviest one alone does: the variants' graphs do
+not add up.
 """
 
 from __future__ import annotations
@@ -61,12 +62,18 @@ def test_the_estimate_is_within_a_factor_of_2_at_one_meter(tmp_path: Path, varia
 
 @pytest.mark.slow
 def test_at_two_meters_the_variants_do_not_add_up_and_the_estimate_holds(tmp_path: Path) -> None:
-    """Measured once each (a run is 15 to 60 s): every variant, then baseline alone."""
+    """Each measured once (a run is 15 to 120 s). Before issue 23, every variant's graph
+    was held until the report: all three took 1,084 MiB, mp105 alone 828, baseline 392.
+    Now ``all`` costs what its heaviest variant does alone. That is mp105 (mp178 has its
+    systems), not baseline: its PPMID system (78,336 states) is small enough for the
+    distinct causes to be searched, and that search's memos, not the explorer, set its
+    peak (docs/performance.md, "Memory per variant (issue 23)")."""
     every = peak_rss(tmp_path, "all", 2)
-    alone = peak_rss(tmp_path, "baseline", 2)
-    assert every < 1.5 * alone, (
-        f"--variant all took {every / 2**20:.0f} MiB, baseline alone {alone / 2**20:.0f} MiB: "
-        "the variants' graphs add up"
+    alone = {v: peak_rss(tmp_path, v, 2) for v in ("baseline", "mp105")}
+    heaviest = max(alone.values())
+    assert every < 1.2 * heaviest, (
+        f"--variant all took {every / 2**20:.0f} MiB, the heaviest variant alone "
+        f"{heaviest / 2**20:.0f} MiB: the variants' graphs add up"
     )
     assert_estimated(every, "all", 2)
-    assert_estimated(alone, "baseline", 2)
+    assert_estimated(alone["baseline"], "baseline", 2)
