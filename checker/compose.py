@@ -245,7 +245,7 @@ def iter_explored(
     coverage: bool = False,
     finish: Callable[[list[Exploration]], None] | None = None,
 ) -> Iterator[list[Exploration]]:
-    """Each variant's explorations, in order, each graph's first handed to ``finish``.
+    """Each variant's explorations, in order, every graph's handed to ``finish`` first.
     Variants are independent: with ``jobs`` above 1 and more than one variant they run in
     a pool of processes (forked, so nothing is imported again) and ``finish`` is handed a
     variant's explorations whole as they come back; with ``jobs`` 1, one after the other in
