@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Final
@@ -162,22 +162,22 @@ def explore_systems(
     coverage: bool = False,
     keep_steps: bool = False,
     shared: SharedSteps | None = None,
+    finish: Callable[[list[Exploration]], None] | None = None,
 ) -> list[Exploration]:
     """Explore each system once per class of systems the rules cannot tell apart (under the
     built-in variants, an ESME with a CAD and a GSME with an IHD are one class); the others
     are the same graph, told again with their own device types. A system whose alphabet
-    differs from its class's after all is explored on its own."""
-    wanted = tuple(properties)
-    explored: dict[tuple[object, ...], Exploration] = {}
-    results = []
-    for system in systems:
-        key = system_signature(variant, system)
-        first = explored.get(key)
-        if first is not None:
-            retold = _retold(first, system, variant, bounds)
-            if retold is not None:
-                results.append(retold)
-                continue
+    differs from its class's after all is explored on its own. With ``finish``, each graph's
+    explorations (the one explored, then those told again from it) are handed to it as soon
+    as they are made, before the next graph is explored: a caller that lets go of each graph
+    there holds one at a time (issue 23)."""
+    wanted, chosen = tuple(properties), tuple(systems)
+    keys = [system_signature(variant, system) for system in chosen]
+    results: list[Exploration | None] = [None] * len(chosen)
+    first_of: set[tuple[object, ...]] = set()
+    for n, system in enumerate(chosen):
+        if results[n] is not None:
+            continue
         exploration = explore(
             variant,
             bounds,
@@ -189,9 +189,18 @@ def explore_systems(
         )
         if not keep_steps:  # its tables are not wanted after it: free them now
             exploration.successors = None
-        explored.setdefault(key, exploration)
-        results.append(exploration)
-    return results
+        results[n], group = exploration, [exploration]
+        if keys[n] not in first_of:  # the first of its class: the others told from it
+            first_of.add(keys[n])
+            for m in range(n + 1, len(chosen)):
+                same = keys[m] == keys[n]
+                retold = _retold(exploration, chosen[m], variant, bounds) if same else None
+                if retold is not None:
+                    results[m] = retold
+                    group.append(retold)
+        if finish is not None:
+            finish(group)
+    return [e for e in results if e is not None]
 
 
 def _retold(
@@ -219,13 +228,17 @@ def _retold(
 _Task = tuple[Variant, Bounds, tuple[str, ...], tuple[System, ...], bool, bool]
 
 
-def _explore_one(task: _Task, shared: SharedSteps | None = None) -> list[Exploration]:
+def _explore_one(
+    task: _Task,
+    shared: SharedSteps | None = None,
+    finish: Callable[[list[Exploration]], None] | None = None,
+) -> list[Exploration]:
     from checker.progress_events import REPORTER
 
     REPORTER.set(None)  # one live display, in the parent
     variant, bounds, wanted, systems, coverage, keep_steps = task
     chosen = systems or default_systems(variant)
-    return explore_systems(variant, bounds, wanted, chosen, coverage, keep_steps, shared)
+    return explore_systems(variant, bounds, wanted, chosen, coverage, keep_steps, shared, finish)
 
 
 def _explore_pooled(task: _Task) -> list[Exploration]:
@@ -245,12 +258,42 @@ def explore_variants(
     keep_steps: bool = False,
     share_steps: bool = False,
 ) -> list[list[Exploration]]:
-    """Each variant's explorations. Variants are independent: with ``jobs`` above 1 and more
-    than one variant they run in a pool of processes (forked, so nothing is imported
-    again); with ``jobs`` 1, one after the other in this process, with ``share_steps``
-    sharing the DSP steps whose rules agree between them (``checker.shared_steps``). Not by
-    default: for the built-in variants, tracing the rules read costs more than the steps
-    it saves (docs/performance.md, issue 23)."""
+    """Each variant's explorations, all held at once (``iter_explored`` one at a time)."""
+    return list(
+        iter_explored(
+            variants,
+            bounds,
+            properties,
+            systems,
+            jobs,
+            coverage,
+            keep_steps=keep_steps,
+            share_steps=share_steps,
+        )
+    )
+
+
+def iter_explored(
+    variants: list[Variant],
+    bounds: Bounds,
+    properties: Iterable[str],
+    systems: Iterable[System],
+    jobs: int = 1,
+    coverage: bool = False,
+    finish: Callable[[list[Exploration]], None] | None = None,
+    keep_steps: bool = False,
+    share_steps: bool = False,
+) -> Iterator[list[Exploration]]:
+    """Each variant's explorations, in order, every graph's handed to ``finish`` first.
+    Variants are independent: with ``jobs`` above 1 and more than one variant they run in
+    a pool of processes (forked, so nothing is imported again) and ``finish`` is handed a
+    variant's explorations whole as they come back; with ``jobs`` 1, one after the other in
+    this process, each graph handed to ``finish`` as soon as it is explored and each variant
+    explored only when the one before has been taken, with ``share_steps`` sharing the DSP
+    steps whose rules agree between them (``checker.shared_steps``; not by default: for the
+    built-in variants, tracing the rules read costs more than the steps it saves,
+    docs/performance.md). A caller that lets go of each graph in ``finish`` holds one graph
+    at a time (issue 23)."""
     wanted, chosen = tuple(properties), tuple(systems)
     workers = min(jobs, len(variants))
     keep_steps = keep_steps and workers <= 1  # a worker's steps would not come back
@@ -259,7 +302,12 @@ def explore_variants(
         shared = SharedSteps() if share_steps and len(tasks) > 1 else None
         if shared is not None:
             shared.closing(tasks[-1][0])
-        return [_explore_one(task, shared) for task in tasks]
+        for task in tasks:
+            yield _explore_one(task, shared, finish)
+        return
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_explore_pooled, tasks))
+        for explorations in pool.map(_explore_pooled, tasks):
+            if finish is not None:
+                finish(explorations)
+            yield explorations

@@ -1,11 +1,20 @@
-"""How big a check will be, before it starts: the state space estimated from the bounds.
+"""How big a check will be, before it starts: the state space and the peak memory estimated
+from the bounds.
 
-The explorer holds every reachable state, so a check whose state space cannot fit in memory
-is refused up front (exit code 2 with the estimate) instead of being killed by the system.
-The estimate is calibrated on the state counts measured in docs/performance.md (within a
-factor of 1.3 of each): a meter's own part of the state, a CAD with its join to the meter,
-the CPL (a subset of the versions), the responses lost so far, and which meters are
-GBCS-compliant.
+The explorer holds every reachable state, so a check whose peak memory would not fit is
+refused up front (exit code 2 with the estimate) instead of being killed by the system.
+The state count is calibrated on the counts measured in docs/performance.md (within a
+factor of 1.3 of each at one lost response, 1.5 at two): a meter's own part of the state,
+a CAD with its join to the meter, the CPL (a subset of the versions), the responses lost so
+far, and which meters are GBCS-compliant.
+
+The peak memory (:func:`estimated_peak_bytes`) is what a check really holds at its peak:
+the imports, tables and memos every check has (:data:`BASE_BYTES`), and one variant's
+largest closed system while it is explored (:data:`BYTES_PER_STATE` per estimated state).
+With ``--jobs 1`` the variants do not add up: each variant's graph is let go once its
+stories are told (``smi_spec.told``), before the next is explored. Both constants are
+measured (docs/performance.md, "Memory per variant (issue 23)"; ``bench/memory_bench.py``)
+and ``tests/test_estimate_memory.py`` holds them to within a factor of 2 of a real run.
 """
 
 from __future__ import annotations
@@ -17,9 +26,18 @@ from typing import Final
 from checker.explorer import Bounds
 from model.errors import InputError
 
-#: Measured: about 470 bytes of resident memory per explored state at 2 meters (705,024
-#: states in 393 MB); rounded up.
-BYTES_PER_STATE: Final = 600
+#: Measured: peak resident bytes of ``smi-spec check --jobs 1`` beyond :data:`BASE_BYTES`,
+#: per estimated state of the largest closed system. At 2 meters the explorer holds about
+#: 470 bytes per state it reaches (index, keys, parents, actions, reverse edges: 392 MiB
+#: for 705,024 states at max-lost 1, 955 MiB for 1,997,568 at max-lost 2, baseline); per
+#: *estimated* state (903,168 and 1,354,752) that is 370 to 690. Rounded to the middle.
+#: Not counted: the distinct causes' search, whose memos can outweigh a small system's
+#: graph (mp105's PPMID system at 2 meters: about 430 MiB for 78,336 states).
+BYTES_PER_STATE: Final = 520
+
+#: Measured: the peak of a check whose graphs are small (1 meter: 73 MiB): the imports
+#: (35 MiB), the compiled machines, the successor memos, the causes' search and the report.
+BASE_BYTES: Final = 70 * 1024**2
 
 #: A meter's reachable local states at 2 versions (fitted: 42), and a CAD with its join (4).
 _METER_AT_2_VERSIONS: Final = 42.0
@@ -35,9 +53,9 @@ MAX_ESTIMATE: Final = 10**30
 
 
 def estimated_states(bounds: Bounds) -> int:
-    """An estimate of the number of states the explorer reaches at ``bounds``, at most
-    :data:`MAX_ESTIMATE`. Computed as a logarithm first: the bounds come from the command
-    line and may be any size (issue 25)."""
+    """An estimate of the number of states the explorer reaches at ``bounds`` in the
+    largest closed system, at most :data:`MAX_ESTIMATE`. Computed as a logarithm first: the
+    bounds come from the command line and may be any size (issue 25)."""
     meter = _METER_AT_2_VERSIONS * (bounds.versions / 2) ** 2
     if bounds.dcc_events:
         meter *= _DCC_EVENTS_FACTOR
@@ -47,6 +65,18 @@ def estimated_states(bounds: Bounds) -> int:
     if log_states >= math.log(MAX_ESTIMATE):
         return MAX_ESTIMATE
     return int(math.exp(log_states) + 0.5)
+
+
+def estimated_peak_bytes(bounds: Bounds, variants: int = 1, jobs: int = 1) -> int:
+    """Estimated peak resident bytes of checking ``variants`` variants at ``bounds`` on up
+    to ``jobs`` processes. One process: the base and one variant's largest system, however
+    many variants (they do not add up). More (assumption, not measured): each worker at
+    that peak, and the parent holding every variant's graph as the workers send it back."""
+    graph = estimated_states(bounds) * BYTES_PER_STATE
+    workers = min(jobs, variants)
+    if workers <= 1:
+        return BASE_BYTES + graph
+    return BASE_BYTES + variants * graph + workers * (BASE_BYTES + graph)
 
 
 def describe(bounds: Bounds) -> str:
@@ -66,11 +96,15 @@ def memory_budget() -> int:
         return 4 * 1024**3
 
 
-def require_fits(bounds: Bounds, budget: int | None = None) -> int:
-    """The estimated states, or an InputError when they would not fit in ``budget`` bytes."""
+def require_fits(
+    bounds: Bounds, budget: int | None = None, variants: int = 1, jobs: int = 1
+) -> int:
+    """The estimated states, or an InputError when the estimated peak memory of checking
+    ``variants`` variants on ``jobs`` processes (:func:`estimated_peak_bytes`) would not fit
+    in ``budget`` bytes."""
     states = estimated_states(bounds)
     limit = memory_budget() if budget is None else budget
-    needed = states * BYTES_PER_STATE
+    needed = estimated_peak_bytes(bounds, variants, jobs)
     if needed > limit:
         about = "more than" if states >= MAX_ESTIMATE else "about"
         raise InputError(

@@ -10,30 +10,34 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from checker.causes import Cause, all_causes
-from checker.compose import explore_variants
-from checker.coverage import Coverage
+from checker.compose import iter_explored
 from checker.coverage import report as coverage_report
 from checker.estimate import estimated_states
 from checker.explorer import Bounds, Exploration, PropertyResult, System
-from checker.narrate import cause_stories, itf, itf_cause, story
+from checker.narrate import itf, itf_cause
 from checker.recovery_attempts import aftermath_lines
 from model.errors import InputError
 from model.property_ids import PROPERTY_IDS
-from model.variant import Variant, load_variants
+from model.variant import load_variants
 from properties.armed import precondition
 from smi_spec.outputs import inside, remove_temporaries, slug, writable_directory, write_file
 from smi_spec.plain import plain, styled
 from smi_spec.show import hanging, say, show_states
 from smi_spec.strict_json import dumps
+from smi_spec.told import Told, VariantCheck, release, take
+
+if TYPE_CHECKING:
+    from checker.custom import CustomProperty
+
+__all__ = ["VariantCheck", "as_json", "check", "run_check", "show", "write_traces"]
 
 #: How many distinct causes ``check`` reports per violated property, by default.
 DEFAULT_TRACES = 4
@@ -44,39 +48,6 @@ DEFAULT_TRACES = 4
 CAUSES_UP_TO = 100_000
 
 
-@dataclass(frozen=True)
-class VariantCheck:
-    """One variant's explorations, one per closed system, and the distinct causes of each
-    violation (per exploration, per property)."""
-
-    variant: Variant
-    explorations: list[Exploration]
-    causes: dict[int, dict[str, list[Cause]]] | None = None
-
-    def causes_of(self, e: Exploration, property_id: str) -> list[Cause]:
-        return (self.causes or {}).get(id(e), {}).get(property_id, [])
-
-    def coverage(self) -> Coverage | None:
-        """The explorations' rule coverage, summed, when it was asked for."""
-        total = None
-        for e in self.explorations:
-            if e.coverage is not None:
-                total = total or Coverage()
-                total.merge(e.coverage)
-        return total
-
-    def results(self, property_id: str) -> list[tuple[Exploration, PropertyResult]]:
-        return [(e, p) for e in self.explorations for p in e.properties if p.id == property_id]
-
-    @property
-    def as_expected(self) -> bool:
-        return all(e.as_expected for e in self.explorations)
-
-    def verdict(self, property_id: str) -> str:
-        found = self.results(property_id)
-        return "violated" if any(p.verdict == "violated" for _, p in found) else "holds"
-
-
 def check(
     variant_ref: str,
     properties: list[str] | None,
@@ -85,9 +56,13 @@ def check(
     coverage: bool = False,
     systems: tuple[System, ...] | None = None,
     jobs: int = 1,
+    custom: list[CustomProperty] | None = None,
 ) -> list[VariantCheck]:
     """Explore each variant named by ``variant_ref`` (an id, a path, or ``all``), on up to
-    ``jobs`` cores; find up to ``traces`` distinct causes of each violation."""
+    ``jobs`` cores; find up to ``traces`` distinct causes of each violation, judge the
+    ``custom`` properties of a properties file, and tell every story. Each graph is let go
+    once its stories are told, before the next is explored (issue 23): with one job, peak
+    memory is one closed system's, not the sum over systems and variants."""
     wanted = properties or list(PROPERTY_IDS)
     for property_id in wanted:
         if property_id not in PROPERTY_IDS:
@@ -98,24 +73,48 @@ def check(
     chosen = systems or ()  # none named: each variant's own (checker.explorer)
     # The cause search reads the explorer's steps (checker.causes) where it will run.
     keep_steps = traces > 0 and estimated_states(bounds) <= CAUSES_UP_TO
-    explored = explore_variants(variants, bounds, wanted, chosen, jobs, coverage, keep_steps)
+    found: dict[int, dict[str, list[Cause]]] = {}
+    told: dict[tuple[int, str], Told] = {}
+
+    def finish(group: list[Exploration]) -> None:
+        """One graph's explorations: their causes, a file's properties (after the causes:
+        they have none), every story; then the graph let go, before the next is explored."""
+        found.update(_causes(group, traces))
+        if custom is not None:
+            from checker.custom import check_custom
+
+            for e in group:
+                check_custom(e, custom)
+        told.update(take(group, lambda e, pid: found.get(id(e), {}).get(pid, [])))
+        release(group)
+
     checks = []
+    explored = iter_explored(
+        variants, bounds, wanted, chosen, jobs, coverage, finish, keep_steps=keep_steps
+    )
     for v, explorations in zip(variants, explored, strict=True):
-        # A system told again from another's graph (checker.compose) shares its lookup,
-        # and so its causes: the same graph, the same stories with other device names.
-        by_graph: dict[int, dict[str, list[Cause]]] = {}
-        found = {}
-        for e in explorations:
-            if id(e.lookup) not in by_graph:
-                searched = e.states <= CAUSES_UP_TO
-                by_graph[id(e.lookup)] = all_causes(e, traces) if searched else {}
-            found[id(e)] = by_graph[id(e.lookup)]
-        checks.append(VariantCheck(v, explorations, found))
+        checks.append(VariantCheck(v, explorations, dict(found), dict(told)))
+        found.clear()  # this variant's, every graph of it finished
+        told.clear()
     return checks
 
 
+def _causes(explorations: list[Exploration], traces: int) -> dict[int, dict[str, list[Cause]]]:
+    """Each exploration's distinct causes, by property. A system told again from another's
+    graph (checker.compose) shares its lookup, and so its causes: the same graph, the same
+    stories with other device names."""
+    by_graph: dict[int, dict[str, list[Cause]]] = {}
+    found = {}
+    for e in explorations:
+        if id(e.lookup) not in by_graph:
+            searched = e.states <= CAUSES_UP_TO
+            by_graph[id(e.lookup)] = all_causes(e, traces) if searched else {}
+        found[id(e)] = by_graph[id(e.lookup)]
+    return found
+
+
 def _subject_json(c: VariantCheck, e: Exploration, p: PropertyResult) -> dict[str, Any]:
-    told = story(e, p.id) or {}
+    told = c.story(e, p.id) or {}
     return {
         "system": e.system.describe(),
         "verdict": p.verdict,
@@ -124,7 +123,7 @@ def _subject_json(c: VariantCheck, e: Exploration, p: PropertyResult) -> dict[st
         "armed": e.armed.get(p.id, 0),
         "trace": told.get("steps", []),
         "start": told.get("start"),
-        "causes": cause_stories(e, p.id, 0, c.causes_of(e, p.id)),
+        "causes": c.cause_stories(e, p.id),
         "causes_searched": e.states <= CAUSES_UP_TO,
     }
 
@@ -380,9 +379,9 @@ def _show_causes(console: Console, c: VariantCheck, e: Exploration, p: PropertyR
     if p.verdict != "violated":
         return
     expected = "expected" if p.verdict == p.expected else "NOT expected"
-    told = cause_stories(e, p.id, 0, c.causes_of(e, p.id))
+    told = c.cause_stories(e, p.id)
     if not told:
-        _show_story(console, e, p, expected)
+        _show_story(console, c, e, p, expected)
         return
     _heading(console, e, p, expected)
     for n, cause in enumerate(told, 1):
@@ -411,9 +410,11 @@ def _show_ending(console: Console, told: dict[str, Any]) -> None:
             say(console, f"  {line}")
 
 
-def _show_story(console: Console, e: Exploration, p: PropertyResult, expected: str) -> None:
+def _show_story(
+    console: Console, c: VariantCheck, e: Exploration, p: PropertyResult, expected: str
+) -> None:
     """The shortest story alone, where the distinct causes were not searched."""
-    told = story(e, p.id)
+    told = c.story(e, p.id)
     if told is None:
         return
     _heading(console, e, p, expected)
@@ -476,13 +477,8 @@ def run_check(
         from checker.custom import load_properties
 
         custom = load_properties(properties_file)  # bad input: before any exploration
-    checks = check(variant_ref, properties, bounds, traces, coverage, systems, jobs)
+    checks = check(variant_ref, properties, bounds, traces, coverage, systems, jobs, custom)
     explored = [e for c in checks for e in c.explorations]
-    if custom is not None:
-        from checker.custom import check_custom
-
-        for e in explored:
-            check_custom(e, custom)
     if emit_pytest is not None:
         from smi_spec import emit_pytest as emitter
 
