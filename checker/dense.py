@@ -29,6 +29,7 @@ import numpy as np
 
 from checker.dense_backward import can_recover, good_states
 from checker.dense_fields import U64, DenseSpace
+from checker.dense_paths import path_to
 from checker.dense_search import DenseSearch
 from checker.dense_tables import Violations
 from checker.exploration import Exploration, PropertyResult, sweep_suspended_gate, why_stuck
@@ -151,11 +152,11 @@ def _judge(
         stuck = recovers.find(0)
         if stuck < 0:
             return PropertyResult(property_id, "holds", expected, subject=subject)
-        states, taken = search.path_to(stuck)
+        states, taken = path_to(search, stuck)
         why = why_stuck(property_id)
         return PropertyResult(property_id, "violated", expected, why, states, taken, subject)
     if property_id in search.first_violation:
         index, a, why = search.first_violation[property_id]
-        states, taken = search.path_to(index)
+        states, taken = path_to(search, index)
         return PropertyResult(property_id, "violated", expected, why, states, (*taken, a), subject)
     return PropertyResult(property_id, "holds", expected, subject=subject)

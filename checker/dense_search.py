@@ -25,9 +25,8 @@ from checker.successors import Successors
 #: States expanded at once: bounds the arrays of successors (about 30 per state).
 CHUNK = 1 << 15
 
-#: Transitions: the states reached, their dense indices, the states (by number) and the
-#: actions they were reached from.
-Edges = tuple[U64, I64, I64, NDArray[np.int32]]
+#: Transitions: the states reached and their dense indices.
+Edges = tuple[U64, I64]
 
 
 class DenseSearch:
@@ -47,8 +46,6 @@ class DenseSearch:
         self.violations, self.progress = violations, progress
         self.lost_shift = np.uint64(successors.layout.lost_shift)
         self.levels: list[U64] = []
-        self.parents: list[NDArray[Any]] = []
-        self.vias: list[NDArray[Any]] = []
         self.count = 0
         self.visited = Bitmap(0)
         self.visited_generation = -1
@@ -74,7 +71,7 @@ class DenseSearch:
         self.space.learn(states)
         self._rebuild([])
         self.visited.add(self.space.index(states))
-        self._append(states, np.full(len(states), -1), np.full(len(states), -1, np.int32))
+        self._append(states)
 
     def run(self) -> None:
         """Every level, until none is new."""
@@ -88,11 +85,7 @@ class DenseSearch:
                 found.append(self._fresh(self._expand(chunk, base + at, found)))
             if not sum(len(f[0]) for f in found):
                 break
-            self._append(
-                np.concatenate([f[0] for f in found]),
-                np.concatenate([f[2] for f in found]),
-                np.concatenate([f[3] for f in found]),
-            )
+            self._append(np.concatenate([f[0] for f in found]))
             if self.progress is not None:
                 self.progress(self.count)
             level += 1
@@ -104,23 +97,18 @@ class DenseSearch:
             self.visited = Bitmap(0)
             self._rebuild([])
 
-    def _append(self, states: U64, parents: I64, vias: NDArray[np.int32]) -> None:
+    def _append(self, states: U64) -> None:
         self.levels.append(states)
-        # A parent's number fits 32 bits below 4 billion states, an action 16 bits.
-        self.parents.append(parents.astype(np.int64 if self.count >= 1 << 31 else np.int32))
-        self.vias.append(
-            vias.astype(np.int16 if len(self.successors.actions) < 1 << 15 else np.int32)
-        )
         self.count += len(states)
 
     def _fresh(self, edges: Edges) -> Edges:
-        """Of the transitions ``edges`` (into states not visited yet), the first reaching
-        each state; those states marked visited."""
-        states, index, sources, actions = edges
+        """Of the transitions ``edges`` (into states not visited yet), one reaching each
+        state, the first; those states marked visited."""
+        states, index = edges
         _, first = np.unique(index, return_index=True)
         first.sort()
         self.visited.add(index[first])
-        return states[first], index[first], sources[first], actions[first]
+        return states[first], index[first]
 
     def _rebuild(self, pending: list[Edges]) -> None:
         """After the space grew: every visited state marked again, at its new index."""
@@ -156,12 +144,30 @@ class DenseSearch:
         ]
         if self.cpl is not None:
             parts.append(self._cpl_edges(states, index, base, rows[len(self.groups) :]))
-        return (
-            np.concatenate([p[0] for p in parts]),
-            np.concatenate([p[1] for p in parts]),
-            np.concatenate([p[2] for p in parts]),
-            np.concatenate([p[3] for p in parts]),
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def group_candidates(
+        self, table: GroupTable, rows: I64, index: I64, lost_ok: NDArray[np.bool_]
+    ) -> tuple[I64, I64, I64]:
+        """Every transition of a group out of states at ``index`` (their rows ``rows``): its
+        source (position among the states), its entry in the table, the index it leads to."""
+        t = table.arrays()
+        count = t["always"][rows] + np.where(lost_ok, t["lossy"][rows], 0)
+        source = np.repeat(np.arange(len(rows)), count)
+        ends = np.cumsum(count)
+        entry = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
+            t["start"][rows] - (ends - count), count
         )
+        return source, entry, index[source] + t["index_delta"][entry]
+
+    def cpl_targets(self, index: I64, rows: list[I64]) -> I64:
+        """Per state (row) and CPL change (column), the index the change leads to."""
+        width = len(self.successors.cpl_actions)
+        moved_to = np.repeat(index, width).reshape(-1, width)
+        for table, row in zip([self.cpl, *self.cpl_devices], rows, strict=True):
+            assert table is not None
+            moved_to += table.arrays()[2][row]
+        return moved_to
 
     def _group_edges(
         self,
@@ -175,43 +181,28 @@ class DenseSearch:
         """The group's transitions out of ``states`` into states not visited yet (a
         self-loop never is: its target is its source)."""
         t = table.arrays()
-        lossy = np.where(lost_ok, t["lossy"][rows], 0)
         self.transitions += int(t["plain"][rows].sum() + t["lossy_count"][rows][lost_ok].sum())
-        count = t["always"][rows] + lossy
-        source = np.repeat(np.arange(len(states)), count)
-        ends = np.cumsum(count)
-        entry = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
-            t["start"][rows] - (ends - count), count
-        )
+        source, entry, target = self.group_candidates(table, rows, index, lost_ok)
         if t["row_vbits"][rows].any():
             vbits = t["vbits"][entry]
             actions = t["action"][entry]
             self._note(vbits, base + source, actions, lambda i: (id(table), int(entry[i])))
-        target = index[source] + t["index_delta"][entry]
         fresh = self.visited.lacks(target)
-        source, entry = source[fresh], entry[fresh]
-        return (
-            states[source] + t["delta"][entry],
-            target[fresh],
-            base + source,
-            t["action"][entry],
-        )
+        return states[source[fresh]] + t["delta"][entry[fresh]], target[fresh]
 
     def _cpl_edges(self, states: U64, index: I64, base: int, rows: list[I64]) -> Edges:
         """The CPL changes out of ``states`` into states not visited yet: the CPL's own
         difference and each device's, added."""
         width = len(self.successors.cpl_actions)
         tables = [self.cpl, *self.cpl_devices]
-        moved_to = np.repeat(index, width).reshape(-1, width)
+        moved_to = self.cpl_targets(index, rows)
         vbits = np.zeros((len(states), width), dtype=np.uint16)
         for table, row in zip(tables, rows, strict=True):
             assert table is not None
-            _, bits, index_delta = table.arrays()
-            moved_to += index_delta[row]
-            vbits |= bits[row]
+            vbits |= table.arrays()[1][row]
         self.transitions += len(states) * width
-        taken = np.array(self.successors.cpl_actions, dtype=np.int32)
         if vbits.any():
+            taken = np.array(self.successors.cpl_actions, dtype=np.int32)
             source = np.repeat(np.arange(len(states)), width)
             flat = np.tile(taken, len(states))
             self._note(vbits.ravel(), base + source, flat, self._cpl_why(rows[1:], width))
@@ -222,7 +213,7 @@ class DenseSearch:
         for table, row in zip(tables, rows, strict=True):
             assert table is not None
             after += table.arrays()[0][row[source], column]
-        return after, targets[fresh], base + source, taken[column]
+        return after, targets[fresh]
 
     def _cpl_why(self, device_rows: list[I64], width: int) -> Callable[[int], tuple[int, ...]]:
         """Where the why of the CPL transition at flat position ``i`` is kept: the first
@@ -269,16 +260,10 @@ class DenseSearch:
             at += len(level)
         return keys
 
-    def path_to(self, index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        """A shortest path from a start to state ``index``: its states and actions."""
-        ends = np.cumsum([len(level) for level in self.levels])
-        states, taken = [index], []
-        while True:
-            level = int(np.searchsorted(ends, states[-1], side="right"))
-            at = states[-1] - (int(ends[level - 1]) if level else 0)
-            parent = int(self.parents[level][at])
-            if parent == -1:
-                break
-            taken.append(int(self.vias[level][at]))
-            states.append(parent)
-        return tuple(reversed(states)), tuple(reversed(taken))
+    def level_starts(self) -> list[int]:
+        """The number of the first state of each level."""
+        starts, at = [], 0
+        for level in self.levels:
+            starts.append(at)
+            at += len(level)
+        return starts
