@@ -10,7 +10,9 @@ far, and which meters are GBCS-compliant.
 
 The peak memory (:func:`estimated_peak_bytes`) is what a check really holds at its peak:
 the imports, tables and memos every check has (:data:`BASE_BYTES`), and one variant's
-largest closed system while it is explored (:data:`BYTES_PER_STATE` per estimated state).
+largest closed system while it is explored (:func:`estimated_graph_bytes`: the explorer's
+:data:`BYTES_PER_STATE` per estimated state, or from 2 meters the dense explorer's
+:data:`DENSE_BYTES_PER_STATE`).
 With ``--jobs 1`` the variants do not add up: each variant's graph is let go once its
 stories are told (``smi_spec.told``), before the next is explored. Both constants are
 measured (docs/performance.md, "Memory per variant (issue 23)"; ``bench/memory_bench.py``)
@@ -23,7 +25,7 @@ import math
 import os
 from typing import Final
 
-from checker.explorer import Bounds
+from checker.explorer import DENSE_FROM_METERS, Bounds
 from model.errors import InputError
 
 #: Measured: peak resident bytes of ``smi-spec check --jobs 1`` beyond :data:`BASE_BYTES`,
@@ -34,6 +36,16 @@ from model.errors import InputError
 #: Not counted: the distinct causes' search, whose memos can outweigh a small system's
 #: graph (mp105's PPMID system at 2 meters: about 430 MiB for 78,336 states).
 BYTES_PER_STATE: Final = 520
+
+#: The dense explorer (``checker.dense``, from :data:`DENSE_FROM_METERS` meters) holds per
+#: state its packed key (8 bytes), whether it is good and whether it recovers (1 byte each
+#: per recoverability property judged at a time: 2) and its bits in two bitmaps over the
+#: values its fields take (about 2): 12, rounded up to 14 for the levels' slack; beside
+#: them, tables and scratch arrays of a fixed size (:data:`DENSE_FIXED_BYTES`). Measured at
+#: 2 meters, max-lost 1: ``check --variant baseline`` peaks at 105 MiB, ``all`` at 172 MiB
+#: (mp105's small PPMID system's cause search, not the graph; docs/performance.md).
+DENSE_BYTES_PER_STATE: Final = 14
+DENSE_FIXED_BYTES: Final = 35 * 1024**2
 
 #: Measured: the peak of a check whose graphs are small (1 meter: 73 MiB): the imports
 #: (35 MiB), the compiled machines, the successor memos, the causes' search and the report.
@@ -72,11 +84,20 @@ def estimated_peak_bytes(bounds: Bounds, variants: int = 1, jobs: int = 1) -> in
     to ``jobs`` processes. One process: the base and one variant's largest system, however
     many variants (they do not add up). More (assumption, not measured): each worker at
     that peak, and the parent holding every variant's graph as the workers send it back."""
-    graph = estimated_states(bounds) * BYTES_PER_STATE
+    graph = estimated_graph_bytes(bounds)
     workers = min(jobs, variants)
     if workers <= 1:
         return BASE_BYTES + graph
     return BASE_BYTES + variants * graph + workers * (BASE_BYTES + graph)
+
+
+def estimated_graph_bytes(bounds: Bounds) -> int:
+    """What the explorer that ``explore`` picks for ``bounds`` holds for its largest
+    closed system: the Python explorer's index and edges, or the dense explorer's arrays."""
+    states = estimated_states(bounds)
+    if bounds.meters >= DENSE_FROM_METERS:
+        return DENSE_FIXED_BYTES + states * DENSE_BYTES_PER_STATE
+    return states * BYTES_PER_STATE
 
 
 def describe(bounds: Bounds) -> str:
