@@ -79,13 +79,13 @@ class DenseSearch:
         while level < len(self.levels):
             base = self.count - len(self.levels[level])
             frontier = self.levels[level]
-            found: list[Edges] = []
+            found: list[U64] = []  # the next level's states, a chunk's at a time
             for at in range(0, len(frontier), CHUNK):
                 chunk = frontier[at : at + CHUNK]
                 found.append(self._fresh(self._expand(chunk, base + at, found)))
-            if not sum(len(f[0]) for f in found):
+            if not sum(len(f) for f in found):
                 break
-            self._append(np.concatenate([f[0] for f in found]))
+            self._append(np.concatenate(found) if len(found) > 1 else found[0])
             if self.progress is not None:
                 self.progress(self.count)
             level += 1
@@ -101,29 +101,29 @@ class DenseSearch:
         self.levels.append(states)
         self.count += len(states)
 
-    def _fresh(self, edges: Edges) -> Edges:
-        """Of the transitions ``edges`` (into states not visited yet), one reaching each
-        state, the first; those states marked visited."""
+    def _fresh(self, edges: Edges) -> U64:
+        """Of the transitions ``edges`` (into states not visited yet), the states they reach,
+        each once (its first), marked visited."""
         states, index = edges
         _, first = np.unique(index, return_index=True)
         first.sort()
         self.visited.add(index[first])
-        return states[first], index[first]
+        return states[first]
 
-    def _rebuild(self, pending: list[Edges]) -> None:
+    def _rebuild(self, pending: list[U64]) -> None:
         """After the space grew: every visited state marked again, at its new index."""
         if self.visited_generation == self.space.generation:
             return
         self.visited_generation = self.space.generation
         self.visited = Bitmap(0)
         self.visited = Bitmap(self.space.size)
-        for states in [*self.levels, *(edges[0] for edges in pending)]:
+        for states in [*self.levels, *pending]:
             for at in range(0, len(states), CHUNK):
                 self.visited.add(self.space.index(states[at : at + CHUNK]))
 
     # -- one chunk's successors ------------------------------------------------------------
 
-    def _expand(self, states: U64, base: int, pending: list[Edges]) -> Edges:
+    def _expand(self, states: U64, base: int, pending: list[U64]) -> Edges:
         """Every transition out of ``states`` (numbered from ``base``) that changes the
         state, noting the first that breaks each safety property."""
         tables: list[GroupTable | CplTable] = [*self.groups]
