@@ -114,20 +114,20 @@ class Reversed:
 
 def can_recover(search: DenseSearch, keys: U64, good: Bools, bit: int) -> bytearray:
     """1 for each state from which a good state is reachable over the ways back of the
-    recoverability property with flag ``bit``."""
+    recoverability property with flag ``bit``. The good states are taken a slice at a time
+    and each slice's way back followed to its end before the next (the marks are a
+    fixpoint, whatever the order): the states waiting to be stepped back from stay few."""
     space = search.space
     turned = [Reversed(t, bit) for t in search.groups if t.entries]
     recovers = Bitmap(space.size)
-    frontier = []
     for at in range(0, len(keys), CHUNK):
         states = keys[at : at + CHUNK][good[at : at + CHUNK]]
         index = space.index(states)
-        recovers.add(index)
-        frontier.append((states, index))
-    while frontier:
-        while frontier:
-            frontier = _step_back_all(turned, frontier, search, recovers)
-        frontier = _cpl_forward(search, keys, recovers, bit)
+        new = recovers.lacks(index)
+        recovers.add(index[new])
+        _drain(turned, [(states[new], index[new])], search, recovers)
+    while found := _cpl_forward(search, keys, recovers, bit):
+        _drain(turned, found, search, recovers)
     result = bytearray(len(keys))
     for at in range(0, len(keys), CHUNK):
         index = space.index(keys[at : at + CHUNK])
@@ -138,20 +138,19 @@ def can_recover(search: DenseSearch, keys: U64, good: Bools, bit: int) -> bytear
 Frontier = list[tuple[U64, I64]]
 
 
-def _step_back_all(
+def _drain(
     turned: list[Reversed], frontier: Frontier, search: DenseSearch, recovers: Bitmap
-) -> Frontier:
-    """The next frontier backwards, taken a slice of the current one at a time."""
-    found = []
-    size = SLICE
-    for states, index in frontier:
-        for at in range(0, len(states), size):
-            back = _step_back(
-                turned, states[at : at + size], index[at : at + size], search, recovers
-            )
-            if len(back[0]):
-                found.append(back)
-    return found
+) -> None:
+    """Step back from ``frontier`` until no new state recovers, newest first, a slice at
+    a time."""
+    stack = [(states, index, 0) for states, index in frontier if len(states)]
+    while stack:
+        states, index, at = stack.pop()
+        if at + SLICE < len(states):
+            stack.append((states, index, at + SLICE))
+        back = _step_back(turned, states[at : at + SLICE], index[at : at + SLICE], search, recovers)
+        if len(back[0]):
+            stack.append((*back, 0))
 
 
 def _step_back(
