@@ -62,6 +62,8 @@ class DenseSearch:
             CplTable(space, successors, d, violations)
             for d in range(len(successors.cpl_groups) if cpl else 0)
         ]
+        for table in self.cpl_devices[1:]:
+            table.shared = self.cpl_devices[0].shared
 
     # -- the levels ----------------------------------------------------------------------
 

@@ -62,14 +62,15 @@ class Swap:
 def _swapped_setup(setups: tuple[Any, ...], s: int, devices: list[int]) -> int:
     """The setup in which each device has the specification its swapped partner has in
     setup ``s`` (all but the name)."""
-    wanted = [_spec_key(setups[s].devices[devices[d]]) for d in range(len(devices))]
+    wanted = [spec_key(setups[s].devices[devices[d]]) for d in range(len(devices))]
     for n, setup in enumerate(setups):
-        if [_spec_key(spec) for spec in setup.devices] == wanted:
+        if [spec_key(spec) for spec in setup.devices] == wanted:
             return n
     raise LookupError("no setup with the meters swapped")
 
 
-def _spec_key(spec: Any) -> tuple[Any, ...]:
+def spec_key(spec: Any) -> tuple[Any, ...]:
+    """A device's specification but its name: what the DSP may tell devices apart by."""
     return (spec.type, spec.smets, spec.compliant, spec.cpl_listed, spec.declared)
 
 

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from checker.dense_fields import I64, U64, DenseSpace
+from checker.dense_symmetry import spec_key
 from checker.successors import Successors
 
 MASK64 = (1 << 64) - 1
@@ -303,6 +304,8 @@ class CplTable(RowTable):
         mask = layout.cpl_mask if device is None else successors.cpl_groups[device][0]
         super().__init__(space, successors, mask)
         self.device, self.violations = device, violations
+        #: Results shared between the devices' tables (``_device_results``).
+        self.shared: dict[Any, tuple[list[int], dict[str, int]]] = {}
         self.width = len(successors.cpl_actions)
         self.delta_rows: list[list[int]] = []
         self.vbit_rows: list[list[int]] = []
@@ -316,7 +319,7 @@ class CplTable(RowTable):
                 deltas = [d & MASK64 for d in self.successors.cpl_deltas(state)]
                 bits = [0] * self.width
             else:
-                results = self.successors.cpl_device_deltas(self.device, state)
+                results = self._device_results(state)
                 deltas = [d & MASK64 for d, _ in results]
                 bits = [self.violations.bits(f) for _, f in results]
                 for n, (_, f) in enumerate(results):
@@ -330,6 +333,33 @@ class CplTable(RowTable):
             self._arrays = None
             rows = self.rows(states)
         return rows
+
+    def _device_results(self, state: int) -> tuple[tuple[int, Any], ...]:
+        """``Successors.cpl_device_deltas`` for this device, computed once per device
+        specification (all but its name), CPL and device state, whichever device of that
+        specification and whatever the setup says of the others: a CPL change acts on each
+        device on its own (``model.dcc_events``). A result that breaks a property is not
+        shared (its why names the device); the properties a result arms are counted for each
+        device and state, as the explorer counts them."""
+        successors, layout, d = self.successors, self.successors.layout, self.device
+        assert d is not None
+        setup = successors.world_of.setups[(state & layout.setup_mask) >> layout.setup_shift]
+        shift = layout.device_shift[d]
+        dev = (state & layout.device_mask[d]) >> shift
+        key = (spec_key(setup.devices[d]), state & layout.cpl_mask, dev)
+        armed = successors.observer.armed
+        shared = self.shared.get(key) if successors.observer.covered is None else None
+        if shared is not None:
+            news, arming = shared
+            for property_id, n in arming.items():
+                armed[property_id] += n
+            return tuple(((new - dev) << shift, ()) for new in news)
+        before = dict(armed)
+        results = successors.cpl_device_deltas(d, state)
+        if successors.observer.covered is None and not any(found for _, found in results):
+            arming = {p: n - before[p] for p, n in armed.items() if n > before[p]}
+            self.shared[key] = ([dev + (delta >> shift) for delta, _ in results], arming)
+        return results
 
     def arrays(self) -> tuple[U64, NDArray[np.uint16], I64]:
         """Per row and change: the difference to the packed state, the properties broken
