@@ -8,6 +8,12 @@ meter's, through the swap, instead of running the DSP again (a transition that b
 property is computed afresh: its why names the device). The swap is found from the data:
 a group is a mirror of another only if swapping the two meters maps its actions, in
 order, onto the other's.
+
+This rests on the model treating meters alike: no rule names a device's position, only
+its type, generation, compliance and state. ``tests/test_dense.py`` holds the dense
+explorer to the explorer (which steps every meter itself) at 2 meters on the built-in
+variants; a model defect that told meters apart by position is seen by
+``explore(..., engine="python")`` only (``tests/test_properties_bite.py``).
 """
 
 from __future__ import annotations
