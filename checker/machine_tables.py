@@ -2,9 +2,9 @@
 
 Nothing here restates a rule: the tables are filled by sending an event, in a state the
 machine can be in, to the live python-statemachine chart and the live transitions machine,
-and recording where it ends; each entry the first time it is asked for. A Hypothesis differential test
-(``tests/test_tables.py``) drives live machines and tables with the same random event
-sequences and requires identical results.
+and recording where it ends; each entry the first time it is asked for. A Hypothesis
+differential test (``tests/test_tables.py``) drives live machines and tables with the same
+random event sequences and requires identical results.
 """
 
 from __future__ import annotations
