@@ -117,13 +117,7 @@ def sweep_suspended_gate(
     for srv in (*catalogue(), *variant.requests):
         for command_variant in range(1, 9):
             for smets, spec in specs.items():
-                # Each system of a variant sweeps the same decisions: taken once per variant.
-                key = ("sweep:e5", srv, command_variant, smets)
-                decision: Any = variant.decisions.get(key)
-                if decision is None:
-                    decision = variant.decisions[key] = check_e5(
-                        variant, srv, "suspended", command_variant, smets
-                    )
+                decision = check_e5(variant, srv, "suspended", command_variant, smets)
                 judged += decision.accepted
                 found = safety.suspended_gate(
                     variant,
