@@ -112,13 +112,13 @@ def sweep_suspended_gate(
     if suspended_at is None:
         return 0
     judged = 0
+    state = DeviceState("suspended", "commissioned", None, None)
+    specs = {smets: DeviceSpec("device", device_type, smets) for smets in (1, 2)}
     for srv in (*catalogue(), *variant.requests):
         for command_variant in range(1, 9):
-            for smets in (1, 2):
+            for smets, spec in specs.items():
                 decision = check_e5(variant, srv, "suspended", command_variant, smets)
                 judged += decision.accepted
-                spec = DeviceSpec("device", device_type, smets)
-                state = DeviceState("suspended", "commissioned", None, None)
                 found = safety.suspended_gate(
                     variant,
                     spec,

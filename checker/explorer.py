@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 from checker.backward import can_recover, good_states
 from checker.exploration import Exploration, PropertyResult, sweep_suspended_gate, why_stuck
@@ -65,6 +66,7 @@ __all__ = [
     "default_systems",
     "explore",
     "explore_all",
+    "paused_collector",
     "subject_of",
     "universe",
     "why_stuck",
@@ -122,14 +124,21 @@ def explore(
         from checker.dense import explore_dense
 
         return explore_dense(variant, bounds, tuple(properties), progress, system, coverage)
-    # The search allocates millions of small lists and no reference cycles: pausing the
-    # cyclic garbage collector saves it from rescanning them again and again.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_collector():
         return _explore(
             variant, bounds, tuple(properties), progress, system, coverage, keep_steps, shared
         )
+
+
+@contextmanager
+def paused_collector() -> Iterator[None]:
+    """The cyclic garbage collector paused, then as it was: a search allocates millions of
+    small objects and no reference cycles, and the collector would rescan them again and
+    again (the explorer; ``smi_spec.checking``'s cause search and stories)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if collecting:
             gc.enable()

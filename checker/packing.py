@@ -147,6 +147,36 @@ class Codec:
             lost,
         )
 
+    def difference(self, before: World, after: World) -> int:
+        """``pack(s, after, l) - pack(s, before, l)``, ``before`` packed already: only the
+        parts ``after`` does not share with ``before`` are interned and shifted (an action
+        writes one device or pair, and a memo miss packs every action's world), in the
+        order ``pack`` interns them, so the ids are the same."""
+        if after is before:
+            return 0
+        layout, delta = self.layout, 0
+        if after.cpl is not before.cpl:
+            cpl_ids = self.cpl_ids
+            delta = (cpl_ids(after.cpl) - cpl_ids(before.cpl)) << layout.cpl_shift
+        if after.devices is not before.devices:
+            dev_ids, limit = self.dev_ids, 1 << layout.DEVICE_BITS
+            for shift, old, new in zip(
+                layout.device_shift, before.devices, after.devices, strict=True
+            ):
+                if new is not old:
+                    value = dev_ids(new)
+                    if value >= limit:
+                        raise OverflowError("too many distinct device states for the packed layout")
+                    delta += (value - dev_ids(old)) << shift
+        if after.joins is not before.joins:
+            code = self.join_code
+            for shift, old_join, new_join in zip(
+                layout.join_shift, before.joins, after.joins, strict=True
+            ):
+                if new_join is not old_join:
+                    delta += (code[new_join] - code[old_join]) << shift
+        return delta
+
     def unpack(self, state: int) -> tuple[int, World, int]:
         setup_index, cpl, devices, joins, lost = self.layout.unpack(state)
         device_values, join_names = self.dev_ids.values, self.join_names

@@ -221,11 +221,12 @@ class Successors:
         """Every action of a group from ``state``, through the one DSP: the memo's entry and
         each allowed action's ``Step``."""
         actions, observe, pack = self.actions, self.observe, self.codec.pack
+        difference = self.codec.difference
         wanted, recovery_properties = self.wanted, self.recovery_properties
         setup_index, before, _ = self.codec.unpack(state)
         setup = self.world_of.setups[setup_index]
         before, results, observed = self._results(group, setup, before, observing)
-        packed_before = pack(setup_index, before, 0)
+        pack(setup_index, before, 0)  # interns every part of before, as difference() reads
         plain = lossy = 0
         merged: dict[tuple[int, int], list[Any]] = {}
         violating: list[tuple[int, int, int, int, Any]] = []
@@ -239,7 +240,7 @@ class Successors:
                 observe(setup, before, action, after, outcome)
             lose = int(isinstance(action, Request) and action.faulty)
             plain, lossy = plain + (1 - lose), lossy + lose
-            delta = pack(setup_index, after, 0) - packed_before
+            delta = difference(before, after)
             # recovery_flags() and violations(), written out: a memo miss runs this for
             # every action of the group, and at 1 meter memo misses are most of the time.
             flags = sum(

@@ -30,7 +30,15 @@ class Decision:
 
 def join_tags(*tags: str) -> str:
     """Provenance tags joined, each once, in order."""
-    return ",".join(dict.fromkeys(t for tag in tags for t in tag.split(",") if t))
+    found = _JOINED.get(tags)
+    if found is None:
+        found = ",".join(dict.fromkeys(t for tag in tags for t in tag.split(",") if t))
+        if len(_JOINED) < 1024:  # a DSP step joins the same few tags by the thousand
+            _JOINED[tags] = found
+    return found
+
+
+_JOINED: dict[tuple[str, ...], str] = {}
 
 
 def check_applicable(variant: Variant, srv: str, device_type: str) -> Decision:

@@ -29,9 +29,20 @@ def asked_of(
 ) -> Asked:
     """What the pipeline is asked about a request to this device: whether its image is on
     the CPL only where the variant's pipeline checks images and the CPL is known."""
+    return Asked(*_asked(variant, spec, state, request, cpl))
+
+
+def _asked(
+    variant: Variant,
+    spec: DeviceSpec,
+    state: DeviceState,
+    request: Request,
+    cpl: frozenset[str] | None,
+) -> tuple[str, str, str, int, int, str | None, bool | None, bool | None]:
+    """``asked_of``'s fields, in order (the DSP's gate passes them on without an Asked)."""
     checks_image = cpl is not None and request.image is not None and variant.checks_images
     listed = (request.image in cpl) if checks_image and cpl is not None else None
-    return Asked(
+    return (
         request.srv,
         state.status,
         spec.type,
@@ -53,18 +64,7 @@ def gate(
     """The variant's pipeline of checks for a request to this device (applicability, the
     sender's role, check E5; the CPL check on the image it delivers where the pipeline has
     one); the rejection's outcome when one fails."""
-    asked = asked_of(variant, spec, state, request, cpl)
-    decision = authorise(
-        variant,
-        asked.srv,
-        asked.status,
-        asked.device_type,
-        asked.command_variant,
-        asked.smets,
-        asked.role,
-        asked.image_listed,
-        asked.sender_responsible,
-    )
+    decision = authorise(variant, *_asked(variant, spec, state, request, cpl))
     if decision.accepted:
         return decision, None
     effects = (f"rejected {decision.response_code}",)

@@ -7,7 +7,7 @@ never typed twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final
 
 from model.errors import ScenarioError
@@ -69,11 +69,11 @@ def with_device(world: World, index: int, state: DeviceState) -> World:
     """The world with device ``index`` in ``state``."""
     devices = list(world.devices)
     devices[index] = state
-    return replace(world, devices=tuple(devices))
+    return World(world.cpl, tuple(devices), world.joins)  # replace(), without its cost
 
 
 def with_pair(world: World, index: int, pair: str) -> World:
     """The world with join pair ``index`` in state ``pair``."""
     joins = list(world.joins)
     joins[index] = pair
-    return replace(world, joins=tuple(joins))
+    return World(world.cpl, world.devices, tuple(joins))  # replace(), without its cost

@@ -21,6 +21,10 @@ ASSUMPTION: Final = "assumption"
 TAGS: Final = (SEED_MP105, SEED_MP178, DUIS, ASSUMPTION)
 
 
+#: Every ``Rule.source`` found well formed so far.
+_CHECKED_SOURCES: set[str] = set()
+
+
 def check_tag(tag: str) -> str:
     """Return ``tag`` if it is a known provenance tag, else raise ValueError."""
     if tag not in TAGS:
@@ -37,5 +41,8 @@ class Rule:
     source: str
 
     def __post_init__(self) -> None:
+        if self.source in _CHECKED_SOURCES:  # a DSP step makes rules by the thousand
+            return
         for tag in self.source.split(","):
             check_tag(tag.strip())
+        _CHECKED_SOURCES.add(self.source)

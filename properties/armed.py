@@ -45,7 +45,10 @@ def armed_by(
             and _join_removed(action, before, after, setup)
         ):
             yield UNJOIN_VALIDATED
-    if any(leaves_suspended(b, a) for b, a in zip(before.devices, after.devices, strict=True)):
+    if any(
+        b is not a and leaves_suspended(b, a)
+        for b, a in zip(before.devices, after.devices, strict=True)
+    ):
         yield PRIOR_STATUS_RESTORED
         yield NO_FALSE_RESTORE
 

@@ -160,6 +160,8 @@ def violations(
     found: list[Violation] = []
     target = getattr(action, "target", None)
     for index, spec in enumerate(setup.devices):
+        if index != target and after.devices[index] is before.devices[index]:
+            continue  # untouched and not the target: it cannot leave Suspended, nor be gated
         found.extend(
             device_violations(
                 variant,

@@ -21,7 +21,7 @@ from checker.causes import Cause, all_causes
 from checker.compose import iter_explored
 from checker.coverage import report as coverage_report
 from checker.estimate import estimated_states
-from checker.explorer import Bounds, Exploration, PropertyResult, System
+from checker.explorer import Bounds, Exploration, PropertyResult, System, paused_collector
 from checker.narrate import itf, itf_cause
 from checker.recovery_attempts import aftermath_lines
 from model.errors import InputError
@@ -79,13 +79,14 @@ def check(
     def finish(group: list[Exploration]) -> None:
         """One graph's explorations: their causes, a file's properties (after the causes:
         they have none), every story; then the graph let go, before the next is explored."""
-        found.update(_causes(group, traces))
-        if custom is not None:
-            from checker.custom import check_custom
+        with paused_collector():
+            found.update(_causes(group, traces))
+            if custom is not None:
+                from checker.custom import check_custom
 
-            for e in group:
-                check_custom(e, custom)
-        told.update(take(group, lambda e, pid: found.get(id(e), {}).get(pid, [])))
+                for e in group:
+                    check_custom(e, custom)
+            told.update(take(group, lambda e, pid: found.get(id(e), {}).get(pid, [])))
         release(group)
 
     checks = []

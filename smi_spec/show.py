@@ -6,12 +6,13 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console, RenderableType
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from smi_spec.plain import plain
+from smi_spec.plain import plain, visible
 
 
 def fits(console: Console, header: Sequence[str], rows: Iterable[Sequence[str]]) -> bool:
@@ -169,10 +170,30 @@ def say(console: Console, text: str) -> None:
     stripped = text.lstrip(" ")
     indent = len(text) - len(stripped)
     label, _, rest = stripped.partition(" ")
-    if rest and _LABEL.fullmatch(label):
+    labelled = bool(rest) and _LABEL.fullmatch(label) is not None
+    line = _one_line(console, indent, label, rest) if labelled else None
+    if line is None and not labelled:
+        line = _one_line(console, indent, "", stripped)
+    if line is not None:
+        console.out(line, highlight=False)
+    elif labelled:
         console.print(hanging(label, plain(rest), indent))
     else:
         console.print(indented(plain(stripped), indent))
+
+
+def _one_line(console: Console, indent: int, label: str, text: str) -> str | None:
+    """What ``hanging`` (with a label) or ``indented`` prints for ``text`` where that is
+    one line with nothing to style: on a console with no colours (not a terminal) and
+    text that fits its width unwrapped. Else None, for rich to lay out (issue 23: rich's
+    tables cost about 1 ms a line, and ``check`` says hundreds)."""
+    if console.color_system is not None or console.record:
+        return None
+    shown = visible(text)
+    if not shown or shown != shown.strip() or "  " in shown or cell_len(shown) != len(shown):
+        return None
+    line = " " * indent + (f"{label} {shown}" if label else shown)
+    return line if len(line) <= console.width else None
 
 
 _say = say
