@@ -1,7 +1,8 @@
 """Benchmark (not a test): the dense explorer against the explorer, states per CPU second
 and bytes per state, in one run.
 
-    .venv/bin/python bench/dense_ab.py [--runs 3] [--meters 2] [--variant baseline]
+    git worktree add --detach /tmp/explorer-before 44cae0d      # the explorer before issue 23
+    .venv/bin/python bench/dense_ab.py [--before /tmp/explorer-before] [--runs 3] [--meters 2]
 
 Each measurement is a fresh process that imports everything, compiles the machine tables
 and explores once untimed at 1 meter (so both engines start from the same warm process),
@@ -11,7 +12,9 @@ and its memory as the growth of the process's peak resident set over its residen
 just before (``ru_maxrss`` against ``/proc/self/statm``), divided by the states. Runs
 alternate, python, dense, python, ..., so both see the same load. Prints each engine's
 median and worst, and the ratios; the verdicts and shortest story lengths of the two are
-compared on every run (a difference is an error).
+compared on every run (a difference is an error). With ``--before TREE``, the explorer of
+that checkout is measured too, in the same rotation (``PYTHONPATH=TREE``): the explorer as
+it was before this work, which is what the dense one is measured against.
 """
 
 from __future__ import annotations
@@ -34,12 +37,13 @@ from model.variant import load_variant
 engine, meters, variant_ref = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 variant = load_variant(variant_ref)
 compiled()
-explore(variant, Bounds(), engine=engine)
+options = {} if engine == "before" else {"engine": engine}
+explore(variant, Bounds(), **options)
 page = os.sysconf("SC_PAGE_SIZE")
 with open("/proc/self/statm") as statm:
     resident = int(statm.read().split()[1]) * page
 started = time.process_time()
-e = explore(variant, Bounds(meters=meters), engine=engine)
+e = explore(variant, Bounds(meters=meters), **options)
 cpu = time.process_time() - started
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({
@@ -52,11 +56,11 @@ print(json.dumps({
 """
 
 
-def one(engine: str, meters: int, variant: str) -> dict[str, object]:
+def one(engine: str, meters: int, variant: str, tree: Path = ROOT) -> dict[str, object]:
     out = subprocess.run(
         [sys.executable, "-c", CHILD, engine, str(meters), variant],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
         capture_output=True,
         text=True,
         check=True,
@@ -69,12 +73,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--meters", type=int, default=2)
     parser.add_argument("--variant", default="baseline")
+    parser.add_argument("--before", type=Path, help="a checkout of the explorer before")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     found: dict[str, list[dict[str, object]]] = {"python": [], "dense": []}
+    if args.before:
+        found = {"before": [], **found}
     for _ in range(args.runs):
         for engine in found:
-            found[engine].append(one(engine, args.meters, args.variant))
+            tree = args.before if engine == "before" else ROOT
+            found[engine].append(one(engine, args.meters, args.variant, tree))
             print(engine, found[engine][-1], file=sys.stderr, flush=True)
     reference = found["python"][0]
     for engine, runs in found.items():
@@ -98,16 +106,17 @@ def main() -> None:
             "bytes_per_state_worst": sizes[-1],
         }
     summary["ratio"] = {
-        "speed_median": summary["dense"]["states_per_cpu_s_median"]
-        / summary["python"]["states_per_cpu_s_median"],
-        "speed_worst_over_worst": summary["dense"]["states_per_cpu_s_worst"]
-        / summary["python"]["states_per_cpu_s_worst"],
+        f"dense/{other}_{kind}": summary["dense"][f"states_per_cpu_s_{kind}"]
+        / summary[other][f"states_per_cpu_s_{kind}"]
+        for other in found
+        if other != "dense"
+        for kind in ("median", "worst")
     }
     if args.json:
         print(json.dumps(summary, indent=2))
         return
     print(f"{args.variant}, {args.meters} meters x 1 CAD, {reference['states']:,} states")
-    for engine in ("python", "dense"):
+    for engine in found:
         s = summary[engine]
         print(
             f"{engine:>7}: {s['states_per_cpu_s_median']:,.0f} states/CPU s median "
@@ -115,10 +124,12 @@ def main() -> None:
             f"bytes/state median ({s['bytes_per_state_worst']:.1f} worst)"
         )
     ratio = summary["ratio"]
-    print(
-        f"  dense/python: {ratio['speed_median']:.2f}x median, "
-        f"{ratio['speed_worst_over_worst']:.2f}x worst against worst"
-    )
+    for other in found:
+        if other != "dense":
+            print(
+                f"  dense/{other}: {ratio[f'dense/{other}_median']:.2f}x median, "
+                f"{ratio[f'dense/{other}_worst']:.2f}x worst against worst"
+            )
 
 
 if __name__ == "__main__":
