@@ -21,9 +21,9 @@ told may differ.
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 
@@ -32,10 +32,16 @@ from checker.dense_fields import U64, DenseSpace
 from checker.dense_paths import path_to
 from checker.dense_search import DenseSearch
 from checker.dense_tables import Violations
-from checker.exploration import Exploration, PropertyResult, sweep_suspended_gate, why_stuck
+from checker.exploration import (
+    Exploration,
+    PropertyResult,
+    judged,
+    paused_collector,
+    sweep_suspended_gate,
+)
 from checker.progress_events import reporter_for
 from checker.successors import Observer, Successors
-from checker.universe import PAIR_PROPERTIES, RECOVERABILITY, Bounds, System, subject_of, universe
+from checker.universe import PAIR_PROPERTIES, RECOVERABILITY, Bounds, System, universe
 from model.variant import Variant
 
 
@@ -77,59 +83,47 @@ def explore_dense(
     coverage: bool = False,
 ) -> Exploration:
     """Explore every state reachable within ``bounds`` and judge ``properties``."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _explore_dense(variant, bounds, properties, progress, system, coverage)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _explore_dense(
-    variant: Variant,
-    bounds: Bounds,
-    properties: tuple[str, ...],
-    progress: Callable[[int], None] | None,
-    system: System,
-    coverage: bool,
-) -> Exploration:
-    started = time.perf_counter()
-    wanted = tuple(p for p in properties if system.other or p not in PAIR_PROPERTIES)
-    world_of = universe(bounds, variant, system)
-    observer = Observer(variant, wanted, coverage)
-    successors = Successors(variant, bounds, world_of, wanted, observer)
-    codec = successors.codec
-    violations = Violations([p for p in wanted if p not in RECOVERABILITY])
-    space = DenseSpace(successors.layout, bounds.max_lost)
-    search = DenseSearch(
-        successors,
-        space,
-        bounds.max_lost,
-        violations,
-        progress or reporter_for(f"{variant.id}, {system.describe()}"),
-    )
-    search.start([codec.pack(s, w, 0) for s, w in world_of.starts])
-    search.run()
-    search.compact()
-    keys = search.keys()
-    exploration = Exploration(variant, bounds, world_of, system, len(keys), search.transitions, 0)
-    exploration.decode = codec.decoder(Keys(keys))  # type: ignore[arg-type]
-    exploration.coverage = observer.covered
-    exploration.lookup = codec.lookup(IndexOf(keys))  # type: ignore[arg-type]
-    exploration.armed = observer.armed
-    if "suspended-gate" in wanted and "suspended-gate" not in search.first_violation:
-        exploration.armed["suspended-gate"] += sweep_suspended_gate(
-            variant,
-            Keys(keys),
-            lambda k: codec.unpack(k)[1],
-            search.first_violation,
-            system.target,
+    with paused_collector():
+        started = time.perf_counter()
+        wanted = tuple(p for p in properties if system.other or p not in PAIR_PROPERTIES)
+        world_of = universe(bounds, variant, system)
+        observer = Observer(variant, wanted, coverage)
+        successors = Successors(variant, bounds, world_of, wanted, observer)
+        codec = successors.codec
+        violations = Violations([p for p in wanted if p not in RECOVERABILITY])
+        space = DenseSpace(successors.layout, bounds.max_lost)
+        search = DenseSearch(
+            successors,
+            space,
+            bounds.max_lost,
+            violations,
+            progress or reporter_for(f"{variant.id}, {system.describe()}"),
         )
-    for property_id in wanted:
-        exploration.properties.append(_judge(property_id, exploration, successors, search, keys))
-    exploration.seconds = time.perf_counter() - started
-    return exploration
+        search.start([codec.pack(s, w, 0) for s, w in world_of.starts])
+        search.run()
+        search.compact()
+        keys = search.keys()
+        exploration = Exploration(
+            variant, bounds, world_of, system, len(keys), search.transitions, 0
+        )
+        exploration.decode = codec.decoder(Keys(keys))  # type: ignore[arg-type]
+        exploration.coverage = observer.covered
+        exploration.lookup = codec.lookup(IndexOf(keys))  # type: ignore[arg-type]
+        exploration.armed = observer.armed
+        if "suspended-gate" in wanted and "suspended-gate" not in search.first_violation:
+            exploration.armed["suspended-gate"] += sweep_suspended_gate(
+                variant,
+                Keys(keys),
+                lambda k: codec.unpack(k)[1],
+                search.first_violation,
+                system.target,
+            )
+        for property_id in wanted:
+            exploration.properties.append(
+                _judge(property_id, exploration, successors, search, keys)
+            )
+        exploration.seconds = time.perf_counter() - started
+        return exploration
 
 
 def _judge(
@@ -139,24 +133,15 @@ def _judge(
     search: DenseSearch,
     keys: U64,
 ) -> PropertyResult:
-    """As ``checker.explorer._judge``, over the dense search."""
-    subject = subject_of(exploration.system, property_id)
-    expected = exploration.variant.expected(property_id, subject)
-    recovery_properties = successors.recovery_properties
-    if property_id in recovery_properties:
-        good = good_states(property_id, keys, search)
-        exploration.armed[property_id] = int(len(keys) - good.sum())
-        bit = 1 << recovery_properties.index(property_id)
-        recovers = can_recover(search, keys, good, bit)
-        exploration.recoverable[property_id] = recovers
-        stuck = recovers.find(0)
-        if stuck < 0:
-            return PropertyResult(property_id, "holds", expected, subject=subject)
-        states, taken = path_to(search, stuck)
-        why = why_stuck(property_id)
-        return PropertyResult(property_id, "violated", expected, why, states, taken, subject)
-    if property_id in search.first_violation:
-        index, a, why = search.first_violation[property_id]
-        states, taken = path_to(search, index)
-        return PropertyResult(property_id, "violated", expected, why, states, (*taken, a), subject)
-    return PropertyResult(property_id, "holds", expected, subject=subject)
+    """One property's result (``checker.exploration.judged``) over the dense search."""
+    recovers = None
+    if property_id in successors.recovery_properties:
+        bit = 1 << successors.recovery_properties.index(property_id)
+
+        def recovers() -> tuple[bytearray, int]:
+            good = good_states(property_id, keys, search)
+            return can_recover(search, keys, good, bit), int(good.sum())
+
+    return judged(
+        property_id, exploration, recovers, search.first_violation, partial(path_to, search)
+    )

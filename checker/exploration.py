@@ -6,13 +6,15 @@ no way back. Shared by the explorer (``checker.explorer``) and the dense explore
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from checker.coverage import Coverage
 from checker.successors import Successors
-from checker.universe import Bounds, System, Universe
+from checker.universe import Bounds, System, Universe, subject_of
 from model.property_ids import FIRMWARE_RECOVERABLE, JOIN_RECOVERABLE, SUSPENSION_RECOVERABLE
 from model.variant import Variant
 from model.world import DeviceSpec, DeviceState, Request, World
@@ -70,6 +72,54 @@ class Exploration:
 
 def _no_state(n: int) -> tuple[int, World, int]:
     return (0, World(frozenset(), ()), 0)
+
+
+@contextmanager
+def paused_collector() -> Iterator[None]:
+    """The cyclic garbage collector paused, then as it was: a search allocates millions of
+    small objects and no reference cycles, and the collector would rescan them again and
+    again (both explorers; ``smi_spec.checking``'s cause search and stories)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+Path = tuple[tuple[int, ...], tuple[int, ...]]
+
+
+def judged(
+    property_id: str,
+    exploration: Exploration,
+    recovers: Callable[[], tuple[bytearray, int]] | None,
+    first_violation: dict[str, tuple[int, int, str]],
+    path_to: Callable[[int], Path],
+) -> PropertyResult:
+    """One property's result, with a shortest counterexample where it is violated, as
+    either explorer gives it: for recoverability (``recovers`` gives 1 per state with a way
+    back, and how many states are good), a shortest path to the first state with no way
+    back (noting which states have one in ``exploration``); for safety, to the first
+    transition found breaking it."""
+    subject = subject_of(exploration.system, property_id)
+    expected = exploration.variant.expected(property_id, subject)
+    if recovers is not None:
+        found, good = recovers()
+        exploration.armed[property_id] = exploration.states - good
+        exploration.recoverable[property_id] = found
+        stuck = found.find(0)
+        if stuck < 0:
+            return PropertyResult(property_id, "holds", expected, subject=subject)
+        states, taken = path_to(stuck)
+        why = why_stuck(property_id)
+        return PropertyResult(property_id, "violated", expected, why, states, taken, subject)
+    if property_id in first_violation:
+        index, a, why = first_violation[property_id]
+        states, taken = path_to(index)
+        return PropertyResult(property_id, "violated", expected, why, states, (*taken, a), subject)
+    return PropertyResult(property_id, "holds", expected, subject=subject)
 
 
 #: What a good state is, per recoverability property, for the reader.

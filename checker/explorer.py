@@ -19,13 +19,18 @@ state it reads (``checker.successors``). The parts, in the order they run:
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 
 from checker.backward import can_recover, good_states
-from checker.exploration import Exploration, PropertyResult, sweep_suspended_gate, why_stuck
+from checker.exploration import (
+    Exploration,
+    PropertyResult,
+    judged,
+    paused_collector,
+    sweep_suspended_gate,
+    why_stuck,
+)
 from checker.progress_events import reporter_for
 from checker.search import Search
 from checker.shared_steps import SharedSteps
@@ -130,20 +135,6 @@ def explore(
         )
 
 
-@contextmanager
-def paused_collector() -> Iterator[None]:
-    """The cyclic garbage collector paused, then as it was: a search allocates millions of
-    small objects and no reference cycles, and the collector would rescan them again and
-    again (the explorer; ``smi_spec.checking``'s cause search and stories)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
 def _explore(
     variant: Variant,
     bounds: Bounds,
@@ -194,26 +185,13 @@ def _explore(
 def _judge(
     property_id: str, exploration: Exploration, successors: Successors, search: Search
 ) -> PropertyResult:
-    """One property's result, with a shortest counterexample where it is violated: for
-    recoverability, a shortest path to a state with no way back (noting which states have
-    one in ``exploration``); for safety, to the first transition found breaking it."""
-    subject = subject_of(exploration.system, property_id)
-    expected = exploration.variant.expected(property_id, subject)
-    recovery_properties = successors.recovery_properties
-    if property_id in recovery_properties:
-        good = good_states(property_id, search.keys, successors.codec, successors.first)
-        exploration.armed[property_id] = len(search.keys) - len(good)
-        bit = 1 << recovery_properties.index(property_id)
-        recovers = can_recover(len(search.keys), good, search.reverse, bit)
-        exploration.recoverable[property_id] = recovers
-        stuck = recovers.find(0)
-        if stuck < 0:
-            return PropertyResult(property_id, "holds", expected, subject=subject)
-        states, taken = search.path_to(stuck)
-        why = why_stuck(property_id)
-        return PropertyResult(property_id, "violated", expected, why, states, taken, subject)
-    if property_id in search.first_violation:
-        index, a, why = search.first_violation[property_id]
-        states, taken = search.path_to(index)
-        return PropertyResult(property_id, "violated", expected, why, states, (*taken, a), subject)
-    return PropertyResult(property_id, "holds", expected, subject=subject)
+    """One property's result (``checker.exploration.judged``) over this search."""
+    recovers = None
+    if property_id in successors.recovery_properties:
+        bit = 1 << successors.recovery_properties.index(property_id)
+
+        def recovers() -> tuple[bytearray, int]:
+            good = good_states(property_id, search.keys, successors.codec, successors.first)
+            return can_recover(len(search.keys), good, search.reverse, bit), len(good)
+
+    return judged(property_id, exploration, recovers, search.first_violation, search.path_to)
