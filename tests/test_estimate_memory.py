@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.estimate import estimated_peak_bytes
+from checker.estimate import estimated_peak_bytes, estimated_states
 from checker.explorer import Bounds
 from model.variant import load_variants
 from tests.conftest import ROOT
@@ -89,3 +89,10 @@ def test_at_two_meters_the_variants_do_not_add_up_and_the_estimate_holds(tmp_pat
     )
     assert_estimated(every, "all", 2)
     assert_estimated(alone["baseline"], "baseline", 2)
+
+
+def test_three_meters_are_estimated_at_no_fewer_states_than_were_reached() -> None:
+    """The dense explorer reached 1,948,245,246 states at 3 meters before its 17th level
+    (docs/performance.md, "The dense explorer"): an estimate below that would let a check
+    start that the machine cannot hold, to be killed instead of refused."""
+    assert estimated_states(Bounds(meters=3)) >= 1_948_245_246
